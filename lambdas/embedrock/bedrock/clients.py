@@ -1,0 +1,39 @@
+"""boto3 clients for Bedrock, configured once: retry mode, pool size, timeouts.
+
+Endpoints come from boto3's own variables (AWS_ENDPOINT_URL_BEDROCK_RUNTIME,
+AWS_ENDPOINT_URL_BEDROCK), which is how the local emulator is reached.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+from embedrock.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock import BedrockClient
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+
+
+def _config(settings: Settings) -> Config:
+    return Config(
+        # botocore defaults to "legacy"; "standard" retries throttling, not-ready, 500 and 503
+        # with jittered backoff, and leaves validation errors and timeouts alone.
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        # One pooled connection per concurrent call, so the fan-out never waits for a socket.
+        max_pool_connections=max(10, settings.max_concurrency),
+        connect_timeout=settings.connect_timeout_seconds,
+        read_timeout=settings.read_timeout_seconds,
+        tcp_keepalive=True,
+    )
+
+
+def runtime_client(settings: Settings) -> BedrockRuntimeClient:
+    return boto3.client("bedrock-runtime", config=_config(settings))
+
+
+def control_client(settings: Settings) -> BedrockClient:
+    return boto3.client("bedrock", config=_config(settings))

@@ -1,0 +1,91 @@
+"""The one mapping from Bedrock (botocore) failures to API errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from embedrock.errors import (
+    ApiError,
+    BedrockUnavailable,
+    InvalidRequest,
+    ModelAccessDenied,
+    ModelFailed,
+    NotFound,
+    Throttled,
+    UpstreamTimeout,
+)
+
+RETRY_AFTER_SECONDS = 2
+_BOTOCORE_FAILURES = (
+    ClientError,
+    ReadTimeoutError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ConnectionClosedError,
+)
+
+
+def translate(
+    error: Exception, *, model_id: str | None = None, retry_after: int = RETRY_AFTER_SECONDS
+) -> ApiError:
+    """Turn a botocore failure into the API error a client should see."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
+        return UpstreamTimeout("Bedrock did not answer in time; retry later.", code="bedrock_timeout")
+    if isinstance(error, EndpointConnectionError | ConnectionClosedError):
+        return BedrockUnavailable("Bedrock could not be reached; retry later.", code="bedrock_unreachable")
+    if not isinstance(error, ClientError):
+        return ApiError("internal error while calling Bedrock.")
+    code = error.response.get("Error", {}).get("Code", "")
+    detail = error.response.get("Error", {}).get("Message", "") or code
+    model = f"model {model_id}" if model_id else "the model"
+    if code in ("ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"):
+        reason = "is not ready yet" if code == "ModelNotReadyException" else "throttled the request"
+        return Throttled(
+            f"Bedrock {reason} for {model} after retries; retry after {retry_after} seconds, "
+            "or lower the request rate (embedding quotas are requests per minute).",
+            code="bedrock_throttled" if code != "ModelNotReadyException" else "model_not_ready",
+            headers={"Retry-After": str(retry_after)},
+        )
+    if code == "AccessDeniedException":
+        return ModelAccessDenied(
+            f"access to {model} is not granted to this account: enable model access in the "
+            "Amazon Bedrock console (Model access), then retry.",
+            param="model",
+        )
+    if code == "ResourceNotFoundException":
+        return NotFound(f"Bedrock does not know {model}: {detail}", param="model", code="model_not_found")
+    if code in ("ValidationException", "ServiceQuotaExceededException"):
+        return InvalidRequest(
+            f"Bedrock rejected the request for {model}: {detail}", code="bedrock_validation"
+        )
+    if code == "ModelTimeoutException":
+        return UpstreamTimeout(f"{model} timed out while processing the request; retry later.".capitalize())
+    if code == "ModelErrorException":
+        return ModelFailed(f"{model} failed to process the request: {detail}".capitalize())
+    if code == "ServiceUnavailableException":
+        return BedrockUnavailable("Bedrock is unavailable right now; retry later.")
+    if code == "InternalServerException":
+        return BedrockUnavailable(
+            "Bedrock had an internal error; retry later.", code="bedrock_internal_error"
+        )
+    return ModelFailed(f"Bedrock failed with {code or 'an unknown error'}.", code="bedrock_error")
+
+
+@contextmanager
+def bedrock_errors(model_id: str | None = None, *, retry_after: int = RETRY_AFTER_SECONDS) -> Iterator[None]:
+    """Raise the API error of any botocore failure inside the block."""
+    try:
+        yield
+    except _BOTOCORE_FAILURES as error:
+        raise translate(error, model_id=model_id, retry_after=retry_after) from error

@@ -1,0 +1,156 @@
+"""The model catalog: one entry per Bedrock embedding model this service can call.
+
+This is the single place for model facts. Request validation, GET /models, the Bedrock
+client layer, the emulator and the benchmark all read it. Prices are on-demand us-east-1
+per 1M input tokens; keep them here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Family(StrEnum):
+    """Request/response format of a model on InvokeModel: picks the codec."""
+
+    TITAN_TEXT_V2 = "titan-text-v2"
+    TITAN_TEXT_V1 = "titan-text-v1"
+    TITAN_MULTIMODAL = "titan-multimodal"
+    COHERE_V3 = "cohere-v3"
+
+
+INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
+EMBEDDING_TYPES = ("float", "int8", "uint8", "binary", "ubinary")
+
+
+@dataclass(frozen=True)
+class CatalogModel:
+    id: str
+    name: str
+    provider: str
+    family: Family
+    input_modalities: tuple[str, ...]
+    dimensions: tuple[int, ...]
+    default_dimensions: int
+    max_texts_per_call: int
+    max_input_tokens: int
+    # A character bound checked before calling Bedrock; Bedrock's own token check is final.
+    max_input_chars: int
+    input_types: tuple[str, ...]
+    default_input_type: str | None
+    embedding_types: tuple[str, ...]
+    # Whether the model normalizes on request; otherwise the client layer normalizes floats.
+    native_normalize: bool
+    price_per_million_tokens: float
+    batch_inference: bool
+
+    @property
+    def needs_input_type(self) -> bool:
+        return bool(self.input_types)
+
+
+MODELS: tuple[CatalogModel, ...] = (
+    CatalogModel(
+        id="amazon.titan-embed-text-v2:0",
+        name="Titan Text Embeddings V2",
+        provider="Amazon",
+        family=Family.TITAN_TEXT_V2,
+        input_modalities=("TEXT",),
+        dimensions=(256, 512, 1024),
+        default_dimensions=1024,
+        max_texts_per_call=1,
+        max_input_tokens=8192,
+        max_input_chars=50_000,
+        input_types=(),
+        default_input_type=None,
+        embedding_types=("float", "binary"),
+        native_normalize=True,
+        price_per_million_tokens=0.02,
+        batch_inference=True,
+    ),
+    CatalogModel(
+        id="amazon.titan-embed-text-v1",
+        name="Titan Embeddings G1 - Text",
+        provider="Amazon",
+        family=Family.TITAN_TEXT_V1,
+        input_modalities=("TEXT",),
+        dimensions=(1536,),
+        default_dimensions=1536,
+        max_texts_per_call=1,
+        max_input_tokens=8192,
+        max_input_chars=50_000,
+        input_types=(),
+        default_input_type=None,
+        embedding_types=("float",),
+        native_normalize=False,
+        price_per_million_tokens=0.10,
+        batch_inference=True,
+    ),
+    CatalogModel(
+        id="amazon.titan-embed-image-v1",
+        name="Titan Multimodal Embeddings G1",
+        provider="Amazon",
+        family=Family.TITAN_MULTIMODAL,
+        input_modalities=("TEXT", "IMAGE"),
+        dimensions=(256, 384, 1024),
+        default_dimensions=1024,
+        max_texts_per_call=1,
+        max_input_tokens=256,
+        max_input_chars=2_048,
+        input_types=(),
+        default_input_type=None,
+        embedding_types=("float",),
+        native_normalize=False,
+        price_per_million_tokens=0.80,
+        batch_inference=True,
+    ),
+    CatalogModel(
+        id="cohere.embed-english-v3",
+        name="Cohere Embed English v3",
+        provider="Cohere",
+        family=Family.COHERE_V3,
+        input_modalities=("TEXT",),
+        dimensions=(1024,),
+        default_dimensions=1024,
+        max_texts_per_call=96,
+        max_input_tokens=512,
+        max_input_chars=2_048,
+        input_types=INPUT_TYPES,
+        default_input_type="search_document",
+        embedding_types=EMBEDDING_TYPES,
+        native_normalize=False,
+        price_per_million_tokens=0.10,
+        batch_inference=False,
+    ),
+    CatalogModel(
+        id="cohere.embed-multilingual-v3",
+        name="Cohere Embed Multilingual v3",
+        provider="Cohere",
+        family=Family.COHERE_V3,
+        input_modalities=("TEXT",),
+        dimensions=(1024,),
+        default_dimensions=1024,
+        max_texts_per_call=96,
+        max_input_tokens=512,
+        max_input_chars=2_048,
+        input_types=INPUT_TYPES,
+        default_input_type="search_document",
+        embedding_types=EMBEDDING_TYPES,
+        native_normalize=False,
+        price_per_million_tokens=0.10,
+        batch_inference=False,
+    ),
+)
+
+DEFAULT_MODEL_ID = "amazon.titan-embed-text-v2:0"
+
+_BY_ID = {model.id: model for model in MODELS}
+
+
+def find(model_id: str) -> CatalogModel | None:
+    return _BY_ID.get(model_id)
+
+
+def model_ids() -> tuple[str, ...]:
+    return tuple(_BY_ID)

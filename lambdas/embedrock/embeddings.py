@@ -1,0 +1,147 @@
+"""Embedding requests checked against the catalog, before any paid call is made.
+
+Every check raises an InvalidRequest or PayloadTooLarge naming the field and the allowed
+values; nothing here knows about HTTP or API Gateway.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from embedrock import catalog
+from embedrock.catalog import CatalogModel
+from embedrock.errors import InvalidRequest, PayloadTooLarge, one_of
+
+Encoding = Literal["float", "base64"]
+
+# Worst-case bytes one number takes in a response: a JSON float such as
+# "-0.012345678901234567," or 4 float32 bytes as base64 (4 * 4/3). Integers are shorter.
+_JSON_FLOAT_BYTES = 24
+_JSON_INT_BYTES = 5
+_BASE64_BYTES_PER_FLOAT = 16 / 3
+_PER_VECTOR_OVERHEAD = 64
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    """A fully resolved request: which model, and how its vectors should come back."""
+
+    model: CatalogModel
+    dimensions: int
+    normalize: bool
+    input_type: str | None
+    embedding_type: str
+
+    def cache_key_parts(self) -> tuple[str, int, bool, str | None, str]:
+        return (self.model.id, self.dimensions, self.normalize, self.input_type, self.embedding_type)
+
+
+def resolve_spec(
+    *,
+    model_id: str | None,
+    dimensions: int | None = None,
+    normalize: bool = True,
+    input_type: str | None = None,
+    embedding_type: str | None = None,
+    default_model_id: str = catalog.DEFAULT_MODEL_ID,
+) -> EmbedSpec:
+    model = resolve_model(model_id or default_model_id)
+    if dimensions is None:
+        dimensions = model.default_dimensions
+    elif dimensions not in model.dimensions:
+        raise InvalidRequest(
+            f"dimensions {dimensions} is not allowed for {model.id}; "
+            f"allowed values: {one_of(model.dimensions)}.",
+            param="dimensions",
+            code="invalid_dimensions",
+        )
+    if input_type is None:
+        input_type = model.default_input_type
+    elif not model.input_types:
+        raise InvalidRequest(
+            f"input_type is not supported by {model.id}; omit it. "
+            f"Models that take it: {one_of(m.id for m in catalog.MODELS if m.input_types)}.",
+            param="input_type",
+            code="unsupported_parameter",
+        )
+    elif input_type not in model.input_types:
+        raise InvalidRequest(
+            f"input_type '{input_type}' is not allowed for {model.id}; "
+            f"allowed values: {one_of(model.input_types)}.",
+            param="input_type",
+            code="invalid_input_type",
+        )
+    embedding_type = embedding_type or "float"
+    if embedding_type not in model.embedding_types:
+        raise InvalidRequest(
+            f"embedding_type '{embedding_type}' is not allowed for {model.id}; "
+            f"allowed values: {one_of(model.embedding_types)}.",
+            param="embedding_type",
+            code="invalid_embedding_type",
+        )
+    return EmbedSpec(model, dimensions, normalize, input_type, embedding_type)
+
+
+def resolve_model(model_id: str, *, param: str = "model") -> CatalogModel:
+    model = catalog.find(model_id)
+    if model is None:
+        raise InvalidRequest(
+            f"model '{model_id}' is not a supported embedding model; "
+            f"allowed values: {one_of(catalog.model_ids())}.",
+            param=param,
+            code="model_not_found",
+        )
+    return model
+
+
+def check_texts(texts: Sequence[str], model: CatalogModel, *, max_texts: int, param: str = "texts") -> None:
+    if not texts:
+        raise InvalidRequest(f"{param} must hold at least one text.", param=param, code="empty_input")
+    if len(texts) > max_texts:
+        raise InvalidRequest(
+            f"{param} holds {len(texts)} texts; at most {max_texts} are allowed in one request. "
+            "Split the request, or use the batch pipeline for whole files.",
+            param=param,
+            code="too_many_texts",
+        )
+    for index, text in enumerate(texts):
+        where = f"{param}[{index}]"
+        if not text.strip():
+            raise InvalidRequest(
+                f"{where} is empty; every text must hold at least one non-blank character.",
+                param=where,
+                code="empty_text",
+            )
+        if len(text) > model.max_input_chars:
+            raise InvalidRequest(
+                f"{where} has {len(text)} characters; {model.id} takes at most "
+                f"{model.max_input_chars} characters ({model.max_input_tokens} tokens) per text.",
+                param=where,
+                code="text_too_long",
+            )
+
+
+def estimated_response_bytes(n_texts: int, spec: EmbedSpec, encoding: Encoding) -> int:
+    if encoding == "base64":
+        per_number = _BASE64_BYTES_PER_FLOAT if spec.embedding_type == "float" else 4 / 3
+    else:
+        per_number = _JSON_FLOAT_BYTES if spec.embedding_type == "float" else _JSON_INT_BYTES
+    return int(n_texts * (spec.dimensions * per_number + _PER_VECTOR_OVERHEAD))
+
+
+def check_response_size(n_texts: int, spec: EmbedSpec, encoding: Encoding, *, limit_bytes: int) -> None:
+    estimate = estimated_response_bytes(n_texts, spec, encoding)
+    if estimate > limit_bytes:
+        advice = [] if encoding == "base64" else ['ask for "encoding": "base64" (about 4x smaller)']
+        smaller = [d for d in spec.model.dimensions if d < spec.dimensions]
+        if smaller:
+            advice.append(f"fewer dimensions ({one_of(smaller)})")
+        advice += ["fewer texts per request", "the batch pipeline for whole files"]
+        raise PayloadTooLarge(
+            f"the response would be about {estimate / 1e6:.1f} MB, over Lambda's 6 MB response "
+            f"limit ({limit_bytes / 1e6:.1f} MB usable); use {', or '.join(advice)}.",
+            param="texts",
+            code="response_too_large",
+        )

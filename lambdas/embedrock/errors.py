@@ -1,0 +1,100 @@
+"""API errors: the one error shape of the HTTP API and the statuses it is sent with.
+
+Core code raises these; the HTTP layer turns them into
+`{"error": {"type", "message", "param", "code"}}` with `status` and `headers`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+
+class ApiError(Exception):
+    status: int = 500
+    type: str = "internal_error"
+    code: str = "internal_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "type": self.type,
+                "message": self.message,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+class InvalidRequest(ApiError):
+    status = 400
+    type = "invalid_request_error"
+    code = "invalid_request"
+
+
+class AuthenticationFailed(ApiError):
+    status = 401
+    type = "authentication_error"
+    code = "invalid_api_key"
+
+
+class ModelAccessDenied(ApiError):
+    status = 403
+    type = "permission_error"
+    code = "model_access_denied"
+
+
+class NotFound(ApiError):
+    status = 404
+    type = "not_found_error"
+    code = "not_found"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    type = "invalid_request_error"
+    code = "payload_too_large"
+
+
+class Throttled(ApiError):
+    status = 429
+    type = "rate_limit_error"
+    code = "throttled"
+
+
+class ModelFailed(ApiError):
+    status = 502
+    type = "upstream_error"
+    code = "model_error"
+
+
+class BedrockUnavailable(ApiError):
+    status = 503
+    type = "upstream_error"
+    code = "bedrock_unavailable"
+
+
+class UpstreamTimeout(ApiError):
+    status = 504
+    type = "upstream_error"
+    code = "timeout"
+
+
+def one_of(values: Iterable[object]) -> str:
+    """Render allowed values for a message: `256, 512, 1024`."""
+    return ", ".join(str(value) for value in values)

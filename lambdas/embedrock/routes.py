@@ -1,0 +1,82 @@
+"""The route table: which Lambda function serves which HTTP route.
+
+The CDK stack builds its functions, roles and API Gateway methods from this table, and the
+local gateway routes requests with it, so both always agree. Plain data: importing it costs
+nothing at Lambda cold start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class BedrockAccess(StrEnum):
+    """What a function may do on Bedrock; infra turns it into a least-privilege policy."""
+
+    INVOKE_EMBEDDING_MODELS = "invoke"
+    READ_MODEL_CATALOG = "catalog"
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    handler: str
+    description: str
+    bedrock_access: BedrockAccess
+    memory_mb: int
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str
+    api_key_required: bool = True
+
+
+EMBEDDINGS = Function(
+    name="embeddings",
+    handler="embedrock.handlers.embeddings.handler",
+    description="POST /embeddings and the OpenAI-compatible POST /v1/embeddings",
+    bedrock_access=BedrockAccess.INVOKE_EMBEDDING_MODELS,
+    memory_mb=1024,
+    timeout_seconds=29,
+)
+MODELS = Function(
+    name="models",
+    handler="embedrock.handlers.models.handler",
+    description="GET /models, GET /models/{model_id}, health and API documentation",
+    bedrock_access=BedrockAccess.READ_MODEL_CATALOG,
+    memory_mb=512,
+    timeout_seconds=15,
+)
+SIMILARITY = Function(
+    name="similarity",
+    handler="embedrock.handlers.similarity.handler",
+    description="POST /similarity: scores, matrices and top-k search",
+    bedrock_access=BedrockAccess.INVOKE_EMBEDDING_MODELS,
+    memory_mb=1024,
+    timeout_seconds=29,
+)
+
+FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY)
+
+ROUTES: tuple[Route, ...] = (
+    Route("POST", "/embeddings", EMBEDDINGS.name),
+    Route("POST", "/v1/embeddings", EMBEDDINGS.name),
+    Route("GET", "/models", MODELS.name),
+    Route("GET", "/models/{model_id}", MODELS.name),
+    Route("POST", "/similarity", SIMILARITY.name),
+    Route("GET", "/health", MODELS.name, api_key_required=False),
+    Route("GET", "/openapi.json", MODELS.name, api_key_required=False),
+    Route("GET", "/docs", MODELS.name, api_key_required=False),
+)
+
+
+def function_named(name: str) -> Function:
+    for function in FUNCTIONS:
+        if function.name == name:
+            return function
+    raise KeyError(name)

@@ -1,0 +1,59 @@
+"""Settings from environment variables, parsed once at cold start.
+
+A bad value fails the cold start with a message that names the variable, instead of
+failing later on a request.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from embedrock import catalog
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    default_model_id: str = Field(default=catalog.DEFAULT_MODEL_ID, alias="EMBEDROCK_DEFAULT_MODEL")
+    # Concurrent Bedrock calls per request. Embedding quotas are requests per minute and
+    # can be as low as 60 RPM on new accounts: keep this modest.
+    max_concurrency: int = Field(default=16, ge=1, le=256, alias="EMBEDROCK_MAX_CONCURRENCY")
+    # Total attempts per Bedrock call in botocore's standard retry mode (1 = no retry).
+    max_attempts: int = Field(default=3, ge=1, le=10, alias="EMBEDROCK_MAX_ATTEMPTS")
+    connect_timeout_seconds: float = Field(default=2.0, gt=0, alias="EMBEDROCK_CONNECT_TIMEOUT")
+    read_timeout_seconds: float = Field(default=10.0, gt=0, alias="EMBEDROCK_READ_TIMEOUT")
+    max_texts_per_request: int = Field(default=2048, ge=1, le=100_000, alias="EMBEDROCK_MAX_TEXTS")
+    # Lambda answers at most 6 MB synchronously; leave room for the proxy envelope.
+    max_response_bytes: int = Field(default=5_800_000, ge=1024, alias="EMBEDROCK_MAX_RESPONSE_BYTES")
+    retry_after_seconds: int = Field(default=2, ge=1, alias="EMBEDROCK_RETRY_AFTER")
+
+    @field_validator("default_model_id")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        if catalog.find(value) is None:
+            raise ValueError(f"must be one of {', '.join(catalog.model_ids())}")
+        return value
+
+
+class SettingsError(RuntimeError):
+    pass
+
+
+def load(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    known = {field.alias for field in Settings.model_fields.values() if field.alias}
+    try:
+        return Settings.model_validate({key: value for key, value in env.items() if key in known})
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
+        )
+        raise SettingsError(f"invalid Embedrock settings: {problems}") from None
+
+
+@lru_cache(maxsize=1)
+def get() -> Settings:
+    return load()

@@ -1,0 +1,242 @@
+"""The Bedrock client layer: exact request bodies, fan-out order, Cohere batching, errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import numpy as np
+import pytest
+from botocore.exceptions import ReadTimeoutError
+from botocore.stub import Stubber
+from embedrock import settings
+from embedrock.bedrock import clients
+from embedrock.bedrock.embedder import BedrockEmbedder
+from embedrock.embeddings import resolve_spec
+from embedrock.errors import (
+    ApiError,
+    BedrockUnavailable,
+    InvalidRequest,
+    ModelAccessDenied,
+    ModelFailed,
+    NotFound,
+    Throttled,
+    UpstreamTimeout,
+)
+
+from tests.fakes import FakeBedrockRuntime, client_error, fake_vector, streaming
+
+SEED_TEXT = "Python is a programming language"
+
+
+def stubbed_runtime() -> tuple[Any, Stubber]:
+    runtime = boto3.client("bedrock-runtime", region_name="us-east-1")
+    return runtime, Stubber(runtime)
+
+
+def test_seed_request_sends_exactly_input_text_dimensions_and_normalize() -> None:
+    # Given a stubbed bedrock-runtime expecting the seed notebook's exact call
+    runtime, stubber = stubbed_runtime()
+    vector = np.array(fake_vector(SEED_TEXT, 1024))
+    vector = (vector / np.linalg.norm(vector)).tolist()
+    stubber.add_response(
+        "invoke_model",
+        {
+            "body": streaming({"embedding": vector, "inputTextTokenCount": 6}),
+            "contentType": "application/json",
+        },
+        expected_params={
+            "modelId": "amazon.titan-embed-text-v2:0",
+            "body": json.dumps({"inputText": SEED_TEXT, "dimensions": 1024, "normalize": True}),
+            "contentType": "application/json",
+            "accept": "application/json",
+        },
+    )
+    embedder = BedrockEmbedder(runtime, max_concurrency=4)
+    spec = resolve_spec(model_id="amazon.titan-embed-text-v2:0", dimensions=1024)
+
+    # When the seed sentence is embedded
+    with stubber:
+        result = embedder.embed(spec, [SEED_TEXT])
+        stubber.assert_no_pending_responses()
+
+    # Then one call was made, the vector has 1024 unit-norm dimensions and tokens are counted
+    assert result.vectors.shape == (1, 1024)
+    assert np.linalg.norm(result.vectors[0]) == pytest.approx(1.0)
+    assert (result.input_tokens, result.bedrock_calls) == (6, 1)
+
+
+def test_titan_texts_fan_out_concurrently_and_come_back_in_input_order() -> None:
+    # Given 40 texts and a fake Bedrock that takes 20 ms per call
+    texts = [f"text number {i}" for i in range(40)]
+    fake = FakeBedrockRuntime(latency_seconds=0.02)
+    embedder = BedrockEmbedder(fake, max_concurrency=8)  # type: ignore[arg-type]
+
+    # When they are embedded with Titan V2 at 256 dimensions
+    result = embedder.embed(resolve_spec(model_id="amazon.titan-embed-text-v2:0", dimensions=256), texts)
+
+    # Then there is one call per text, each vector is the one of its own text, in order
+    assert result.bedrock_calls == 40 and len(fake.calls) == 40
+    assert sorted(request["inputText"] for _, request in fake.calls) == sorted(texts)
+    for text, row in zip(texts, result.vectors, strict=True):
+        expected = np.array(fake_vector(text, 256))
+        assert np.allclose(row, expected / np.linalg.norm(expected))
+    assert result.input_tokens == 3 * 40
+
+
+def test_cohere_texts_go_in_calls_of_at_most_96_with_input_type_and_explicit_truncate() -> None:
+    # Given 200 texts for Cohere English v3
+    texts = [f"document {i}" for i in range(200)]
+    fake = FakeBedrockRuntime()
+    embedder = BedrockEmbedder(fake, max_concurrency=4)  # type: ignore[arg-type]
+    spec = resolve_spec(model_id="cohere.embed-english-v3", input_type="search_query")
+
+    # When they are embedded
+    result = embedder.embed(spec, texts)
+
+    # Then three calls carry 96, 96 and 8 texts, in order, and token counts come from the header
+    bodies = sorted((request for _, request in fake.calls), key=lambda body: texts.index(body["texts"][0]))
+    assert [len(body["texts"]) for body in bodies] == [96, 96, 8]
+    assert [text for body in bodies for text in body["texts"]] == texts
+    assert all(body["input_type"] == "search_query" and body["truncate"] == "NONE" for body in bodies)
+    assert "embedding_types" not in bodies[0]
+    assert result.bedrock_calls == 3 and result.input_tokens == 400
+    assert result.vectors.shape == (200, 1024)
+    # Cohere does not normalize on request: the client layer does
+    assert np.allclose(np.linalg.norm(result.vectors, axis=1), 1.0)
+    expected = np.array(fake_vector(texts[150], 1024))
+    assert np.allclose(result.vectors[150], expected / np.linalg.norm(expected))
+
+
+def test_cohere_defaults_to_search_document_and_asks_for_int8_by_type() -> None:
+    fake = FakeBedrockRuntime()
+    embedder = BedrockEmbedder(fake, max_concurrency=2)  # type: ignore[arg-type]
+    spec = resolve_spec(model_id="cohere.embed-multilingual-v3", embedding_type="int8")
+
+    result = embedder.embed(spec, ["hola", "mundo"])
+
+    ((_, body),) = fake.calls
+    assert body == {
+        "texts": ["hola", "mundo"],
+        "input_type": "search_document",
+        "truncate": "NONE",
+        "embedding_types": ["int8"],
+    }
+    assert result.vectors.dtype == np.int8 and result.vectors.shape == (2, 1024)
+
+
+def test_titan_v1_is_normalized_by_the_client_layer_unless_asked_not_to() -> None:
+    fake = FakeBedrockRuntime()
+    embedder = BedrockEmbedder(fake, max_concurrency=2)  # type: ignore[arg-type]
+
+    normalized = embedder.embed(resolve_spec(model_id="amazon.titan-embed-text-v1"), ["a b c"])
+    raw = embedder.embed(resolve_spec(model_id="amazon.titan-embed-text-v1", normalize=False), ["a b c"])
+
+    assert fake.calls[0][1] == {"inputText": "a b c"}
+    assert np.linalg.norm(normalized.vectors[0]) == pytest.approx(1.0)
+    assert np.allclose(raw.vectors[0], fake_vector("a b c", 1536))
+
+
+def test_titan_v2_binary_and_multimodal_request_bodies() -> None:
+    fake = FakeBedrockRuntime()
+    embedder = BedrockEmbedder(fake, max_concurrency=2)  # type: ignore[arg-type]
+
+    binary = embedder.embed(
+        resolve_spec(model_id="amazon.titan-embed-text-v2:0", dimensions=512, embedding_type="binary"),
+        ["x y"],
+    )
+    multimodal = embedder.embed(resolve_spec(model_id="amazon.titan-embed-image-v1", dimensions=384), ["x y"])
+
+    assert fake.calls[0][1] == {
+        "inputText": "x y",
+        "dimensions": 512,
+        "normalize": True,
+        "embeddingTypes": ["binary"],
+    }
+    assert set(np.unique(binary.vectors)) <= {0, 1} and binary.vectors.shape == (1, 512)
+    assert fake.calls[1][1] == {"inputText": "x y", "embeddingConfig": {"outputEmbeddingLength": 384}}
+    assert multimodal.vectors.shape == (1, 384)
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "expected", "http_status"),
+    [
+        ("ValidationException", 400, InvalidRequest, 400),
+        ("ServiceQuotaExceededException", 400, InvalidRequest, 400),
+        ("AccessDeniedException", 403, ModelAccessDenied, 403),
+        ("ResourceNotFoundException", 404, NotFound, 404),
+        ("ModelTimeoutException", 408, UpstreamTimeout, 504),
+        ("ModelErrorException", 424, ModelFailed, 502),
+        ("ThrottlingException", 429, Throttled, 429),
+        ("ModelNotReadyException", 429, Throttled, 429),
+        ("InternalServerException", 500, BedrockUnavailable, 503),
+        ("ServiceUnavailableException", 503, BedrockUnavailable, 503),
+    ],
+)
+def test_bedrock_errors_map_to_the_documented_statuses(
+    code: str, status: int, expected: type[ApiError], http_status: int
+) -> None:
+    # Given Bedrock answers every call to Titan V2 with this error
+    fake = FakeBedrockRuntime(failures={"amazon.titan-embed-text-v2:0": client_error(code, status)})
+    embedder = BedrockEmbedder(fake, max_concurrency=2, retry_after_seconds=7)  # type: ignore[arg-type]
+
+    # When a request is made, Then the API error has the documented type and status
+    with pytest.raises(expected) as raised:
+        embedder.embed(resolve_spec(model_id=None), ["hello"])
+    assert raised.value.status == http_status
+    if http_status == 429:
+        assert raised.value.headers == {"Retry-After": "7"}
+    if code == "AccessDeniedException":
+        assert "enable model access in the Amazon Bedrock console" in raised.value.message
+
+
+def test_a_read_timeout_becomes_504() -> None:
+    runtime, stubber = stubbed_runtime()
+    stubber.add_client_error("invoke_model", "ModelTimeoutException", http_status_code=408)
+    with stubber, pytest.raises(UpstreamTimeout):
+        BedrockEmbedder(runtime, max_concurrency=1).embed(resolve_spec(model_id=None), ["x"])
+
+    class TimingOut:
+        def invoke_model(self, **_: Any) -> Any:
+            raise ReadTimeoutError(endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com")
+
+    with pytest.raises(UpstreamTimeout) as raised:
+        BedrockEmbedder(TimingOut(), max_concurrency=1).embed(resolve_spec(model_id=None), ["x"])  # type: ignore[arg-type]
+    assert raised.value.status == 504
+
+
+def test_one_failed_text_fails_the_whole_fan_out() -> None:
+    # Given the 7th of 20 texts is throttled
+    texts = [f"t{i}" for i in range(20)]
+    fake = FakeBedrockRuntime(fail_on_text={"t6": client_error("ThrottlingException", 429)})
+
+    # When embedded, Then the request fails as a whole: no partial vectors come back
+    with pytest.raises(Throttled):
+        BedrockEmbedder(fake, max_concurrency=4).embed(resolve_spec(model_id=None), texts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"embeddings": []},
+        {"embedding": [0.1, 0.2]},
+        {"embedding": "nope"},
+        {"embedding": [float("nan")] * 1024},
+    ],
+)
+def test_a_malformed_model_response_is_a_502_not_a_crash(payload: dict[str, Any]) -> None:
+    runtime, stubber = stubbed_runtime()
+    stubber.add_response("invoke_model", {"body": streaming(payload), "contentType": "application/json"})
+    with stubber, pytest.raises(ModelFailed) as raised:
+        BedrockEmbedder(runtime, max_concurrency=1).embed(resolve_spec(model_id=None), ["x"])
+    assert raised.value.status == 502
+
+
+def test_clients_use_standard_retries_and_a_pool_as_large_as_the_cap() -> None:
+    config = settings.load({"EMBEDROCK_MAX_CONCURRENCY": "48", "EMBEDROCK_MAX_ATTEMPTS": "4"})
+    runtime = clients.runtime_client(config)
+    control = clients.control_client(config)
+    for client in (runtime, control):
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
+        assert client.meta.config.max_pool_connections == 48
