@@ -7,7 +7,8 @@ BEDROCK ?= emulator
 ENGINE ?= hash
 CDK := npx --no-install cdk
 
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 1
+# jsii stays quiet about an end-of-life Node only when this lists the running major version.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export CDK_DISABLE_VERSION_CHECK := 1
 
 .PHONY: install run test test-unit lint format synth deploy diff destroy bench perf clean

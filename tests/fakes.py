@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
+
 from embedrock import catalog
 from embedrock.catalog import Family
 

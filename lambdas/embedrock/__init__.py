@@ -1,0 +1,3 @@
+"""Embedrock: embeddings on Amazon Bedrock, as a serverless API."""
+
+__version__ = "0.1.0"

@@ -47,12 +47,6 @@ class InvalidRequest(ApiError):
     code = "invalid_request"
 
 
-class AuthenticationFailed(ApiError):
-    status = 401
-    type = "authentication_error"
-    code = "invalid_api_key"
-
-
 class ModelAccessDenied(ApiError):
     status = 403
     type = "permission_error"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
+
 from embedrock import settings
 from embedrock.bedrock import clients
 from embedrock.bedrock.embedder import BedrockEmbedder
@@ -24,7 +25,6 @@ from embedrock.errors import (
     Throttled,
     UpstreamTimeout,
 )
-
 from tests.fakes import FakeBedrockRuntime, client_error, fake_vector, streaming
 
 SEED_TEXT = "Python is a programming language"

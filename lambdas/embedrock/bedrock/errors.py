@@ -34,8 +34,12 @@ _BOTOCORE_FAILURES = (
 )
 
 
-def translate(
-    error: Exception, *, model_id: str | None = None, retry_after: int = RETRY_AFTER_SECONDS
+def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
+    error: Exception,
+    *,
+    model_id: str | None = None,
+    retry_after: int = RETRY_AFTER_SECONDS,
+    invoking: bool = True,
 ) -> ApiError:
     """Turn a botocore failure into the API error a client should see."""
     if isinstance(error, ApiError):
@@ -56,6 +60,12 @@ def translate(
             "or lower the request rate (embedding quotas are requests per minute).",
             code="bedrock_throttled" if code != "ModelNotReadyException" else "model_not_ready",
             headers={"Retry-After": str(retry_after)},
+        )
+    if code == "AccessDeniedException" and not invoking:
+        return ModelAccessDenied(
+            "this service's IAM role may not read Bedrock's model catalog "
+            "(bedrock:ListFoundationModels, bedrock:GetFoundationModel); redeploy the stack.",
+            code="catalog_access_denied",
         )
     if code == "AccessDeniedException":
         return ModelAccessDenied(
@@ -83,9 +93,15 @@ def translate(
 
 
 @contextmanager
-def bedrock_errors(model_id: str | None = None, *, retry_after: int = RETRY_AFTER_SECONDS) -> Iterator[None]:
-    """Raise the API error of any botocore failure inside the block."""
+def bedrock_errors(
+    model_id: str | None = None, *, retry_after: int = RETRY_AFTER_SECONDS, invoking: bool = True
+) -> Iterator[None]:
+    """Raise the API error of any botocore failure inside the block.
+
+    `invoking` is false around the model catalog calls, where access denied is an IAM
+    matter rather than model access to enable in the console.
+    """
     try:
         yield
     except _BOTOCORE_FAILURES as error:
-        raise translate(error, model_id=model_id, retry_after=retry_after) from error
+        raise translate(error, model_id=model_id, retry_after=retry_after, invoking=invoking) from error

@@ -1,0 +1,105 @@
+"""One Lambda function per entry of the route table, each with its own role and log group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import CfnResource, Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+
+from embedrock import routes
+from infra import bundling, nag
+from infra.bedrock_policy import WILDCARD_FINDINGS, bedrock_statements
+from infra.observability import log_group
+
+METRICS_NAMESPACE = "Embedrock"
+# Concurrent Bedrock calls per request; embedding quotas are low requests-per-minute.
+MAX_CONCURRENCY = 16
+
+XRAY_REASON = (
+    "Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
+    "resource-level permissions, so IAM requires Resource '*'; no other action is granted on '*'."
+)
+
+
+class EmbedrockFunctions(Construct):
+    """Builds the functions of routes.FUNCTIONS; `by_name` maps a function name to its Lambda."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        code = bundling.lambda_code()  # one asset for all: bundled once
+        self.by_name: Mapping[str, lambda_.Function] = {
+            function.name: self._build(function, code) for function in routes.FUNCTIONS
+        }
+
+    def _build(self, function: routes.Function, code: lambda_.Code) -> lambda_.Function:
+        scope = Construct(self, function.name.title())
+        logs_group = log_group(scope, "LogGroup")
+        role = self._role(scope, function, logs_group)
+        lambda_function = lambda_.Function(
+            scope,
+            "Function",
+            description=function.description,
+            runtime=bundling.RUNTIME,
+            architecture=bundling.ARCHITECTURE,
+            code=code,
+            handler=function.handler,
+            memory_size=function.memory_mb,
+            timeout=Duration.seconds(function.timeout_seconds),
+            role=role,
+            log_group=logs_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": f"embedrock-{function.name}",
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                "EMBEDROCK_MAX_CONCURRENCY": str(MAX_CONCURRENCY),
+            },
+        )
+        # Tracing adds its X-Ray statement to the role's default policy, created just now.
+        default_policy = role.node.find_child("DefaultPolicy")
+        nag.acknowledge(default_policy, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)
+        _depend_on_policy_only(lambda_function, default_policy)
+        return lambda_function
+
+    @staticmethod
+    def _role(scope: Construct, function: routes.Function, logs_group: logs.LogGroup) -> iam.Role:
+        # Inline policies only: no managed policy (AWSLambdaBasicExecutionRole writes to any log group).
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Embedrock {function.name} function: its own logs and {function.bedrock_access} Bedrock access",
+            inline_policies={
+                "WriteOwnLogs": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                            # The group's Arn attribute ends in ":*": it covers the group's streams.
+                            resources=[logs_group.log_group_arn],
+                        )
+                    ]
+                ),
+                "Bedrock": iam.PolicyDocument(statements=bedrock_statements(function.bedrock_access)),
+            },
+        )
+        # On the role's own policies only: its default policy (X-Ray) is acknowledged separately.
+        own_policies = role.node.default_child
+        assert own_policies is not None  # an L2 Role always wraps a CfnRole
+        for finding, reason in WILDCARD_FINDINGS[function.bedrock_access].items():
+            nag.acknowledge(own_policies, f"AwsSolutions-IAM5[{finding}]", reason)
+        return role
+
+
+def _depend_on_policy_only(lambda_function: lambda_.Function, default_policy: IConstruct) -> None:
+    """CDK makes the function depend on its role and the role's policy; the role dependency
+    repeats the Role GetAtt and cfn-lint flags it (W3005). Keep only the policy's."""
+    cfn_function = lambda_function.node.default_child
+    cfn_policy = default_policy.node.default_child
+    assert isinstance(cfn_function, CfnResource)
+    assert isinstance(cfn_policy, CfnResource)
+    cfn_function.add_override("DependsOn", [cfn_policy.logical_id])

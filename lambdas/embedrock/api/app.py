@@ -1,0 +1,123 @@
+"""The resolver every function uses: validation on, one error shape for every failure.
+
+API errors keep their status, body and headers; pydantic failures become 400s naming the
+field; an unknown route is a 404; anything unexpected is a 500 without a stack trace (the
+trace goes to the log). Request bodies are JSON whatever Content-Type says (curl -d sends
+form-urlencoded by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+
+from embedrock import routes
+from embedrock.api.observability import logger
+from embedrock.api.validation import to_invalid_request
+from embedrock.errors import ApiError, NotFound
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.api_gateway import Router
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+class EmbedrockResolver(APIGatewayRestResolver):
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return super().resolve(_as_json_body(event), context)
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        """The whole API's document (Swagger UI at /docs shows every route, not just ours)."""
+        from embedrock.api import openapi
+
+        return openapi.schema(servers=kwargs.get("servers"))
+
+
+def build_resolver(*routers: Router) -> EmbedrockResolver:
+    # debug=False even if POWERTOOLS_DEV is set: debug mode prints events (texts) and traces.
+    app = EmbedrockResolver(enable_validation=True, debug=False)
+
+    def api_error(error: ApiError) -> Response[dict[str, Any]]:
+        cause = error.__cause__
+        log = logger.warning if error.status >= 500 else logger.info
+        log(
+            "request failed",
+            extra={
+                "status": error.status,
+                "code": error.code,
+                "param": error.param,
+                "cause": type(cause).__name__ if cause else None,
+                "bedrock_code": _botocore_code(cause),
+            },
+        )
+        return error_response(error)
+
+    def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+        if any(tuple(problem.get("loc", ()))[:1] == ("response",) for problem in error.errors()):
+            # Powertools reports a response that fails its own model this way: our bug, not a 400.
+            return unexpected(error)
+        problem = to_invalid_request(
+            error.errors(), model=_body_model(app), sources=("body", "query", "path", "header")
+        )
+        logger.info("invalid request", extra={"status": 400, "code": problem.code, "param": problem.param})
+        return error_response(problem)
+
+    def not_found(_: NotFoundError) -> Response[dict[str, Any]]:
+        event = app.current_event
+        known = ", ".join(f"{route.method} {route.path}" for route in routes.ROUTES)
+        return error_response(
+            NotFound(
+                f"no route for {event.http_method} {event.path}; routes: {known}.", code="route_not_found"
+            )
+        )
+
+    def unexpected(error: Exception) -> Response[dict[str, Any]]:
+        logger.exception("unhandled error")
+        request_id = app.current_event.request_context.request_id
+        return error_response(ApiError(f"internal error; quote request id {request_id} when reporting it."))
+
+    # Registered by call, not as decorators: Powertools leaves these decorators unannotated.
+    app.exception_handler(ApiError)(api_error)
+    app.exception_handler(RequestValidationError)(invalid_request)
+    app.exception_handler(NotFoundError)(not_found)
+    app.exception_handler(Exception)(unexpected)
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def error_response(error: ApiError) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=error.status,
+        content_type=content_types.APPLICATION_JSON,
+        body=error.body(),
+        headers=error.headers,
+    )
+
+
+def _botocore_code(cause: BaseException | None) -> str | None:
+    """The Bedrock error code (ThrottlingException...) behind an API error; never its message."""
+    response = getattr(cause, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code) if code else None
+
+
+def _body_model(app: APIGatewayRestResolver) -> type[BaseModel] | None:
+    """The pydantic model of the matched route's body, to list its fields in messages."""
+    route = app.context.get("_route")
+    body_params = route.dependant.body_params if route is not None else []
+    model = body_params[0].type_ if body_params else None
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _as_json_body(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    headers = event.get("headers") or {}
+    if not event.get("body"):
+        return event
+    kept = {name: value for name, value in headers.items() if name.lower() != "content-type"}
+    return {**event, "headers": {**kept, "Content-Type": "application/json"}}

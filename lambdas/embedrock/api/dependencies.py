@@ -1,0 +1,111 @@
+"""What the routes depend on (settings, Bedrock clients, the embedder), built lazily once.
+
+Each is created on first use and kept for the life of the Lambda container, so a function
+that never embeds never builds a bedrock-runtime client. Tests swap any of them with
+`override(...)` and put everything back with `reset()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from threading import Lock
+from typing import TYPE_CHECKING, Any, Protocol
+
+from embedrock import settings as settings_module
+from embedrock.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock import BedrockClient
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+
+    from embedrock.bedrock.embedder import EmbedResult
+    from embedrock.embeddings import EmbedSpec
+
+
+class Embedder(Protocol):
+    def embed(self, spec: EmbedSpec, texts: Sequence[str]) -> EmbedResult: ...
+
+
+@dataclass
+class _Slots:
+    settings: Settings | None = None
+    runtime: BedrockRuntimeClient | None = None
+    control: BedrockClient | None = None
+    embedder: Embedder | None = None
+
+
+_overrides = _Slots()
+_built = _Slots()
+_lock = Lock()
+
+
+def settings() -> Settings:
+    return _overrides.settings or settings_module.get()
+
+
+def runtime_client() -> BedrockRuntimeClient:
+    if _overrides.runtime is not None:
+        return _overrides.runtime
+    with _lock:
+        if _built.runtime is None:
+            from embedrock.bedrock import clients
+
+            _built.runtime = clients.runtime_client(settings())
+        return _built.runtime
+
+
+def control_client() -> BedrockClient:
+    if _overrides.control is not None:
+        return _overrides.control
+    with _lock:
+        if _built.control is None:
+            from embedrock.bedrock import clients
+
+            _built.control = clients.control_client(settings())
+        return _built.control
+
+
+def embedder() -> Embedder:
+    if _overrides.embedder is not None:
+        return _overrides.embedder
+    runtime = runtime_client()
+    with _lock:
+        if _built.embedder is None:
+            from embedrock.bedrock.embedder import BedrockEmbedder
+
+            config = settings()
+            _built.embedder = BedrockEmbedder(
+                runtime,
+                max_concurrency=config.max_concurrency,
+                retry_after_seconds=config.retry_after_seconds,
+            )
+        return _built.embedder
+
+
+def override(
+    *,
+    settings: Settings | None = None,
+    runtime: Any = None,
+    control: Any = None,
+    embedder: Embedder | None = None,
+) -> None:
+    """Use these instead of the real ones (fakes are duck-typed, hence Any for clients)."""
+    given = {"settings": settings, "runtime": runtime, "control": control, "embedder": embedder}
+    for name, value in given.items():
+        if value is not None:
+            setattr(_overrides, name, value)
+    _forget_built()
+
+
+def reset() -> None:
+    for slot in fields(_Slots):
+        setattr(_overrides, slot.name, None)
+    _forget_built()
+
+
+def _forget_built() -> None:
+    # Built objects may hold overridden pieces (an embedder wraps the runtime client).
+    with _lock:
+        for slot in fields(_Slots):
+            setattr(_built, slot.name, None)

@@ -1,0 +1,39 @@
+"""Direct invocation of the embeddings function (no API Gateway): the event is the body.
+
+`{"texts": [...], "model": ..., ...}` in, the POST /embeddings body out as a dict; a
+failure comes back as `{"error": {...}, "status": n}` rather than raising, so callers such
+as Step Functions or another Lambda can branch on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from embedrock.api.observability import logger
+from embedrock.api.schemas import EmbeddingsRequest
+from embedrock.api.validation import to_invalid_request
+from embedrock.errors import ApiError, InvalidRequest
+
+
+def invoke(event: object) -> dict[str, Any]:
+    from embedrock.api import embeddings_service
+
+    try:
+        if not isinstance(event, dict):
+            raise InvalidRequest(
+                "the event must be a JSON object like the POST /embeddings body.", code="invalid_body"
+            )
+        try:
+            request = EmbeddingsRequest.model_validate(event)
+        except ValidationError as error:
+            raise to_invalid_request(error.errors(), model=EmbeddingsRequest) from None
+        response: dict[str, Any] = embeddings_service.create_embeddings(request).model_dump(mode="json")
+        return response
+    except ApiError as error:
+        logger.info("direct invocation failed", extra={"status": error.status, "code": error.code})
+        return {**error.body(), "status": error.status}
+    except Exception:
+        logger.exception("unhandled error")
+        return {**ApiError("internal error; see the function's logs.").body(), "status": 500}

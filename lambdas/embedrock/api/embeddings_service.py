@@ -1,0 +1,106 @@
+"""POST /embeddings and POST /v1/embeddings: every check first, then one embedder call.
+
+Model, dimensions, texts and the size of the response are all checked against the catalog
+and the settings before anything is sent to Bedrock, so a bad request costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from embedrock.api import dependencies
+from embedrock.api.observability import record_embedding
+from embedrock.api.schemas import (
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    Encoding,
+    OpenAIEmbedding,
+    OpenAIEmbeddingsRequest,
+    OpenAIEmbeddingsResponse,
+    OpenAIUsage,
+    Usage,
+)
+from embedrock.catalog import CatalogModel
+from embedrock.embeddings import EmbedSpec, check_response_size, check_texts, resolve_spec
+from embedrock.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from embedrock.bedrock.embedder import EmbedResult
+
+
+def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single: bool = False) -> None:
+    """check_texts, naming a lone text `text` rather than `text[0]`."""
+    try:
+        check_texts(texts, model, max_texts=dependencies.settings().max_texts_per_request, param=param)
+    except InvalidRequest as error:
+        if not single or error.param != f"{param}[0]":
+            raise
+        raise InvalidRequest(
+            error.message.replace(f"{param}[0]", param, 1), param=param, code=error.code
+        ) from None
+
+
+def embed(spec: EmbedSpec, texts: Sequence[str]) -> EmbedResult:
+    """The one way the API layer calls Bedrock: embed, then record usage (never the texts)."""
+    result = dependencies.embedder().embed(spec, texts)
+    record_embedding(spec.model.id, len(texts), result)
+    return result
+
+
+def _checked_spec(
+    request: EmbeddingsRequest | OpenAIEmbeddingsRequest, texts: list[str], param: str, single: bool
+) -> EmbedSpec:
+    config = dependencies.settings()
+    if isinstance(request, EmbeddingsRequest):
+        spec = resolve_spec(
+            model_id=request.model,
+            dimensions=request.dimensions,
+            normalize=request.normalize,
+            input_type=request.input_type,
+            embedding_type=request.embedding_type,
+            default_model_id=config.default_model_id,
+        )
+        encoding: Encoding = request.encoding
+    else:
+        spec = resolve_spec(model_id=request.model, dimensions=request.dimensions)
+        encoding = request.encoding_format
+    check_input(texts, spec.model, param=param, single=single)
+    check_response_size(len(texts), spec, encoding, limit_bytes=config.max_response_bytes)
+    return spec
+
+
+def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
+    from embedrock.encoding import encode
+
+    texts, param = request.input_texts()
+    spec = _checked_spec(request, texts, param, single=request.text is not None)
+    result = embed(spec, texts)
+    # Built from our own arrays: skip re-validating every number (model_construct).
+    return EmbeddingsResponse.model_construct(
+        model=spec.model.id,
+        dimensions=spec.dimensions,
+        embedding_type=spec.embedding_type,
+        encoding=request.encoding,
+        embeddings=encode(result.vectors, spec.embedding_type, request.encoding),
+        usage=Usage(input_tokens=result.input_tokens, requests=result.bedrock_calls),
+    )
+
+
+def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddingsResponse:
+    from embedrock.encoding import encode
+
+    single = isinstance(request.input, str)
+    texts = [request.input] if isinstance(request.input, str) else request.input
+    spec = _checked_spec(request, texts, "input", single=single)
+    result = embed(spec, texts)
+    vectors = encode(result.vectors, "float", request.encoding_format)
+    return OpenAIEmbeddingsResponse.model_construct(
+        object="list",
+        data=[
+            OpenAIEmbedding.model_construct(object="embedding", embedding=vector, index=index)
+            for index, vector in enumerate(vectors)
+        ],
+        model=spec.model.id,
+        usage=OpenAIUsage(prompt_tokens=result.input_tokens, total_tokens=result.input_tokens),
+    )

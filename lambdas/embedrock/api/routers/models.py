@@ -1,0 +1,45 @@
+"""GET /models and GET /models/{model_id}: Bedrock's embedding models joined with the catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from embedrock import models_service
+from embedrock.api import dependencies
+from embedrock.api.openapi import responses
+from embedrock.api.routers import new_router
+from embedrock.api.schemas import ModelInfo, ModelList
+
+router = new_router()
+
+
+@router.get(
+    "/models",
+    summary="List embedding models",
+    description="Embedding models Bedrock offers in this region, with what each can do. "
+    "`supported` says whether this service can call it.",
+    tags=["Models"],
+    responses=responses("The models, by id.", 400, 403, 429, 503, 504),
+)
+def list_models(
+    provider: Annotated[str | None, Query(description="Only this provider, e.g. Amazon or Cohere.")] = None,
+) -> ModelList:
+    views = models_service.list_models(dependencies.control_client(), provider)
+    return ModelList(models=[ModelInfo.model_validate(view, from_attributes=True) for view in views])
+
+
+@router.get(
+    "/models/<model_id>",
+    summary="Describe one embedding model",
+    tags=["Models"],
+    responses=responses("The model.", 403, 404, 429, 503, 504),
+)
+def get_model(
+    model_id: Annotated[str, Path(description="A model id such as amazon.titan-embed-text-v2:0.")],
+) -> ModelInfo:
+    # A client may send the ':' percent-encoded; ids never contain '%'.
+    view = models_service.get_model(dependencies.control_client(), unquote(model_id))
+    return ModelInfo.model_validate(view, from_attributes=True)

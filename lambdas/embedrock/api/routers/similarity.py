@@ -1,0 +1,35 @@
+"""POST /similarity: scores, matrices and top-k search, from texts or vectors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from embedrock.api.openapi import responses
+from embedrock.api.routers import new_router
+from embedrock.api.schemas import SIMILARITY_SHAPES, SimilarityRequest, SimilarityResponse
+
+router = new_router()
+
+
+@router.post(
+    "/similarity",
+    summary="Compare texts or vectors",
+    description=f"Send {SIMILARITY_SHAPES}. Texts are embedded once each; vectors need no Bedrock call.",
+    tags=["Similarity"],
+    responses=responses(
+        "`score`, `scores`, `matrix` or ranked `results`, by request shape.",
+        400,
+        403,
+        413,
+        429,
+        502,
+        503,
+        504,
+    ),
+)
+def compare(request: Annotated[SimilarityRequest, Body()]) -> SimilarityResponse:
+    from embedrock.api import similarity_service
+
+    return similarity_service.compare(request)

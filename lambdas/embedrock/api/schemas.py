@@ -1,0 +1,291 @@
+"""Request and response models of the HTTP API: validation and the OpenAPI document.
+
+Requests are strict (a string is not an integer, 1 is not true) and reject unknown fields,
+except the OpenAI-compatible request, whose official client adds fields of its own. Rules
+that span fields raise `invalid_request` errors carrying the field to blame in `ctx`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from embedrock import catalog
+
+InputType = Literal["search_document", "search_query", "classification", "clustering"]
+EmbeddingType = Literal["float", "int8", "uint8", "binary", "ubinary"]
+Encoding = Literal["float", "base64"]
+Metric = Literal["cosine", "dot", "euclidean"]
+
+MODEL_IDS = ", ".join(catalog.model_ids())
+SEED_TEXT = "Python is a programming language"
+
+
+def invalid(message: str, param: str | None) -> PydanticCustomError:
+    """A validation error whose message is shown as is, blaming `param`."""
+    return PydanticCustomError("invalid_request", "{message}", {"message": message, "param": param})
+
+
+def _model_field(description: str) -> Any:
+    return Field(
+        default=None,
+        description=f"{description} Allowed: {MODEL_IDS}.",
+        examples=[catalog.DEFAULT_MODEL_ID],
+    )
+
+
+_DIMENSIONS = Field(
+    default=None,
+    description="Vector length; one of the model's allowed dimensions (GET /models). Default: the model's.",
+    examples=[1024],
+)
+_INPUT_TYPE = Field(
+    default=None,
+    description="Cohere only: what the texts are for. Default: search_document.",
+    examples=["search_document"],
+)
+
+
+class EmbeddingsRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [{"texts": [SEED_TEXT], "dimensions": 1024}]},
+    )
+
+    model: str | None = _model_field("Embedding model id; default amazon.titan-embed-text-v2:0.")
+    texts: list[str] | None = Field(
+        default=None, description="Texts to embed, in order. Send `texts` or `text`.", examples=[[SEED_TEXT]]
+    )
+    text: str | None = Field(default=None, description="One text to embed.", examples=[SEED_TEXT])
+    dimensions: int | None = _DIMENSIONS
+    normalize: bool = Field(default=True, description="Scale each float vector to unit length.")
+    input_type: InputType | None = _INPUT_TYPE
+    embedding_type: EmbeddingType | None = Field(
+        default=None,
+        description="Numeric type of the vectors (GET /models lists each model's). Default: float.",
+    )
+    encoding: Encoding = Field(
+        default="float",
+        description="`float`: JSON numbers. `base64`: little-endian float32 (int8/uint8 for integer "
+        "types) bytes per vector, about 4x smaller.",
+    )
+
+    @model_validator(mode="after")
+    def _one_input(self) -> EmbeddingsRequest:
+        if (self.texts is None) == (self.text is None):
+            raise invalid('send exactly one of "texts" (a list of strings) or "text" (one string).', "texts")
+        return self
+
+    def input_texts(self) -> tuple[list[str], str]:
+        """The texts and the field they came from."""
+        return (self.texts, "texts") if self.texts is not None else ([self.text or ""], "text")
+
+
+class Usage(BaseModel):
+    input_tokens: int = Field(description="Input tokens Bedrock counted (what is billed).")
+    requests: int = Field(description="InvokeModel calls made.")
+
+
+class EmbeddingsResponse(BaseModel):
+    model: str = Field(examples=[catalog.DEFAULT_MODEL_ID])
+    dimensions: int = Field(examples=[1024])
+    embedding_type: EmbeddingType
+    encoding: Encoding
+    embeddings: list[list[int]] | list[list[float]] | list[str] = Field(
+        description="One vector per text in input order: numbers, or base64 strings."
+    )
+    usage: Usage
+
+
+def _token_arrays_rejected(value: Any) -> Any:
+    message = (
+        "input holds token ids; token arrays are not supported by Bedrock embedding models. "
+        "Send the text itself: a string or a list of strings."
+    )
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, int | list):
+                raise invalid(message, "input" if isinstance(item, int) else f"input[{index}]")
+    return value
+
+
+class OpenAIEmbeddingsRequest(BaseModel):
+    # The official client adds fields (and may add more in new versions): ignore them.
+    model_config = ConfigDict(
+        extra="ignore",
+        strict=True,
+        json_schema_extra={"examples": [{"input": SEED_TEXT, "model": catalog.DEFAULT_MODEL_ID}]},
+    )
+
+    input: str | list[str] = Field(description="A text or a list of texts.", examples=[SEED_TEXT])
+    model: str = Field(
+        default=catalog.DEFAULT_MODEL_ID,
+        description=f"A Bedrock model id (not an OpenAI name). Allowed: {MODEL_IDS}.",
+    )
+    dimensions: int | None = _DIMENSIONS
+    encoding_format: Encoding = Field(
+        default="float", description="`base64`: little-endian float32 bytes, as the OpenAI client expects."
+    )
+    user: str | None = Field(default=None, description="Accepted and ignored.")
+
+    _no_token_arrays = field_validator("input", mode="before")(_token_arrays_rejected)
+
+
+class OpenAIEmbedding(BaseModel):
+    object: Literal["embedding"] = "embedding"
+    embedding: list[float] | str
+    index: int
+
+
+class OpenAIUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class OpenAIEmbeddingsResponse(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[OpenAIEmbedding]
+    model: str
+    usage: OpenAIUsage
+
+
+Vector = list[float]
+TextPair = Annotated[list[str], Field(min_length=2, max_length=2)]
+VectorPair = Annotated[list[Vector], Field(min_length=2, max_length=2)]
+
+SIMILARITY_SHAPES = (
+    'one of: {"texts": [a, b]} (one score), {"pairs": [[a, b], ...]} (a score per pair), '
+    '{"texts": [...], "matrix": true} (n x n scores), {"query": q, "documents": [...], "top_k": k} '
+    "(ranked search); or the same with vectors (lists of numbers) instead of texts, with "
+    '"vectors" in place of "texts"'
+)
+
+
+class SimilarityRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"texts": ["Its a sunny day", "Today it may not be raining"]},
+                {"query": "programming", "documents": [SEED_TEXT, "i have to go to the market"], "top_k": 1},
+                {"vectors": [[1, 0], [1, 1]], "metric": "cosine"},
+            ]
+        },
+    )
+
+    texts: list[str] | None = Field(default=None, description="Two texts, or n texts with matrix=true.")
+    vectors: list[Vector] | None = Field(default=None, description="Like texts, with your own vectors.")
+    pairs: list[TextPair] | list[VectorPair] | None = Field(
+        default=None, description="Pairs of texts, or pairs of vectors: one score each."
+    )
+    matrix: bool = Field(default=False, description="Score every text (or vector) against every other.")
+    query: str | Vector | None = Field(default=None, description="A text or a vector to rank documents by.")
+    documents: list[str] | list[Vector] | None = Field(default=None, description="What the query ranks.")
+    top_k: int | None = Field(default=None, description="Results to return; default: all documents.")
+    metric: Metric = Field(
+        default="cosine",
+        description="cosine and dot: higher is more similar. euclidean: a distance, lower is more similar.",
+    )
+    model: str | None = _model_field("Model for texts; default amazon.titan-embed-text-v2:0.")
+    dimensions: int | None = _DIMENSIONS
+    input_type: InputType | None = Field(
+        default=None,
+        description="Cohere only. Default: search_query for the query and search_document for documents.",
+    )
+
+    @model_validator(mode="after")
+    def _one_shape(self) -> SimilarityRequest:
+        given = [name for name in ("texts", "vectors", "pairs", "query") if getattr(self, name) is not None]
+        if self.documents is not None and self.query is None:
+            raise invalid(f'"documents" needs a "query"; send {SIMILARITY_SHAPES}.', "query")
+        if len(given) != 1:
+            blamed = given[1] if len(given) > 1 else None
+            raise invalid(f"send {SIMILARITY_SHAPES}.", blamed)
+        if self.query is not None and self.documents is None:
+            raise invalid('"query" needs "documents" to rank.', "documents")
+        if self.matrix and not (self.texts is not None or self.vectors is not None):
+            raise invalid('"matrix": true goes with "texts" or "vectors".', "matrix")
+        if self.top_k is not None and self.query is None:
+            raise invalid('"top_k" goes with "query" and "documents".', "top_k")
+        return self
+
+
+class SimilarityResult(BaseModel):
+    index: int = Field(description="Position of the document in the request.")
+    score: float
+    document: str | None = Field(description="The document text; null for vectors.")
+
+
+class _SimilarityBase(BaseModel):
+    metric: Metric
+    model: str | None = Field(description="The model that embedded the texts; null for vectors.")
+    dimensions: int | None = Field(description="Vector length of the texts' embeddings; null for vectors.")
+    usage: Usage
+
+
+class ScoreResponse(_SimilarityBase):
+    score: float
+
+
+class ScoresResponse(_SimilarityBase):
+    scores: list[float] = Field(description="One score per pair, in order.")
+
+
+class MatrixResponse(_SimilarityBase):
+    matrix: list[list[float]] = Field(description="matrix[i][j] compares item i with item j.")
+
+
+class SearchResponse(_SimilarityBase):
+    results: list[SimilarityResult] = Field(description="Best first: highest score, or lowest distance.")
+
+
+SimilarityResponse = ScoreResponse | ScoresResponse | MatrixResponse | SearchResponse
+
+
+class Dimensions(BaseModel):
+    allowed: list[int]
+    default: int
+
+
+class ModelInfo(BaseModel):
+    id: str = Field(examples=[catalog.DEFAULT_MODEL_ID])
+    name: str
+    provider: str
+    input_modalities: list[str]
+    dimensions: Dimensions | None
+    max_texts_per_call: int | None
+    max_input_tokens: int | None
+    max_input_chars: int | None
+    input_types: list[str] | None
+    embedding_types: list[str] | None
+    price_per_million_tokens: float | None = Field(description="USD per 1M input tokens, on demand.")
+    lifecycle_status: str | None = Field(examples=["ACTIVE"])
+    inference_types: list[str] = Field(examples=[["ON_DEMAND"]])
+    supported: bool = Field(
+        description="Whether this service can call the model (in its catalog, on demand)."
+    )
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    default_model: str
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(examples=["invalid_request_error"])
+    message: str = Field(examples=["dimensions 384 is not allowed for amazon.titan-embed-text-v2:0; ..."])
+    param: str | None = Field(examples=["dimensions"])
+    code: str = Field(examples=["invalid_dimensions"])
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail

@@ -1,0 +1,114 @@
+"""GET /models and GET /models/{model_id}: what Bedrock offers here, joined with the catalog.
+
+Bedrock says which embedding models exist in the region and how they can be invoked; the
+catalog says what this service knows about them. A model is `supported` when both agree:
+it is in the catalog and offered ON_DEMAND (provisioned-only variants such as
+`amazon.titan-embed-text-v2:0:8k` are listed but not callable by this service).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from embedrock import catalog
+from embedrock.bedrock.errors import bedrock_errors
+from embedrock.errors import InvalidRequest, NotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock import BedrockClient
+
+# Bedrock's own constraint on byProvider; checked here so a typo is a clear 400.
+_PROVIDER = re.compile(r"^[A-Za-z0-9- ]{1,63}$")
+
+
+@dataclass(frozen=True)
+class DimensionsView:
+    allowed: list[int]
+    default: int
+
+
+@dataclass(frozen=True)
+class ModelView:
+    id: str
+    name: str
+    provider: str
+    input_modalities: list[str]
+    dimensions: DimensionsView | None
+    max_texts_per_call: int | None
+    max_input_tokens: int | None
+    max_input_chars: int | None
+    input_types: list[str] | None
+    embedding_types: list[str] | None
+    price_per_million_tokens: float | None
+    lifecycle_status: str | None
+    inference_types: list[str]
+    supported: bool
+
+
+def list_models(client: BedrockClient, provider: str | None = None) -> list[ModelView]:
+    filters: dict[str, Any] = {"byOutputModality": "EMBEDDING"}
+    if provider is not None:
+        if not _PROVIDER.match(provider):
+            raise InvalidRequest(
+                "provider must be a provider name such as Amazon or Cohere.", param="provider"
+            )
+        filters["byProvider"] = provider
+    with bedrock_errors(invoking=False):
+        summaries = client.list_foundation_models(**filters).get("modelSummaries", [])
+    return sorted((_view(summary) for summary in summaries), key=lambda view: view.id)
+
+
+def get_model(client: BedrockClient, model_id: str) -> ModelView:
+    not_embedding = NotFound(
+        f"'{model_id}' is not an embedding model available in this region; GET /models lists them.",
+        param="model_id",
+        code="model_not_found",
+    )
+    try:
+        with bedrock_errors(model_id, invoking=False):
+            details = client.get_foundation_model(modelIdentifier=model_id)["modelDetails"]
+    # An unknown id is a ValidationException or a ResourceNotFoundException, by its form.
+    except (NotFound, InvalidRequest) as error:
+        raise not_embedding from error
+    if "EMBEDDING" not in details.get("outputModalities", []):
+        raise not_embedding
+    return _view(details)
+
+
+def _view(summary: Mapping[str, Any]) -> ModelView:
+    model_id = str(summary["modelId"])
+    known = catalog.find(model_id)
+    inference_types = [str(kind) for kind in summary.get("inferenceTypesSupported", [])]
+    lifecycle = summary.get("modelLifecycle", {}).get("status")
+    bedrock_only = ModelView(
+        id=model_id,
+        name=str(summary.get("modelName") or (known.name if known else model_id)),
+        provider=str(summary.get("providerName") or (known.provider if known else "")),
+        input_modalities=[str(modality) for modality in summary.get("inputModalities", [])],
+        dimensions=None,
+        max_texts_per_call=None,
+        max_input_tokens=None,
+        max_input_chars=None,
+        input_types=None,
+        embedding_types=None,
+        price_per_million_tokens=None,
+        lifecycle_status=str(lifecycle) if lifecycle else None,
+        inference_types=inference_types,
+        supported=False,
+    )
+    if known is None:
+        return bedrock_only
+    return replace(
+        bedrock_only,
+        dimensions=DimensionsView(list(known.dimensions), known.default_dimensions),
+        max_texts_per_call=known.max_texts_per_call,
+        max_input_tokens=known.max_input_tokens,
+        max_input_chars=known.max_input_chars,
+        input_types=list(known.input_types),
+        embedding_types=list(known.embedding_types),
+        price_per_million_tokens=known.price_per_million_tokens,
+        supported="ON_DEMAND" in inference_types,
+    )

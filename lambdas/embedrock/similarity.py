@@ -1,0 +1,185 @@
+"""Similarity maths on vectors: scores, pairs, matrices, top-k. Pure numpy, no HTTP.
+
+cosine and dot are similarities (higher is closer); euclidean is a distance (lower is
+closer), and ranking follows that. Validation helpers raise InvalidRequest naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from embedrock.errors import InvalidRequest
+
+Metric = Literal["cosine", "dot", "euclidean"]
+METRICS: tuple[Metric, ...] = ("cosine", "dot", "euclidean")
+
+
+def higher_is_closer(metric: Metric) -> bool:
+    return metric != "euclidean"
+
+
+def as_matrix(vectors: Sequence[Sequence[float]], param: str, *, at_least: int = 1) -> np.ndarray:
+    """Vectors of one length, finite and non-empty, as float64 (n, d); errors name `param[i]`."""
+    if len(vectors) < at_least:
+        raise InvalidRequest(
+            f"{param} must hold at least {at_least} vector{'s' if at_least > 1 else ''}.",
+            param=param,
+            code="empty_input",
+        )
+    stacked = _stack(vectors, lambda i: f"{param}[{i}]")
+    check_finite(stacked, param)
+    return stacked
+
+
+def as_pairs(pairs: Sequence[Sequence[Sequence[float]]], param: str) -> np.ndarray:
+    """Pairs of vectors as float64 (n, 2, d); errors name `param[i][j]`."""
+    if not pairs:
+        raise InvalidRequest(f"{param} must hold at least one pair.", param=param, code="empty_input")
+    stacked = _stack([vector for pair in pairs for vector in pair], lambda k: f"{param}[{k // 2}][{k % 2}]")
+    stacked = stacked.reshape(len(pairs), 2, -1)
+    check_finite(stacked, param)
+    return stacked
+
+
+def as_vector(vector: Sequence[float], param: str) -> np.ndarray:
+    if len(vector) == 0:
+        raise InvalidRequest(f"{param} is empty.", param=param, code="empty_vector")
+    array = np.asarray(vector, dtype=np.float64)
+    check_finite(array, param)
+    return array
+
+
+def _stack(vectors: Sequence[Sequence[float]], name: Callable[[int], str]) -> np.ndarray:
+    lengths = [len(vector) for vector in vectors]
+    for index, length in enumerate(lengths):
+        if length == 0:
+            raise InvalidRequest(f"{name(index)} is empty.", param=name(index), code="empty_vector")
+        if length != lengths[0]:
+            raise InvalidRequest(
+                f"{name(index)} has {length} numbers but {name(0)} has {lengths[0]}; "
+                "all vectors must have the same length.",
+                param=name(index),
+                code="dimension_mismatch",
+            )
+    return np.asarray(vectors, dtype=np.float64)
+
+
+def check_finite(vectors: np.ndarray, param: str) -> None:
+    where = _first_vector(~np.isfinite(vectors).all(axis=-1), param)
+    if where:
+        raise InvalidRequest(
+            f"{where} holds NaN or infinity; vectors must be finite numbers.",
+            param=where,
+            code="invalid_vector",
+        )
+
+
+def _first_vector(flags: np.ndarray, param: str) -> str | None:
+    """The path of the first flagged vector: `param`, `param[i]` or `param[i][j]` by rank."""
+    if not flags.any():
+        return None
+    index = np.unravel_index(int(np.argmax(flags)), flags.shape)
+    return param + "".join(f"[{int(i)}]" for i in index)
+
+
+def check_same_width(first: np.ndarray, second: np.ndarray, first_param: str, second_param: str) -> None:
+    if first.shape[-1] != second.shape[-1]:
+        raise InvalidRequest(
+            f"{second_param} has {second.shape[-1]} numbers but the {first_param} have "
+            f"{first.shape[-1]}; all vectors must have the same length.",
+            param=second_param,
+            code="dimension_mismatch",
+        )
+
+
+def check_metric(vectors: np.ndarray, metric: Metric, param: str) -> None:
+    """Cosine divides by the norm: a zero vector has no direction to compare."""
+    where = _first_vector(~np.any(vectors, axis=-1), param) if metric == "cosine" else None
+    if where:
+        raise InvalidRequest(
+            f"{where} is a zero vector: cosine similarity is undefined for it; "
+            'use "metric": "dot" or "euclidean".',
+            param=where,
+            code="zero_vector",
+        )
+
+
+def check_top_k(top_k: int, n_documents: int) -> None:
+    if not 1 <= top_k <= n_documents:
+        raise InvalidRequest(
+            f"top_k must be between 1 and the number of documents ({n_documents}); got {top_k}.",
+            param="top_k",
+            code="invalid_top_k",
+        )
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    unit: np.ndarray = matrix / np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return unit
+
+
+def pairwise(first: np.ndarray, second: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
+    """Row i of `first` against row i of `second`: shape (n,)."""
+    if metric == "euclidean":
+        distances: np.ndarray = np.linalg.norm(first - second, axis=-1)
+        return distances
+    if metric == "cosine":
+        first, second = _unit(first), _unit(second)
+    scores: np.ndarray = np.einsum("ij,ij->i", first, second)
+    return np.clip(scores, -1.0, 1.0) if metric == "cosine" else scores
+
+
+def score(first: np.ndarray, second: np.ndarray, metric: Metric = "cosine") -> float:
+    return float(pairwise(first.reshape(1, -1), second.reshape(1, -1), metric)[0])
+
+
+def matrix(vectors: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
+    """n x n scores, exactly symmetric, with the diagonal exactly 1 (cosine) or 0 (euclidean)."""
+    rows = _unit(vectors) if metric == "cosine" else vectors
+    gram = rows @ rows.T
+    if metric == "euclidean":
+        squared = np.einsum("ij,ij->i", vectors, vectors)
+        # |a-b|^2 = |a|^2 + |b|^2 - 2ab; rounding can make it slightly negative.
+        gram = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0.0))
+    result: np.ndarray = (gram + gram.T) / 2
+    if metric == "cosine":
+        result = np.clip(result, -1.0, 1.0)
+        np.fill_diagonal(result, 1.0)
+    elif metric == "euclidean":
+        np.fill_diagonal(result, 0.0)
+    return result
+
+
+def scores_against(query: np.ndarray, documents: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
+    """The query (d,) against every document (n, d): shape (n,)."""
+    return pairwise(np.broadcast_to(query, documents.shape), documents, metric)
+
+
+def top_k(
+    query: np.ndarray, documents: np.ndarray, k: int, metric: Metric = "cosine"
+) -> list[tuple[int, float]]:
+    """(index, score) of the k closest documents, closest first; ties keep document order."""
+    scores = scores_against(query, documents, metric)
+    check_scores(scores)
+    key = -scores if higher_is_closer(metric) else scores
+    if k < len(key):
+        # argpartition finds the k-th best in O(n); take everything strictly better, then the
+        # lowest-index documents tied with it, so a tie never depends on partition order.
+        kth = key[np.argpartition(key, k - 1)[k - 1]]
+        better = np.flatnonzero(key < kth)
+        chosen = np.concatenate([better, np.flatnonzero(key == kth)[: k - len(better)]])
+    else:
+        chosen = np.arange(len(key))
+    ranked = chosen[np.lexsort((chosen, key[chosen]))]
+    return [(int(index), float(scores[index])) for index in ranked]
+
+
+def check_scores(scores: np.ndarray) -> None:
+    """Finite inputs can still overflow (1e200 squared): say so instead of returning inf."""
+    if not np.isfinite(scores).all():
+        raise InvalidRequest(
+            "the scores overflowed (vectors too large); scale the vectors down.", code="score_overflow"
+        )

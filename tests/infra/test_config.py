@@ -1,0 +1,58 @@
+"""Deploy-time context: cdk.json defaults, the stack's fallbacks and their parsing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from infra import config
+
+pytestmark = pytest.mark.infra
+
+CDK_JSON = Path(__file__).resolve().parents[2] / "cdk.json"
+
+
+def test_cdk_json_defaults_equal_the_stack_fallbacks() -> None:
+    # Given cdk.json's context
+    context = json.loads(CDK_JSON.read_text())["context"]
+    # When the usage-plan limits are read from it, and from no context at all
+    from_cdk_json = config.usage_plan_limits(cdk.App(context=context).node)
+    from_fallbacks = config.usage_plan_limits(cdk.App().node)
+    # Then `cdk synth` and `python app.py` build the same usage plan
+    assert from_cdk_json == from_fallbacks == config.UsagePlanLimits()
+
+
+def test_cdk_json_runs_the_app_offline_and_quietly() -> None:
+    # Given cdk.json
+    settings = json.loads(CDK_JSON.read_text())
+    # Then the CLI runs app.py in the project's virtualenv, with notices and telemetry off
+    assert settings["app"] == ".venv/bin/python app.py"
+    assert settings["notices"] is False
+    assert settings["context"]["cli-telemetry"] is False
+
+
+def test_command_line_context_strings_are_parsed() -> None:
+    # Given limits passed as `cdk deploy -c key=value` (strings)
+    app = cdk.App(
+        context={
+            config.THROTTLE_RATE_LIMIT: "5",
+            config.THROTTLE_BURST_LIMIT: "9",
+            config.QUOTA_PER_DAY: "700",
+        }
+    )
+    # When they are read
+    limits = config.usage_plan_limits(app.node)
+    # Then they are integers
+    assert limits == config.UsagePlanLimits(rate_limit=5, burst_limit=9, quota_per_day=700)
+
+
+@pytest.mark.parametrize("bad", ["fast", "0", "-3"])
+def test_invalid_limit_fails_with_the_key_name(bad: str) -> None:
+    # Given an invalid limit in context
+    app = cdk.App(context={config.QUOTA_PER_DAY: bad})
+    # When it is read, Then the error names the context key
+    with pytest.raises(ValueError, match=config.QUOTA_PER_DAY):
+        config.usage_plan_limits(app.node)

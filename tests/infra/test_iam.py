@@ -1,0 +1,131 @@
+"""IAM: each function has its own least-privilege role, Bedrock access derived from the catalog."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from embedrock import catalog, routes
+from embedrock.routes import BedrockAccess
+from tests.infra import cfn
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+FUNCTIONS = pytest.mark.parametrize("function", routes.FUNCTIONS, ids=lambda function: function.name)
+
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+FOUNDATION_MODEL_ARN = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/"
+CATALOG_MODEL_ARNS = {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS}
+
+EXPECTED_BEDROCK_GRANTS: dict[BedrockAccess, dict[str, set[str]]] = {
+    BedrockAccess.INVOKE_EMBEDDING_MODELS: {"bedrock:InvokeModel": CATALOG_MODEL_ARNS},
+    BedrockAccess.READ_MODEL_CATALOG: {
+        "bedrock:ListFoundationModels": {"*"},
+        "bedrock:GetFoundationModel": {FOUNDATION_MODEL_ARN + "*"},
+    },
+}
+
+
+def _role_of(synthesized: Synthesized, function: routes.Function) -> tuple[str, list[dict[str, Any]]]:
+    _, resource = cfn.function_named(synthesized.resources, function.name)
+    role_id: str = resource["Properties"]["Role"]["Fn::GetAtt"][0]
+    return role_id, cfn.role_statements(synthesized.resources, role_id)
+
+
+def _grants(statements: list[dict[str, Any]], service: str) -> dict[str, set[str]]:
+    """action -> resources, for the Allow statements whose actions belong to `service`."""
+    grants: dict[str, set[str]] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in cfn.as_list(statement["Action"]):
+            if action.startswith(f"{service}:"):
+                grants.setdefault(action, set()).update(
+                    cfn.render(r) for r in cfn.as_list(statement["Resource"])
+                )
+    return grants
+
+
+@FUNCTIONS
+def test_bedrock_grants_are_exactly_those_of_the_access_kind(
+    synthesized: Synthesized, function: routes.Function
+) -> None:
+    # Given the role of this function
+    _, statements = _role_of(synthesized, function)
+    # When its Bedrock grants are collected
+    grants = _grants(statements, "bedrock")
+    # Then they are exactly the actions and resources its access kind needs
+    assert grants == EXPECTED_BEDROCK_GRANTS[function.bedrock_access]
+
+
+def test_invoke_model_is_granted_on_every_catalog_model_and_nothing_else(synthesized: Synthesized) -> None:
+    # Given the functions that invoke embedding models
+    invokers = [f for f in routes.FUNCTIONS if f.bedrock_access is BedrockAccess.INVOKE_EMBEDDING_MODELS]
+    assert invokers
+    for function in invokers:
+        # When the resources of their InvokeModel grant are read
+        _, statements = _role_of(synthesized, function)
+        resources = _grants(statements, "bedrock")["bedrock:InvokeModel"]
+        # Then they are the catalog's foundation-model ARNs, one per model, no wildcard
+        assert resources == CATALOG_MODEL_ARNS
+        assert not any("*" in resource for resource in resources)
+
+
+@FUNCTIONS
+def test_no_wildcard_bedrock_action(synthesized: Synthesized, function: routes.Function) -> None:
+    # Given the role of this function
+    _, statements = _role_of(synthesized, function)
+    # Then no statement grants bedrock:* or any wildcard Bedrock action
+    actions = [action for statement in statements for action in cfn.as_list(statement["Action"])]
+    assert "bedrock:*" not in actions
+    assert not any(action.startswith("bedrock:") and "*" in action for action in actions)
+    assert not any(action == "*" for action in actions)
+
+
+@FUNCTIONS
+def test_role_has_no_managed_policy_and_writes_only_its_own_logs(
+    synthesized: Synthesized, function: routes.Function
+) -> None:
+    # Given the role and the log group of this function
+    resources = synthesized.resources
+    _, function_resource = cfn.function_named(resources, function.name)
+    log_group_id = function_resource["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    role_id, statements = _role_of(synthesized, function)
+    # Then the role carries no managed policy, is assumable by Lambda only,
+    assert "ManagedPolicyArns" not in resources[role_id]["Properties"]
+    (trust,) = resources[role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    # and its log permissions name its own log group only
+    assert _grants(statements, "logs") == {
+        "logs:CreateLogStream": {f"${{{log_group_id}.Arn}}"},
+        "logs:PutLogEvents": {f"${{{log_group_id}.Arn}}"},
+    }
+
+
+@FUNCTIONS
+def test_only_xray_and_list_models_are_granted_on_any_resource(
+    synthesized: Synthesized, function: routes.Function
+) -> None:
+    # Given the role of this function
+    _, statements = _role_of(synthesized, function)
+    # When the actions granted on Resource "*" are collected
+    on_any_resource = {
+        action
+        for statement in statements
+        if "*" in cfn.as_list(statement["Resource"])
+        for action in cfn.as_list(statement["Action"])
+    }
+    # Then they are the X-Ray writes, plus ListFoundationModels for the catalog reader
+    expected = set(XRAY_ACTIONS)
+    if function.bedrock_access is BedrockAccess.READ_MODEL_CATALOG:
+        expected.add("bedrock:ListFoundationModels")
+    assert on_any_resource == expected
+
+
+def test_each_function_has_its_own_role(synthesized: Synthesized) -> None:
+    # Given every function of the route table
+    # When their roles are collected
+    roles = {_role_of(synthesized, function)[0] for function in routes.FUNCTIONS}
+    # Then no two functions share a role
+    assert len(roles) == len(routes.FUNCTIONS)

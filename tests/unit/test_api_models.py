@@ -1,0 +1,178 @@
+"""GET /models and GET /models/{model_id} through the models function's handler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from embedrock.api import dependencies
+from embedrock.handlers import models
+from tests.events import LambdaContext, api_event, load, response_json
+from tests.unit.test_models_service import summary
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+TITAN_V2 = "amazon.titan-embed-text-v2:0"
+
+
+@pytest.fixture
+def stub() -> Iterator[Stubber]:
+    control = boto3.client("bedrock", region_name="us-east-1")
+    dependencies.override(control=control)
+    with Stubber(control) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+    dependencies.reset()
+
+
+def get(path: str, query: dict[str, str] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = models.handler(api_event("GET", path, query=query), LambdaContext())
+    return response
+
+
+def test_list_models_joins_bedrock_and_the_catalog(stub: Stubber) -> None:
+    # Given Bedrock lists Titan V2 and a model the catalog lacks
+    stub.add_response(
+        "list_foundation_models",
+        {"modelSummaries": [summary(TITAN_V2), summary("amazon.new-embed-v1:0")]},
+        {"byOutputModality": "EMBEDDING"},
+    )
+
+    # When GET /models is called
+    response = get("/models")
+
+    # Then both are listed with every documented field
+    assert response["statusCode"] == 200
+    new, titan = response_json(response)["models"]
+    assert titan == {
+        "id": TITAN_V2,
+        "name": f"Bedrock name of {TITAN_V2}",
+        "provider": "Amazon",
+        "input_modalities": ["TEXT"],
+        "dimensions": {"allowed": [256, 512, 1024], "default": 1024},
+        "max_texts_per_call": 1,
+        "max_input_tokens": 8192,
+        "max_input_chars": 50000,
+        "input_types": [],
+        "embedding_types": ["float", "binary"],
+        "price_per_million_tokens": 0.02,
+        "lifecycle_status": "ACTIVE",
+        "inference_types": ["ON_DEMAND"],
+        "supported": True,
+    }
+    assert new["supported"] is False and new["dimensions"] is None and new["price_per_million_tokens"] is None
+
+
+def test_seed_step_list_models_whose_id_contains_embed(stub: Stubber) -> None:
+    # Given Bedrock's embedding models
+    ids = [TITAN_V2, "amazon.titan-embed-text-v1", "cohere.embed-english-v3"]
+    stub.add_response(
+        "list_foundation_models",
+        {"modelSummaries": [summary(model_id) for model_id in ids]},
+        {"byOutputModality": "EMBEDDING"},
+    )
+
+    # When the seed notebook's filter is applied to GET /models
+    listed = [model["id"] for model in response_json(get("/models"))["models"] if "embed" in model["id"]]
+
+    # Then all three are there and callable
+    assert sorted(listed) == sorted(ids)
+
+
+def test_provider_query_filters_in_bedrock(stub: Stubber) -> None:
+    # Given a provider filter
+    stub.add_response(
+        "list_foundation_models",
+        {"modelSummaries": [summary("cohere.embed-english-v3", provider="Cohere")]},
+        {"byOutputModality": "EMBEDDING", "byProvider": "Cohere"},
+    )
+
+    # When GET /models?provider=Cohere is called
+    response = get("/models", {"provider": "Cohere"})
+
+    # Then Bedrock was asked for Cohere's models only
+    assert [model["id"] for model in response_json(response)["models"]] == ["cohere.embed-english-v3"]
+
+
+def test_bad_provider_is_400(stub: Stubber) -> None:
+    # Given a provider with characters Bedrock rejects
+    # When listed
+    response = get("/models", {"provider": "<script>"})
+
+    # Then the 400 names the query parameter
+    assert response["statusCode"] == 400 and response_json(response)["error"]["param"] == "provider"
+
+
+def test_get_model_from_the_recorded_event(stub: Stubber) -> None:
+    # Given the recorded GET /models/{model_id} event (an id with '.' and ':')
+    stub.add_response(
+        "get_foundation_model", {"modelDetails": summary(TITAN_V2)}, {"modelIdentifier": TITAN_V2}
+    )
+
+    # When it is handled
+    response = models.handler(load("get_model.json"), LambdaContext())
+
+    # Then the model is described
+    assert response["statusCode"] == 200
+    assert response_json(response)["id"] == TITAN_V2
+
+
+def test_a_percent_encoded_model_id_is_decoded(stub: Stubber) -> None:
+    # Given a client that encodes ':' in the path
+    stub.add_response(
+        "get_foundation_model", {"modelDetails": summary(TITAN_V2)}, {"modelIdentifier": TITAN_V2}
+    )
+
+    # When it asks for the model
+    response = get("/models/amazon.titan-embed-text-v2%3A0")
+
+    # Then Bedrock is asked for the real id
+    assert response["statusCode"] == 200
+
+
+def test_unknown_model_id_is_404(stub: Stubber) -> None:
+    # Given Bedrock rejecting the id
+    stub.add_client_error(
+        "get_foundation_model", "ValidationException", "The provided model identifier is invalid."
+    )
+
+    # When it is asked for
+    response = get("/models/not-a-model")
+
+    # Then a 404 in the error shape
+    assert response["statusCode"] == 404
+    error = response_json(response)["error"]
+    assert error["type"] == "not_found_error" and error["param"] == "model_id"
+
+
+def test_a_model_that_is_not_an_embedding_model_is_404(stub: Stubber) -> None:
+    # Given a text model
+    stub.add_response(
+        "get_foundation_model", {"modelDetails": summary("amazon.nova-pro-v1:0", outputs=("TEXT",))}
+    )
+
+    # When it is asked for
+    response = get("/models/amazon.nova-pro-v1:0")
+
+    # Then a 404 saying why
+    assert response["statusCode"] == 404
+    assert "not an embedding model" in response_json(response)["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("AccessDeniedException", 403), ("ThrottlingException", 429), ("ServiceUnavailableException", 503)],
+)
+def test_bedrock_errors_keep_their_meaning(stub: Stubber, code: str, status: int) -> None:
+    # Given Bedrock failing to list
+    stub.add_client_error("list_foundation_models", code, http_status_code=status)
+
+    # When GET /models is called
+    response = get("/models")
+
+    # Then the status follows the error table
+    assert response["statusCode"] == status
