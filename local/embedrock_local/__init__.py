@@ -1,0 +1,1 @@
+"""Embedrock's local runtime: the Bedrock-compatible emulator and the local tools built on it."""

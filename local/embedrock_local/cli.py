@@ -1,0 +1,148 @@
+"""The `embedrock` command: serve the API locally, run the Bedrock emulator alone."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+
+def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the HTTP API locally, with the Bedrock emulator (or real Bedrock) behind it",
+        description=(
+            "Serve Embedrock's HTTP API on this machine: a local API Gateway calls the same handlers "
+            "as the deployed stack, routed by the same route table. By default the handlers talk to "
+            "a Bedrock emulator (not Amazon Bedrock); --bedrock aws uses real Bedrock with your AWS "
+            "credentials (and costs money)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8080, help="port of the API")
+    parser.add_argument(
+        "--bedrock", choices=("emulator", "aws"), default="emulator", help="where embeddings come from"
+    )
+    parser.add_argument("--engine", default="hash", help="the emulator's engine (hash: deterministic, fast)")
+    parser.add_argument("--emulator-port", type=int, default=0, help="port of the emulator (0: a free one)")
+    parser.add_argument(
+        "--api-key",
+        default=os.environ.get("API_KEY") or None,
+        help="require this x-api-key on every route but /health and the docs (default: $API_KEY; none when unset)",
+    )
+    parser.add_argument(
+        "--containers",
+        type=int,
+        default=2,
+        help="worker processes per function (like warm Lambda containers)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="the functions' log level",
+    )
+    parser.add_argument("--access-log", action="store_true", help="print one line per request")
+
+
+def serve(args: argparse.Namespace) -> int:
+    from embedrock_local.runtime import LocalRuntime
+
+    if args.engine not in _engine_names():
+        print(f"unknown engine {args.engine!r}; choose one of {', '.join(_engine_names())}", file=sys.stderr)
+        return 2
+    print("Starting Embedrock locally (first start imports the handlers in each worker)...", flush=True)
+    runtime = LocalRuntime(
+        bedrock=args.bedrock,
+        engine=args.engine,
+        host=args.host,
+        port=args.port,
+        emulator_port=args.emulator_port,
+        api_key=args.api_key,
+        containers=args.containers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        runtime.start()
+        print(_banner(runtime, args), flush=True)
+        stop.wait()
+    finally:
+        print("Stopping...", flush=True)
+        runtime.close()
+    return 0
+
+
+def _banner(runtime: object, args: argparse.Namespace) -> str:
+    from embedrock_local.runtime import LocalRuntime
+
+    assert isinstance(runtime, LocalRuntime)
+    key_header = f" -H 'x-api-key: {args.api_key}'" if args.api_key else ""
+    bedrock = (
+        f"Bedrock emulator at {runtime.emulator.url} (engine {args.engine}; NOT Amazon Bedrock)"
+        if runtime.emulator
+        else "real Amazon Bedrock with your AWS credentials (calls are billed)"
+    )
+    return "\n".join(
+        [
+            f"Embedrock API: {runtime.url}",
+            f"Swagger UI:    {runtime.url}/docs",
+            f"OpenAPI:       {runtime.url}/openapi.json",
+            f"Embeddings:    {bedrock}",
+            f"API key:       {'required (x-api-key)' if args.api_key else 'not required'}",
+            "",
+            "Try:",
+            f"  curl -s {runtime.url}/embeddings -H 'content-type: application/json'{key_header} \\",
+            '    -d \'{"texts": ["Python is a programming language"], "dimensions": 256}\'',
+            "",
+            "Ctrl-C stops everything.",
+        ]
+    )
+
+
+def _engine_names() -> list[str]:
+    from embedrock_local.emulator import engines
+
+    return sorted(engines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="embedrock", description="Embedrock: embeddings on Amazon Bedrock, served locally or on AWS."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(subparsers)
+    subparsers.add_parser(
+        "emulator",
+        help="run the Bedrock-compatible emulator alone (see `embedrock emulator --help`)",
+        add_help=False,
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["emulator"]:
+        from embedrock_local.emulator.__main__ import main as emulator_main
+
+        return emulator_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,40 @@
+"""What every model family's request handler shares: its result type and number rendering."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from embedrock.catalog import CatalogModel
+
+from .engines import Engine, FloatArray
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A model's answer: the JSON body and the input tokens it counted (billed)."""
+
+    body: dict[str, Any]
+    input_tokens: int
+
+
+# A family handler validates the body as Bedrock does for that family, then embeds.
+FamilyHandler = Callable[[CatalogModel, dict[str, Any], Engine], Invocation]
+
+
+def floats(vector: FloatArray) -> list[float]:
+    # Bedrock answers with float32-precision numbers; 7 decimals keep the JSON short.
+    values: list[float] = np.round(np.asarray(vector, dtype=np.float64), 7).tolist()
+    return values
+
+
+def magnitude(tokens: int) -> float:
+    """Norm given to vectors a model does not normalize: deterministic, grows with the input.
+
+    Real unnormalized embeddings have norms that vary by input; callers must not assume 1.
+    """
+    return 1.0 + 0.5 * math.log2(2 + tokens)

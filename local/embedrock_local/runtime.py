@@ -1,0 +1,105 @@
+"""The whole service on one machine: the Bedrock emulator (or real Bedrock) behind the gateway."""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+from embedrock_local.emulator import Emulator
+from embedrock_local.gateway import LocalGateway
+
+BedrockMode = Literal["emulator", "aws"]
+
+
+def function_environment(
+    emulator_url: str | None,
+    *,
+    log_level: str = "WARNING",
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """What the Lambda runtime would set, plus the boto3 endpoint variables for the emulator."""
+    environment = {
+        "POWERTOOLS_SERVICE_NAME": "embedrock-local",
+        "POWERTOOLS_METRICS_NAMESPACE": "Embedrock",
+        # No X-Ray daemon and no CloudWatch agent on a laptop: keep stdout for logs.
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_METRICS_DISABLED": "1",
+        "POWERTOOLS_LOG_LEVEL": log_level,
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
+    }
+    if emulator_url is not None:
+        # Dummy credentials: the emulator does not check signatures, and nothing may reach AWS.
+        environment |= {
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": emulator_url,
+            "AWS_ENDPOINT_URL_BEDROCK": emulator_url,
+            "AWS_ACCESS_KEY_ID": "embedrock-local",
+            "AWS_SECRET_ACCESS_KEY": "embedrock-local",
+            "AWS_SESSION_TOKEN": "embedrock-local",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    return environment | (extra or {})
+
+
+class LocalRuntime:
+    """Emulator and gateway started together and stopped together."""
+
+    def __init__(
+        self,
+        *,
+        bedrock: BedrockMode = "emulator",
+        engine: str = "hash",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        emulator_port: int = 0,
+        api_key: str | None = None,
+        containers: int = 2,
+        log_level: str = "WARNING",
+        settings: dict[str, str] | None = None,
+        integration_timeout: float | None = None,
+        access_log: bool = False,
+    ) -> None:
+        self.emulator = Emulator("127.0.0.1", emulator_port, engine) if bedrock == "emulator" else None
+        environment = function_environment(
+            self.emulator.url if self.emulator else None, log_level=log_level, extra=settings
+        )
+        options = {} if integration_timeout is None else {"integration_timeout": integration_timeout}
+        try:
+            self.gateway = LocalGateway(
+                environment,
+                host=host,
+                port=port,
+                api_key=api_key,
+                containers=containers,
+                access_log=access_log,
+                **options,
+            )
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    def start(self) -> LocalRuntime:
+        try:
+            self.gateway.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        gateway = getattr(self, "gateway", None)
+        if gateway is not None:
+            gateway.close()
+        if self.emulator is not None:
+            self.emulator.close()
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
