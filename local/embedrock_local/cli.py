@@ -1,4 +1,6 @@
-"""The `embedrock` command: serve the API locally, run the Bedrock emulator alone."""
+"""The `embedrock` command: serve the API locally, run the Bedrock emulator alone, and the
+subcommands of the modules in SUBCOMMANDS (each has `add_parser(subparsers)` and `run(args)`).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +10,15 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from importlib import import_module
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedrock_local.runtime import LocalRuntime
+
+# Modules imported only when their command runs, so `embedrock serve` stays quick to start.
+SUBCOMMANDS: dict[str, str] = {}
 
 
 def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -51,23 +61,19 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def serve(args: argparse.Namespace) -> int:
-    from embedrock_local.runtime import LocalRuntime
 
     if args.engine not in _engine_names():
         print(f"unknown engine {args.engine!r}; choose one of {', '.join(_engine_names())}", file=sys.stderr)
         return 2
     print("Starting Embedrock locally (first start imports the handlers in each worker)...", flush=True)
-    runtime = LocalRuntime(
-        bedrock=args.bedrock,
-        engine=args.engine,
-        host=args.host,
-        port=args.port,
-        emulator_port=args.emulator_port,
-        api_key=args.api_key,
-        containers=args.containers,
-        log_level=args.log_level,
-        access_log=args.access_log,
-    )
+    try:
+        runtime = _runtime(args)
+    except OSError as error:
+        print(
+            f"cannot listen on {args.host}:{args.port}: {error.strerror}; choose another port (make run PORT=9000).",
+            file=sys.stderr,
+        )
+        return 1
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -85,10 +91,23 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(runtime: object, args: argparse.Namespace) -> str:
+def _runtime(args: argparse.Namespace) -> LocalRuntime:
     from embedrock_local.runtime import LocalRuntime
 
-    assert isinstance(runtime, LocalRuntime)
+    return LocalRuntime(
+        bedrock=args.bedrock,
+        engine=args.engine,
+        host=args.host,
+        port=args.port,
+        emulator_port=args.emulator_port,
+        api_key=args.api_key,
+        containers=args.containers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+    )
+
+
+def _banner(runtime: LocalRuntime, args: argparse.Namespace) -> str:
     key_header = f" -H 'x-api-key: {args.api_key}'" if args.api_key else ""
     bedrock = (
         f"Bedrock emulator at {runtime.emulator.url} (engine {args.engine}; NOT Amazon Bedrock)"
@@ -129,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the Bedrock-compatible emulator alone (see `embedrock emulator --help`)",
         add_help=False,
     )
+    for module in SUBCOMMANDS.values():
+        import_module(module).add_parser(subparsers)
     return parser
 
 
@@ -141,7 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(arguments)
     if args.command == "serve":
         return serve(args)
-    return 2
+    result: int = import_module(SUBCOMMANDS[args.command]).run(args)
+    return result
 
 
 if __name__ == "__main__":
