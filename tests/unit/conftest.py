@@ -7,9 +7,21 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
+from embedrock.api import dependencies
+from tests.fakes import FakeBedrockRuntime
+
 
 @pytest.fixture(autouse=True)
 def _no_network() -> Iterator[None]:
     disable_socket(allow_unix_socket=True)
     yield
     enable_socket()
+
+
+@pytest.fixture
+def bedrock() -> Iterator[FakeBedrockRuntime]:
+    """The handlers' Bedrock runtime client, replaced by the in-memory fake."""
+    fake = FakeBedrockRuntime()
+    dependencies.override(runtime=fake)
+    yield fake
+    dependencies.reset()

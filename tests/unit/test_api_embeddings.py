@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -24,14 +23,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 SEED = "Python is a programming language"
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
 COHERE = "cohere.embed-english-v3"
-
-
-@pytest.fixture
-def bedrock() -> Iterator[FakeBedrockRuntime]:
-    fake = FakeBedrockRuntime()
-    dependencies.override(runtime=fake)
-    yield fake
-    dependencies.reset()
 
 
 def post(body: Any = None, *, path: str = "/embeddings", **kwargs: Any) -> dict[str, Any]:

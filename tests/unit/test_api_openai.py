@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,7 +11,6 @@ import numpy as np
 import openai
 import pytest
 
-from embedrock.api import dependencies
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
 from tests.fakes import FakeBedrockRuntime, fake_vector
@@ -21,14 +19,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 SEED = "Python is a programming language"
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
-
-
-@pytest.fixture
-def bedrock() -> Iterator[FakeBedrockRuntime]:
-    fake = FakeBedrockRuntime()
-    dependencies.override(runtime=fake)
-    yield fake
-    dependencies.reset()
 
 
 def post(body: Any) -> dict[str, Any]:

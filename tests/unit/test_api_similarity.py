@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -21,14 +20,6 @@ TITAN_V2 = "amazon.titan-embed-text-v2:0"
 COHERE = "cohere.embed-english-v3"
 PYTHON, MARKET = "Python is a programming language", "i have to go to the market"
 SUNNY, RAIN = "Its a sunny day", "Today it may not be raining"
-
-
-@pytest.fixture
-def bedrock() -> Iterator[FakeBedrockRuntime]:
-    fake = FakeBedrockRuntime()
-    dependencies.override(runtime=fake)
-    yield fake
-    dependencies.reset()
 
 
 def post(body: Any = None, **kwargs: Any) -> dict[str, Any]:
