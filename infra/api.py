@@ -127,12 +127,7 @@ class EmbedrockApi(Construct):
         return api_key
 
     def _acknowledge_account_findings(self) -> None:
-        nag.acknowledge(
-            self.rest_api.deployment_stage,
-            "AwsSolutions-APIG3",
-            "AWS WAF is not attached yet: an optional web ACL comes in a later change; the usage "
-            "plan's per-key throttle and quota bound abuse meanwhile.",
-        )
+        # AwsSolutions-APIG3 (WAF) is the stack's to settle: infra/waf.py, context embedrock:waf.
         cloud_watch_role = self.rest_api.node.find_child("CloudWatchRole")
         assert isinstance(cloud_watch_role, iam.Role)
         nag.acknowledge(

@@ -12,6 +12,10 @@ from constructs import Node
 THROTTLE_RATE_LIMIT = "embedrock:throttleRateLimit"
 THROTTLE_BURST_LIMIT = "embedrock:throttleBurstLimit"
 QUOTA_PER_DAY = "embedrock:quotaPerDay"
+WAF = "embedrock:waf"
+WAF_RATE_LIMIT = "embedrock:wafRateLimit"
+WAF_COUNT_RULES = "embedrock:wafCountRules"
+ALARM_EMAIL = "embedrock:alarmEmail"
 
 
 @dataclass(frozen=True)
@@ -44,3 +48,58 @@ def _positive_int(node: Node, key: str, default: int) -> int:
     if value <= 0:
         raise ValueError(f"context {key} must be a positive integer, got {raw!r}")
     return value
+
+
+@dataclass(frozen=True)
+class WafSettings:
+    """The optional AWS WAF web ACL in front of the API stage (infra/waf.py)."""
+
+    enabled: bool = False
+    # Requests per client IP in any 5-minute window before WAF blocks that IP (AWS minimum: 10).
+    rate_limit: int = 2000
+    # Rules of the AWS common rule set that only count instead of blocking. Texts to embed are
+    # bodies of any size and may hold markup: the size and cross-site-scripting body rules
+    # would block legitimate requests.
+    count_rules: tuple[str, ...] = ("SizeRestrictions_BODY", "CrossSiteScripting_BODY")
+
+
+def waf_settings(node: Node) -> WafSettings:
+    defaults = WafSettings()
+    rate_limit = _positive_int(node, WAF_RATE_LIMIT, defaults.rate_limit)
+    if rate_limit < 10:
+        raise ValueError(
+            f"context {WAF_RATE_LIMIT} must be at least 10 (AWS WAF's minimum), got {rate_limit}"
+        )
+    raw_rules: object = node.try_get_context(WAF_COUNT_RULES)
+    if raw_rules is None:
+        count_rules = defaults.count_rules
+    elif isinstance(raw_rules, list):
+        count_rules = tuple(str(rule) for rule in raw_rules)
+    else:  # `-c embedrock:wafCountRules=A,B` on the command line
+        count_rules = tuple(rule.strip() for rule in str(raw_rules).split(",") if rule.strip())
+    return WafSettings(enabled=_flag(node, WAF), rate_limit=rate_limit, count_rules=count_rules)
+
+
+def alarm_email(node: Node) -> str | None:
+    """Where alarm notifications go (an SNS topic with an email subscription), if anywhere."""
+    raw: object = node.try_get_context(ALARM_EMAIL)
+    if raw is None or str(raw).strip() == "":
+        return None
+    email = str(raw).strip()
+    local, _, domain = email.partition("@")
+    if not local or "." not in domain or " " in email:
+        raise ValueError(f"context {ALARM_EMAIL} must be an email address, got {raw!r}")
+    return email
+
+
+def _flag(node: Node, key: str) -> bool:
+    # `-c key=true` arrives as a string; cdk.json gives a JSON boolean.
+    raw: object = node.try_get_context(key)
+    if raw is None or isinstance(raw, bool):
+        return bool(raw)
+    value = str(raw).strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off", ""):
+        return False
+    raise ValueError(f"context {key} must be true or false, got {raw!r}")

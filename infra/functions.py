@@ -30,12 +30,13 @@ class EmbedrockFunctions(Construct):
 
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
-        code = bundling.lambda_code()  # one asset for all: bundled once
+        self.code = bundling.lambda_code()  # one asset for all: bundled once
         self.by_name: Mapping[str, lambda_.Function] = {
-            function.name: self._build(function, code) for function in routes.FUNCTIONS
+            function.name: self.add(function) for function in routes.FUNCTIONS
         }
 
-    def _build(self, function: routes.Function, code: lambda_.Code) -> lambda_.Function:
+    def add(self, function: routes.Function) -> lambda_.Function:
+        """One function, its own role and log group; also for functions behind no route (routes.INGEST)."""
         scope = Construct(self, function.name.title())
         logs_group = log_group(scope, "LogGroup")
         role = self._role(scope, function, logs_group)
@@ -45,7 +46,7 @@ class EmbedrockFunctions(Construct):
             description=function.description,
             runtime=bundling.RUNTIME,
             architecture=bundling.ARCHITECTURE,
-            code=code,
+            code=self.code,
             handler=function.handler,
             memory_size=function.memory_mb,
             timeout=Duration.seconds(function.timeout_seconds),

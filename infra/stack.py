@@ -7,9 +7,14 @@ from typing import Any
 from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
+from embedrock import routes
+from infra.alarms import EmbedrockAlarms
 from infra.api import EmbedrockApi
-from infra.config import usage_plan_limits
+from infra.config import alarm_email, usage_plan_limits, waf_settings
+from infra.dashboard import EmbedrockDashboard
 from infra.functions import EmbedrockFunctions
+from infra.ingestion import Ingestion, add_cache, ingestion_config
+from infra.waf import EmbedrockWaf, acknowledge_no_waf
 
 
 class EmbedrockStack(Stack):
@@ -19,6 +24,24 @@ class EmbedrockStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         functions = EmbedrockFunctions(self, "Functions")
         api = EmbedrockApi(self, "Api", functions=functions.by_name, limits=usage_plan_limits(self.node))
+        ingestion = Ingestion(
+            self, "Ingestion", function=functions.add(routes.INGEST), config=ingestion_config(self.node)
+        )
+        add_cache(self, functions.by_name, ingestion.function)  # when -c embedrock:cache=true
+        waf = waf_settings(self.node)
+        if waf.enabled:
+            EmbedrockWaf(self, "Waf", stage=api.rest_api.deployment_stage, settings=waf)
+        else:
+            acknowledge_no_waf(api.rest_api.deployment_stage)
+        watched = {**functions.by_name, routes.INGEST.name: ingestion.function}
+        alarms = EmbedrockAlarms(
+            self, "Alarms", api=api.rest_api, functions=watched, email=alarm_email(self.node)
+        )
+        alarms.add(ingestion.alarm)  # the pipeline's dead-letter alarm notifies like the others
+        # Alarms added here (alarms.add, alarms.watch_queue_depth) appear on the dashboard too.
+        dashboard = EmbedrockDashboard(
+            self, "Dashboard", api=api.rest_api, functions=watched, alarms=alarms.alarms
+        )
 
         CfnOutput(self, "ApiUrl", value=api.rest_api.url, description="Base URL of the API (stage included)")
         CfnOutput(self, "ApiKeyId", value=api.api_key.key_id, description="Id of the API key (not its value)")
@@ -27,4 +50,17 @@ class EmbedrockStack(Stack):
             "GetApiKeyCommand",
             value=f"aws apigateway get-api-key --api-key {api.api_key.key_id} --include-value --query value --output text --region {Aws.REGION}",
             description="Prints the API key value; send it in the x-api-key header",
+        )
+        CfnOutput(
+            self,
+            "DashboardUrl",
+            value=f"https://{Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region={Aws.REGION}"
+            f"#dashboards:name={dashboard.dashboard.dashboard_name}",
+            description="The CloudWatch dashboard: requests, latency, errors, throttles, tokens, cost, alarms",
+        )
+        CfnOutput(
+            self,
+            "IngestionBucketName",
+            value=ingestion.bucket.bucket_name,
+            description="Upload input/<name>.jsonl|.csv|.txt; output/<name>.jsonl and .manifest.json appear",
         )

@@ -22,6 +22,8 @@ class Family(StrEnum):
 
 INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
 EMBEDDING_TYPES = ("float", "int8", "uint8", "binary", "ubinary")
+# Bedrock batch inference costs half the on-demand price for the models that support it.
+BATCH_PRICE_RATIO = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class CatalogModel:
     @property
     def needs_input_type(self) -> bool:
         return bool(self.input_types)
+
+    @property
+    def batch_price_per_million_tokens(self) -> float | None:
+        """Bedrock batch inference price, where the model supports it."""
+        return self.price_per_million_tokens * BATCH_PRICE_RATIO if self.batch_inference else None
 
 
 MODELS: tuple[CatalogModel, ...] = (

@@ -47,7 +47,7 @@ def resolve_spec(
     embedding_type: str | None = None,
     default_model_id: str = catalog.DEFAULT_MODEL_ID,
 ) -> EmbedSpec:
-    model = resolve_model(model_id or default_model_id)
+    model = resolve_model(default_model_id if model_id is None else model_id)
     if dimensions is None:
         dimensions = model.default_dimensions
     elif dimensions not in model.dimensions:
@@ -107,20 +107,24 @@ def check_texts(texts: Sequence[str], model: CatalogModel, *, max_texts: int, pa
             code="too_many_texts",
         )
     for index, text in enumerate(texts):
-        where = f"{param}[{index}]"
-        if not text.strip():
-            raise InvalidRequest(
-                f"{where} is empty; every text must hold at least one non-blank character.",
-                param=where,
-                code="empty_text",
-            )
-        if len(text) > model.max_input_chars:
-            raise InvalidRequest(
-                f"{where} has {len(text)} characters; {model.id} takes at most "
-                f"{model.max_input_chars} characters ({model.max_input_tokens} tokens) per text.",
-                param=where,
-                code="text_too_long",
-            )
+        check_text(text, model, where=f"{param}[{index}]")
+
+
+def check_text(text: str, model: CatalogModel, *, where: str) -> None:
+    """One text: not blank, and within the model's character bound. `where` names it in the message."""
+    if not text.strip():
+        raise InvalidRequest(
+            f"{where} is empty; every text must hold at least one non-blank character.",
+            param=where,
+            code="empty_text",
+        )
+    if len(text) > model.max_input_chars:
+        raise InvalidRequest(
+            f"{where} has {len(text)} characters; {model.id} takes at most "
+            f"{model.max_input_chars} characters ({model.max_input_tokens} tokens) per text.",
+            param=where,
+            code="text_too_long",
+        )
 
 
 def estimated_response_bytes(n_texts: int, spec: EmbedSpec, encoding: Encoding) -> int:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-_BASE64_DTYPES: dict[str, np.dtype[Any]] = {
+PACKED_DTYPES: dict[str, np.dtype[Any]] = {
     "float": np.dtype("<f4"),
     "int8": np.dtype("i1"),
     "binary": np.dtype("i1"),
@@ -27,7 +27,7 @@ def to_lists(vectors: np.ndarray) -> list[list[float]] | list[list[int]]:
 
 
 def to_base64(vectors: np.ndarray, embedding_type: str = "float") -> list[str]:
-    packed = np.ascontiguousarray(vectors, dtype=_BASE64_DTYPES[embedding_type])
+    packed = np.ascontiguousarray(vectors, dtype=PACKED_DTYPES[embedding_type])
     # One encode per vector over its raw bytes (buffer protocol): no per-number work.
     return [base64.b64encode(row).decode("ascii") for row in packed]
 
@@ -42,5 +42,5 @@ def encode(
 
 def from_base64(value: str, embedding_type: str = "float") -> np.ndarray:
     """The inverse of to_base64 for one vector (clients and tests)."""
-    vector: np.ndarray = np.frombuffer(base64.b64decode(value), dtype=_BASE64_DTYPES[embedding_type])
+    vector: np.ndarray = np.frombuffer(base64.b64decode(value), dtype=PACKED_DTYPES[embedding_type])
     return vector

@@ -63,6 +63,16 @@ SIMILARITY = Function(
 
 FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY)
 
+# Behind no route: fed by the ingestion queue (infra/ingestion.py builds and wires it).
+INGEST = Function(
+    name="ingest",
+    handler="embedrock.handlers.ingest.handler",
+    description="Embeds files uploaded under input/ of the ingestion bucket (S3 -> SQS -> Lambda)",
+    bedrock_access=BedrockAccess.INVOKE_EMBEDDING_MODELS,
+    memory_mb=2048,
+    timeout_seconds=900,
+)
+
 ROUTES: tuple[Route, ...] = (
     Route("POST", "/embeddings", EMBEDDINGS.name),
     Route("POST", "/v1/embeddings", EMBEDDINGS.name),
@@ -145,6 +155,16 @@ INTEGRATION_TIMEOUT = GatewayError(
     "The request took longer than API Gateway's integration timeout; send fewer texts per request.",
 )
 
+# Only with the optional AWS WAF web ACL (infra/waf.py); the local gateway has no WAF.
+WAF_BLOCKED = GatewayError(
+    "WAF_FILTERED",
+    403,
+    "permission_error",
+    "waf_blocked",
+    "AWS WAF blocked this request: one of its protection rules matched. If the request is "
+    "legitimate, ask the operator to review the web ACL's sampled requests.",
+)
+
 GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     UNKNOWN_ROUTE,
     INVALID_API_KEY,
@@ -152,6 +172,7 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     GATEWAY_THROTTLED,
     QUOTA_EXCEEDED,
     INTEGRATION_TIMEOUT,
+    WAF_BLOCKED,
 )
 # Requests API Gateway (and so the local gateway) accepts: Lambda takes at most 6 MB.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024

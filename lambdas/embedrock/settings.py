@@ -7,7 +7,9 @@ failing later on a request.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from functools import lru_cache
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -21,7 +23,8 @@ class Settings(BaseModel):
     # Concurrent Bedrock calls per request. Embedding quotas are requests per minute and
     # can be as low as 60 RPM on new accounts: keep this modest.
     max_concurrency: int = Field(default=16, ge=1, le=256, alias="EMBEDROCK_MAX_CONCURRENCY")
-    # Total attempts per Bedrock call in botocore's standard retry mode (1 = no retry).
+    # Total attempts per Bedrock call (1 = no retry): throttling, not-ready, 500 and 503 are
+    # retried with jittered backoff, never past the request's deadline.
     max_attempts: int = Field(default=3, ge=1, le=10, alias="EMBEDROCK_MAX_ATTEMPTS")
     connect_timeout_seconds: float = Field(default=2.0, gt=0, alias="EMBEDROCK_CONNECT_TIMEOUT")
     read_timeout_seconds: float = Field(default=10.0, gt=0, alias="EMBEDROCK_READ_TIMEOUT")
@@ -29,6 +32,14 @@ class Settings(BaseModel):
     # Lambda answers at most 6 MB synchronously; leave room for the proxy envelope.
     max_response_bytes: int = Field(default=5_800_000, ge=1024, alias="EMBEDROCK_MAX_RESPONSE_BYTES")
     retry_after_seconds: int = Field(default=2, ge=1, alias="EMBEDROCK_RETRY_AFTER")
+    # The longest a request may spend on Bedrock calls and retries: API Gateway stops waiting
+    # after 29 s. The deadline is also capped by the Lambda's remaining time.
+    request_timeout_seconds: float = Field(default=29.0, gt=0, le=900, alias="EMBEDROCK_REQUEST_TIMEOUT")
+    # Kept free before that deadline to build and send the response.
+    deadline_margin_seconds: float = Field(default=1.0, ge=0, le=60, alias="EMBEDROCK_DEADLINE_MARGIN")
+    # The DynamoDB embeddings cache (embedrock.cache): off unless a table is named.
+    cache_table: str | None = Field(default=None, min_length=3, alias="EMBEDROCK_CACHE_TABLE")
+    cache_ttl_days: int = Field(default=30, ge=1, le=3650, alias="EMBEDROCK_CACHE_TTL_DAYS")
 
     @field_validator("default_model_id")
     @classmethod
@@ -42,11 +53,19 @@ class SettingsError(RuntimeError):
     pass
 
 
+SettingsModel = TypeVar("SettingsModel", bound=BaseModel)
+
+
 def load(environ: dict[str, str] | None = None) -> Settings:
+    return load_model(Settings, environ)
+
+
+def load_model(model: type[SettingsModel], environ: Mapping[str, str] | None = None) -> SettingsModel:
+    """Any settings class whose fields are aliased to environment variables, with clear errors."""
     env = dict(os.environ if environ is None else environ)
-    known = {field.alias for field in Settings.model_fields.values() if field.alias}
+    known = {field.alias for field in model.model_fields.values() if field.alias}
     try:
-        return Settings.model_validate({key: value for key, value in env.items() if key in known})
+        return model.model_validate({key: value for key, value in env.items() if key in known})
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()

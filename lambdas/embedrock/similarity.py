@@ -7,7 +7,7 @@ closer), and ranking follows that. Validation helpers raise InvalidRequest namin
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -117,8 +117,28 @@ def check_top_k(top_k: int, n_documents: int) -> None:
 
 
 def _unit(matrix: np.ndarray) -> np.ndarray:
-    unit: np.ndarray = matrix / np.linalg.norm(matrix, axis=-1, keepdims=True)
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    if not _usable(norms):
+        matrix = _rescaled(matrix)
+        norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    unit: np.ndarray = matrix / norms
     return unit
+
+
+def _usable(norms: np.ndarray | np.floating[Any]) -> bool:
+    """Norms computed at full precision: their squares neither overflowed (1e200 squared is inf)
+    nor fell among the subnormal numbers, where precision is lost (1e-160 squared)."""
+    info = np.finfo(np.asarray(norms).dtype)
+    low, high = np.sqrt(info.tiny / info.eps), np.sqrt(info.max)
+    return bool(np.all((norms >= low) & (norms < high)))
+
+
+def _rescaled(vectors: np.ndarray) -> np.ndarray:
+    """Each vector divided by its largest |value|: cosine ignores scale, and norms then fit."""
+    peak = np.max(np.abs(vectors), axis=-1, keepdims=True)
+    scaled: np.ndarray = vectors / np.where(peak > 0, peak, 1.0)
+    return scaled
 
 
 def pairwise(first: np.ndarray, second: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
@@ -154,8 +174,29 @@ def matrix(vectors: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
 
 
 def scores_against(query: np.ndarray, documents: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
-    """The query (d,) against every document (n, d): shape (n,)."""
-    return pairwise(np.broadcast_to(query, documents.shape), documents, metric)
+    """The query (d,) against every document (n, d): shape (n,), in the documents' precision.
+
+    Cosine and dot are one matrix-vector product (plus the documents' norms): no (n, d)
+    temporary, so float32 documents stay float32 and a large search is bound by memory speed.
+    """
+    if metric == "euclidean":
+        return pairwise(np.broadcast_to(query, documents.shape), documents, metric)
+    dtype = documents.dtype if np.issubdtype(documents.dtype, np.floating) else np.float64
+    documents, query = documents.astype(dtype, copy=False), query.astype(dtype, copy=False)
+    # Overflow (huge vectors) and 0/0 (zero vectors) leave inf or NaN that check_scores reports.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        scores: np.ndarray = documents @ query
+        if metric == "cosine":
+            norms, query_norm = np.sqrt(np.einsum("ij,ij->i", documents, documents)), np.linalg.norm(query)
+            if not (_usable(norms) and _usable(query_norm)):  # huge or tiny vectors (rare):
+                documents, query = _rescaled(documents), _rescaled(query)  # the same cosine, rescaled
+                scores = documents @ query
+                norms, query_norm = (
+                    np.sqrt(np.einsum("ij,ij->i", documents, documents)),
+                    np.linalg.norm(query),
+                )
+            scores = np.clip(scores / (norms * query_norm), -1.0, 1.0)
+    return scores
 
 
 def top_k(

@@ -18,7 +18,11 @@ if TYPE_CHECKING:
     from embedrock_local.runtime import LocalRuntime
 
 # Modules imported only when their command runs, so `embedrock serve` stays quick to start.
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "bench": "embedrock_local.bench.command",
+    "perf": "embedrock_local.perf.command",
+    "ingest": "embedrock_local.ingest.command",
+}
 
 
 def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

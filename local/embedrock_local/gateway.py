@@ -222,16 +222,27 @@ class _Handler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._serve("OPTIONS")
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, made-up ones) gets the unknown-route error in the
+        # API's shape, as from API Gateway, instead of http.server's HTML 501 page.
+        method = name.removeprefix("do_")
+        if name.startswith("do_") and method.isalpha() and method.isupper():
+            return lambda: self._serve(method)
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.access_log:
             super().log_message(format, *args)
 
     def _serve(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > routes.MAX_REQUEST_BYTES:
+        try:
+            body = self._read_body()
+        except _BodyTooLarge:
             self._error(routes.BODY_TOO_LARGE, close=True)
             return
-        body = self.rfile.read(length) if length else b""
+        except ValueError:
+            self._error(BAD_FRAMING, close=True)
+            return
         url = urlsplit(self.path)
         path = unquote(url.path)
         found = match(method, path)
@@ -266,6 +277,32 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_proxy_response(response)
 
+    def _read_body(self) -> bytes:
+        """The body by Content-Length or chunks; ValueError if the framing is broken."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunks()
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > routes.MAX_REQUEST_BYTES:
+            raise _BodyTooLarge
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunks(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = int(self.rfile.readline(64).split(b";")[0].strip(), 16)
+            if size == 0:
+                while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            total += size
+            if size < 0 or total > routes.MAX_REQUEST_BYTES:
+                raise _BodyTooLarge
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(64)
+
     def _send_proxy_response(self, response: Mapping[str, Any]) -> None:
         headers: dict[str, str] = {}
         for name, values in (response.get("multiValueHeaders") or {}).items():
@@ -295,6 +332,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+class _BodyTooLarge(Exception):
+    pass
+
+
+# Broken Content-Length or chunk framing: API Gateway's front end rejects such requests with a
+# 400 before any route is matched. Local only: not a gateway response the stack installs.
+BAD_FRAMING = GatewayError(
+    "BAD_REQUEST_BODY",
+    400,
+    "invalid_request_error",
+    "invalid_body_framing",
+    "The request body's framing is broken (Content-Length or chunk sizes); send a valid HTTP request.",
+)
+
+
 def _internal_error_body() -> bytes:
     error = {
         "type": "internal_error",
@@ -308,6 +360,8 @@ def _internal_error_body() -> bytes:
 class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Clients open many connections at once under load; the default backlog of 5 resets some.
+    request_queue_size = 128
 
     def __init__(
         self,

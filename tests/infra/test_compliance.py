@@ -17,6 +17,7 @@ from embedrock import routes
 from embedrock.routes import BedrockAccess
 from infra.app_builder import build_app
 from tests.infra.conftest import CONTEXT, Synthesized
+from tests.infra.test_ingestion import INGESTION_ACKNOWLEDGEMENTS
 
 pytestmark = pytest.mark.infra
 
@@ -32,6 +33,7 @@ ALLOWED_ACKNOWLEDGEMENTS = {
     CLOUDWATCH_ROLE_POLICY,
     ANY_RESOURCE,  # X-Ray and ListFoundationModels only
     ANY_FOUNDATION_MODEL,  # GetFoundationModel only
+    *INGESTION_ACKNOWLEDGEMENTS,  # reviewed in test_ingestion.py
 }
 
 
@@ -91,7 +93,8 @@ def test_wildcard_resources_are_acknowledged_only_for_xray_and_model_catalog(
     # and on the role's own policies only for the function that reads the model catalog
     stack = synthesized.stack.node.path
     expected = {
-        (f"{stack}/Functions/{f.name.title()}/Role/DefaultPolicy", ANY_RESOURCE) for f in routes.FUNCTIONS
+        (f"{stack}/Functions/{f.name.title()}/Role/DefaultPolicy", ANY_RESOURCE)
+        for f in (*routes.FUNCTIONS, routes.INGEST)
     }
     for function in routes.FUNCTIONS:
         if function.bedrock_access is BedrockAccess.READ_MODEL_CATALOG:

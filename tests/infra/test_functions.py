@@ -19,8 +19,8 @@ def test_one_lambda_per_route_table_function(synthesized: Synthesized) -> None:
     # Given the synthesized stack
     # When its Lambda functions are counted
     functions = cfn.of_type(synthesized.resources, "AWS::Lambda::Function")
-    # Then there is exactly one per entry of the route table
-    assert len(functions) == len(routes.FUNCTIONS)
+    # Then there is exactly one per entry of the route table, and the ingest function
+    assert len(functions) == len((*routes.FUNCTIONS, routes.INGEST))
 
 
 @FUNCTIONS

@@ -237,6 +237,8 @@ def test_clients_use_standard_retries_and_a_pool_as_large_as_the_cap() -> None:
     config = settings.load({"EMBEDROCK_MAX_CONCURRENCY": "48", "EMBEDROCK_MAX_ATTEMPTS": "4"})
     runtime = clients.runtime_client(config)
     control = clients.control_client(config)
+    # InvokeModel is retried by the embedder, within the request's deadline (test_deadline.py).
+    assert runtime.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert control.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
     for client in (runtime, control):
-        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
         assert client.meta.config.max_pool_connections == 48

@@ -9,16 +9,20 @@ form-urlencoded by default).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from embedrock import routes
+from embedrock import deadline, routes
+from embedrock.api import body as request_body
+from embedrock.api import dependencies
 from embedrock.api.observability import logger
-from embedrock.api.validation import to_invalid_request
+from embedrock.api.validation import reject_unknown_query, to_invalid_request
 from embedrock.errors import ApiError, NotFound
 
 if TYPE_CHECKING:
@@ -29,7 +33,8 @@ if TYPE_CHECKING:
 
 class EmbedrockResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return super().resolve(_as_json_body(event), context)
+        with invocation_deadline(context):
+            return super().resolve(_as_json_body(request_body.decode(event)), context)
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
         """The whole API's document (Swagger UI at /docs shows every route, not just ours)."""
@@ -38,9 +43,21 @@ class EmbedrockResolver(APIGatewayRestResolver):
         return openapi.schema(servers=kwargs.get("servers"))
 
 
+def invocation_deadline(context: object) -> AbstractContextManager[float]:
+    """The deadline of this invocation's Bedrock calls (see deadline.py)."""
+    config = dependencies.settings()
+    return deadline.running(
+        deadline.budget_seconds(
+            context, request_timeout=config.request_timeout_seconds, margin=config.deadline_margin_seconds
+        )
+    )
+
+
 def build_resolver(*routers: Router) -> EmbedrockResolver:
     # debug=False even if POWERTOOLS_DEV is set: debug mode prints events (texts) and traces.
-    app = EmbedrockResolver(enable_validation=True, debug=False)
+    app = EmbedrockResolver(
+        enable_validation=True, debug=False, serializer=to_json, json_body_deserializer=request_body.parse
+    )
 
     def api_error(error: ApiError) -> Response[dict[str, Any]]:
         cause = error.__cause__
@@ -86,9 +103,15 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
     app.exception_handler(RequestValidationError)(invalid_request)
     app.exception_handler(NotFoundError)(not_found)
     app.exception_handler(Exception)(unexpected)
+    app.use([reject_unknown_query])
     for router in routers:
         app.include_router(router)
     return app
+
+
+def to_json(body: Any) -> str:
+    """Response bodies as JSON: orjson writes float vectors ~20x faster than json.dumps."""
+    return orjson.dumps(body).decode()
 
 
 def error_response(error: ApiError) -> Response[dict[str, Any]]:

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
     from embedrock.bedrock.embedder import EmbedResult
+    from embedrock.cache import EmbeddingCache
     from embedrock.embeddings import EmbedSpec
 
 
 class Embedder(Protocol):
-    def embed(self, spec: EmbedSpec, texts: Sequence[str]) -> EmbedResult: ...
+    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult: ...
 
 
 @dataclass
@@ -33,6 +34,7 @@ class _Slots:
     runtime: BedrockRuntimeClient | None = None
     control: BedrockClient | None = None
     embedder: Embedder | None = None
+    cache: EmbeddingCache | None = None
 
 
 _overrides = _Slots()
@@ -72,6 +74,7 @@ def embedder() -> Embedder:
     runtime = runtime_client()
     with _lock:
         if _built.embedder is None:
+            from embedrock.api.observability import record_throttle
             from embedrock.bedrock.embedder import BedrockEmbedder
 
             config = settings()
@@ -79,8 +82,25 @@ def embedder() -> Embedder:
                 runtime,
                 max_concurrency=config.max_concurrency,
                 retry_after_seconds=config.retry_after_seconds,
+                max_attempts=config.max_attempts,
+                on_throttle=record_throttle,
             )
         return _built.embedder
+
+
+def cache() -> EmbeddingCache | None:
+    """The DynamoDB embeddings cache, or None when EMBEDROCK_CACHE_TABLE is not set."""
+    if _overrides.cache is not None:
+        return _overrides.cache
+    table = settings().cache_table
+    if table is None:
+        return None
+    with _lock:
+        if _built.cache is None:
+            from embedrock.cache import EmbeddingCache, dynamodb_client
+
+            _built.cache = EmbeddingCache(dynamodb_client(), table, ttl_days=settings().cache_ttl_days)
+        return _built.cache
 
 
 def override(
@@ -89,9 +109,16 @@ def override(
     runtime: Any = None,
     control: Any = None,
     embedder: Embedder | None = None,
+    cache: EmbeddingCache | None = None,
 ) -> None:
     """Use these instead of the real ones (fakes are duck-typed, hence Any for clients)."""
-    given = {"settings": settings, "runtime": runtime, "control": control, "embedder": embedder}
+    given = {
+        "settings": settings,
+        "runtime": runtime,
+        "control": control,
+        "embedder": embedder,
+        "cache": cache,
+    }
     for name, value in given.items():
         if value is not None:
             setattr(_overrides, name, value)

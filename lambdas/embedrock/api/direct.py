@@ -17,8 +17,9 @@ from embedrock.api.validation import to_invalid_request
 from embedrock.errors import ApiError, InvalidRequest
 
 
-def invoke(event: object) -> dict[str, Any]:
+def invoke(event: object, context: object = None) -> dict[str, Any]:
     from embedrock.api import embeddings_service
+    from embedrock.api.app import invocation_deadline
 
     try:
         if not isinstance(event, dict):
@@ -29,7 +30,8 @@ def invoke(event: object) -> dict[str, Any]:
             request = EmbeddingsRequest.model_validate(event)
         except ValidationError as error:
             raise to_invalid_request(error.errors(), model=EmbeddingsRequest) from None
-        response: dict[str, Any] = embeddings_service.create_embeddings(request).model_dump(mode="json")
+        with invocation_deadline(context):
+            response: dict[str, Any] = embeddings_service.create_embeddings(request).model_dump(mode="json")
         return response
     except ApiError as error:
         logger.info("direct invocation failed", extra={"status": error.status, "code": error.code})

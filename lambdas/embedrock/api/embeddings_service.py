@@ -7,7 +7,7 @@ and the settings before anything is sent to Bedrock, so a bad request costs noth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from embedrock.api import dependencies
 from embedrock.api.observability import record_embedding
@@ -15,12 +15,16 @@ from embedrock.api.schemas import (
     EmbeddingsRequest,
     EmbeddingsResponse,
     Encoding,
+    ErrorDetail,
+    ItemError,
     OpenAIEmbedding,
     OpenAIEmbeddingsRequest,
     OpenAIEmbeddingsResponse,
     OpenAIUsage,
+    PartialEmbeddingsResponse,
     Usage,
 )
+from embedrock.cache import with_cache
 from embedrock.catalog import CatalogModel
 from embedrock.embeddings import EmbedSpec, check_response_size, check_texts, resolve_spec
 from embedrock.errors import InvalidRequest
@@ -41,9 +45,10 @@ def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single
         ) from None
 
 
-def embed(spec: EmbedSpec, texts: Sequence[str]) -> EmbedResult:
+def embed(spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
     """The one way the API layer calls Bedrock: embed, then record usage (never the texts)."""
-    result = dependencies.embedder().embed(spec, texts)
+    embedder = with_cache(dependencies.embedder(), dependencies.cache())
+    result = embedder.embed(spec, texts, partial=True) if partial else embedder.embed(spec, texts)
     record_embedding(spec.model.id, len(texts), result)
     return result
 
@@ -75,16 +80,28 @@ def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
 
     texts, param = request.input_texts()
     spec = _checked_spec(request, texts, param, single=request.text is not None)
-    result = embed(spec, texts)
-    # Built from our own arrays: skip re-validating every number (model_construct).
-    return EmbeddingsResponse.model_construct(
-        model=spec.model.id,
-        dimensions=spec.dimensions,
-        embedding_type=spec.embedding_type,
-        encoding=request.encoding,
-        embeddings=encode(result.vectors, spec.embedding_type, request.encoding),
-        usage=Usage(input_tokens=result.input_tokens, requests=result.bedrock_calls),
-    )
+    result = embed(spec, texts, partial=request.partial)
+    embeddings = encode(result.vectors, spec.embedding_type, request.encoding)
+    fields: dict[str, Any] = {
+        "model": spec.model.id,
+        "dimensions": spec.dimensions,
+        "embedding_type": spec.embedding_type,
+        "encoding": request.encoding,
+        "usage": Usage(input_tokens=result.input_tokens, requests=result.bedrock_calls),
+    }
+    if not request.partial:
+        # Built from our own arrays: skip re-validating every number (model_construct).
+        return EmbeddingsResponse.model_construct(embeddings=embeddings, **fields)
+    partial: list[object] = list(embeddings)
+    errors = []
+    for index, error in result.failures:
+        partial[index] = None
+        errors.append(
+            ItemError(
+                index=index, status=error.status, error=ErrorDetail.model_validate(error.body()["error"])
+            )
+        )
+    return PartialEmbeddingsResponse.model_construct(embeddings=partial, errors=errors, **fields)
 
 
 def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddingsResponse:

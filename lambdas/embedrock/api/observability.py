@@ -5,13 +5,18 @@ Texts are never logged, traced or put in metrics: only counts, model ids and tim
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import sys
+import threading
+import time
 import warnings
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import EmbedResult
@@ -19,8 +24,12 @@ if TYPE_CHECKING:
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "embedrock")
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Embedrock"), service=SERVICE)
+# Patch only botocore, the one library this code calls out with: the default patches (and so
+# imports at cold start) every library X-Ray supports that happens to be installed.
+tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Embedrock")
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+THROTTLE_METRIC = "BedrockThrottles"
 
 # At DEBUG these libraries log request contents: Powertools the parsed body, botocore the
 # InvokeModel body. Pinned to INFO so a DEBUG log level never writes a caller's text.
@@ -50,3 +59,43 @@ def record_embedding(model_id: str, n_texts: int, result: EmbedResult) -> None:
             "bedrock_ms": round(result.bedrock_ms, 1),
         },
     )
+
+
+def record_cache(model_id: str, *, hits: int, misses: int) -> None:
+    """The embeddings cache's answer for one request's texts (only when the cache is on)."""
+    metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=hits)
+    metrics.add_metric(name="CacheMisses", unit=MetricUnit.Count, value=misses)
+    logger.info("embedding cache", extra={"model": model_id, "cache_hits": hits, "cache_misses": misses})
+
+
+_emf_lock = threading.Lock()
+
+
+def record_throttle(model_id: str) -> None:
+    """One throttled InvokeModel attempt (retried or not), as its own EMF record.
+
+    Called from the embedder's worker threads, as it happens, so the count survives a request
+    that fails. Two aggregations: by function (`service`, what the alarm watches) and by
+    function and model (the dashboard).
+    """
+    if is_metrics_disabled():
+        return
+    record = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [["service"], ["service", "Model"]],
+                    "Metrics": [{"Name": THROTTLE_METRIC, "Unit": "Count"}],
+                }
+            ],
+        },
+        "service": SERVICE,
+        "Model": model_id,
+        THROTTLE_METRIC: 1,
+    }
+    line = json.dumps(record, separators=(",", ":")) + "\n"
+    with _emf_lock:  # one whole line per record, whatever other threads print
+        sys.stdout.write(line)
+        sys.stdout.flush()

@@ -28,14 +28,14 @@ DESCRIPTION = (
 API_KEY_SCHEME = "apiKey"
 
 _ERRORS = {
-    400: "Invalid request: JSON, types, model, dimensions, texts.",
-    403: "Bedrock denied access: enable model access in the Bedrock console.",
+    400: "Invalid request: JSON, types, unknown fields or query parameters, model, dimensions, texts.",
+    403: "Missing or wrong x-api-key; or Bedrock denied access: enable model access in the Bedrock console.",
     404: "Unknown route or model.",
-    413: "The response would exceed Lambda's 6 MB limit.",
-    429: "Bedrock throttled the request after retries; see Retry-After.",
-    502: "The model failed.",
+    413: "The request body is over 6 MB, or the response would exceed Lambda's 6 MB limit.",
+    429: "Bedrock throttled the request after retries, or the API key's usage plan limit; see Retry-After.",
+    502: "The model failed, or returned a response that cannot be read.",
     503: "Bedrock is unavailable.",
-    504: "Bedrock timed out.",
+    504: "Bedrock timed out, or the request ran out of time (API Gateway waits 29 s).",
 }
 
 

@@ -23,6 +23,14 @@ MODEL_IDS = ", ".join(catalog.model_ids())
 SEED_TEXT = "Python is a programming language"
 
 
+class Schema(BaseModel):
+    """Base of every model here. A function uses only some of them, and pydantic builds a
+    model's validator on its first use rather than at import: the rest cost no cold start.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
 def invalid(message: str, param: str | None) -> PydanticCustomError:
     """A validation error whose message is shown as is, blaming `param`."""
     return PydanticCustomError("invalid_request", "{message}", {"message": message, "param": param})
@@ -48,7 +56,7 @@ _INPUT_TYPE = Field(
 )
 
 
-class EmbeddingsRequest(BaseModel):
+class EmbeddingsRequest(Schema):
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
@@ -72,6 +80,13 @@ class EmbeddingsRequest(BaseModel):
         description="`float`: JSON numbers. `base64`: little-endian float32 (int8/uint8 for integer "
         "types) bytes per vector, about 4x smaller.",
     )
+    partial: bool = Field(
+        default=False,
+        description="`true`: if Bedrock fails for some texts (throttled, timed out, model error), "
+        "answer 200 with the vectors of the others, `null` for those texts, and one entry per "
+        "failed text in `errors`. If every text fails, the request fails as without it. Default "
+        "`false`: any failure fails the whole request.",
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> EmbeddingsRequest:
@@ -84,12 +99,12 @@ class EmbeddingsRequest(BaseModel):
         return (self.texts, "texts") if self.texts is not None else ([self.text or ""], "text")
 
 
-class Usage(BaseModel):
+class Usage(Schema):
     input_tokens: int = Field(description="Input tokens Bedrock counted (what is billed).")
     requests: int = Field(description="InvokeModel calls made.")
 
 
-class EmbeddingsResponse(BaseModel):
+class EmbeddingsResponse(Schema):
     model: str = Field(examples=[catalog.DEFAULT_MODEL_ID])
     dimensions: int = Field(examples=[1024])
     embedding_type: EmbeddingType
@@ -112,7 +127,7 @@ def _token_arrays_rejected(value: Any) -> Any:
     return value
 
 
-class OpenAIEmbeddingsRequest(BaseModel):
+class OpenAIEmbeddingsRequest(Schema):
     # The official client adds fields (and may add more in new versions): ignore them.
     model_config = ConfigDict(
         extra="ignore",
@@ -134,18 +149,18 @@ class OpenAIEmbeddingsRequest(BaseModel):
     _no_token_arrays = field_validator("input", mode="before")(_token_arrays_rejected)
 
 
-class OpenAIEmbedding(BaseModel):
+class OpenAIEmbedding(Schema):
     object: Literal["embedding"] = "embedding"
     embedding: list[float] | str
     index: int
 
 
-class OpenAIUsage(BaseModel):
+class OpenAIUsage(Schema):
     prompt_tokens: int
     total_tokens: int
 
 
-class OpenAIEmbeddingsResponse(BaseModel):
+class OpenAIEmbeddingsResponse(Schema):
     object: Literal["list"] = "list"
     data: list[OpenAIEmbedding]
     model: str
@@ -164,7 +179,7 @@ SIMILARITY_SHAPES = (
 )
 
 
-class SimilarityRequest(BaseModel):
+class SimilarityRequest(Schema):
     model_config = ConfigDict(
         extra="forbid",
         strict=True,
@@ -214,13 +229,13 @@ class SimilarityRequest(BaseModel):
         return self
 
 
-class SimilarityResult(BaseModel):
+class SimilarityResult(Schema):
     index: int = Field(description="Position of the document in the request.")
     score: float
     document: str | None = Field(description="The document text; null for vectors.")
 
 
-class _SimilarityBase(BaseModel):
+class _SimilarityBase(Schema):
     metric: Metric
     model: str | None = Field(description="The model that embedded the texts; null for vectors.")
     dimensions: int | None = Field(description="Vector length of the texts' embeddings; null for vectors.")
@@ -246,12 +261,12 @@ class SearchResponse(_SimilarityBase):
 SimilarityResponse = ScoreResponse | ScoresResponse | MatrixResponse | SearchResponse
 
 
-class Dimensions(BaseModel):
+class Dimensions(Schema):
     allowed: list[int]
     default: int
 
 
-class ModelInfo(BaseModel):
+class ModelInfo(Schema):
     id: str = Field(examples=[catalog.DEFAULT_MODEL_ID])
     name: str
     provider: str
@@ -270,22 +285,37 @@ class ModelInfo(BaseModel):
     )
 
 
-class ModelList(BaseModel):
+class ModelList(Schema):
     models: list[ModelInfo]
 
 
-class Health(BaseModel):
+class Health(Schema):
     status: Literal["ok"] = "ok"
     version: str
     default_model: str
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Schema):
     type: str = Field(examples=["invalid_request_error"])
     message: str = Field(examples=["dimensions 384 is not allowed for amazon.titan-embed-text-v2:0; ..."])
     param: str | None = Field(examples=["dimensions"])
     code: str = Field(examples=["invalid_dimensions"])
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Schema):
     error: ErrorDetail
+
+
+class ItemError(Schema):
+    index: int = Field(description="Position of the failed text in the request.")
+    status: int = Field(description="The status the whole request would have had.", examples=[429])
+    error: ErrorDetail
+
+
+class PartialEmbeddingsResponse(EmbeddingsResponse):
+    """The answer to `"partial": true`: null in place of each failed text's vector."""
+
+    embeddings: list[list[int] | None] | list[list[float] | None] | list[str | None] = Field(  # type: ignore[assignment]
+        description="One vector per text in input order; null for a text listed in `errors`."
+    )
+    errors: list[ItemError] = Field(description="One entry per failed text, in input order; empty if none.")

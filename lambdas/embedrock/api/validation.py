@@ -6,11 +6,15 @@ Error inputs are never echoed: they may hold the caller's texts.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from embedrock.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+    from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 # What a value should have been, per pydantic error type; errors of several union members
 # at the same place are joined with "or".
@@ -108,3 +112,26 @@ def _body_message(model: type[BaseModel] | None) -> str:
 def _sentence(message: str) -> str:
     message = message[:1].lower() + message[1:]
     return message if message.endswith(".") else f"{message}."
+
+
+# Public routes that probes and browsers call, sometimes with cache-busting query strings.
+_ANY_QUERY_PATHS = frozenset({"/health", "/openapi.json", "/docs"})
+
+
+def reject_unknown_query(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Middleware: a query parameter the route does not take is a 400, not silently ignored
+    (`POST /embeddings?model=...` would otherwise embed with the default model)."""
+    route = app.context.get("_route")
+    given = app.current_event.query_string_parameters or {}
+    if route is not None and given and route.path not in _ANY_QUERY_PATHS:
+        allowed = [param.alias for param in route.dependant.query_params]
+        for name in given:
+            if name not in allowed:
+                takes = f"it takes: {', '.join(allowed)}" if allowed else "it takes none"
+                raise InvalidRequest(
+                    f"query parameter '{name}' is not known to {route.method} {route.openapi_path}; {takes}. "
+                    "Request fields go in the JSON body.",
+                    param=name,
+                    code="unknown_parameter",
+                )
+    return next_middleware(app)

@@ -18,11 +18,11 @@ if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 
-def _config(settings: Settings) -> Config:
+def _config(settings: Settings, *, attempts: int) -> Config:
     return Config(
-        # botocore defaults to "legacy"; "standard" retries throttling, not-ready, 500 and 503
-        # with jittered backoff, and leaves validation errors and timeouts alone.
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
+        # botocore defaults to "legacy"; "standard" retries throttling, 5xx and connection
+        # errors with jittered backoff (up to 20 s a wait), and leaves validation errors alone.
+        retries={"mode": "standard", "total_max_attempts": attempts},
         # One pooled connection per concurrent call, so the fan-out never waits for a socket.
         max_pool_connections=max(10, settings.max_concurrency),
         connect_timeout=settings.connect_timeout_seconds,
@@ -32,8 +32,10 @@ def _config(settings: Settings) -> Config:
 
 
 def runtime_client(settings: Settings) -> BedrockRuntimeClient:
-    return boto3.client("bedrock-runtime", config=_config(settings))
+    # One attempt: the embedder retries InvokeModel itself, bounded by the request's deadline
+    # (botocore's waits would not know about it) and counting throttles.
+    return boto3.client("bedrock-runtime", config=_config(settings, attempts=1))
 
 
 def control_client(settings: Settings) -> BedrockClient:
-    return boto3.client("bedrock", config=_config(settings))
+    return boto3.client("bedrock", config=_config(settings, attempts=settings.max_attempts))

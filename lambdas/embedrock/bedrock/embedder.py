@@ -1,44 +1,99 @@
 """The Bedrock client layer for embeddings: split, fan out, decode, keep order.
 
 Titan models take one text per call, so texts go out concurrently under a cap; Cohere takes
-up to 96 per call. Retries are botocore's (standard mode, see clients.py); this layer maps
-what is left to API errors and fails the whole request if any call fails, so no partial
-result is ever returned as a success.
+up to 96 per call. Retries are this layer's, not botocore's (clients.py turns those off):
+throttling, model-not-ready, 500 and 503 are retried with jittered exponential backoff, at
+most `max_attempts` times per call, and never past the invocation's deadline (deadline.py),
+which answers 504 when it comes. Any failed call fails the whole request, so no partial
+result is ever returned as a success, unless the caller asked for `partial`: then each text
+whose call failed gets its own error and the others their vectors.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import time
-from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
-from threading import Lock
+from collections.abc import Callable, Sequence
+from concurrent.futures import ALL_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from threading import Event, Lock
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import orjson
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
+from embedrock import deadline
 from embedrock.bedrock import codecs
 from embedrock.bedrock.errors import RETRY_AFTER_SECONDS, bedrock_errors
 from embedrock.embeddings import EmbedSpec
-from embedrock.errors import ModelFailed
+from embedrock.errors import ApiError, ModelFailed, UpstreamTimeout
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 
+# Bedrock error codes worth another attempt, and the share of them that are throttling.
+THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
+RETRYABLE_CODES = THROTTLING_CODES | {
+    "ModelNotReadyException",
+    "InternalServerException",
+    "ServiceUnavailableException",
+}
+# Full-jitter exponential backoff: the n-th retry waits up to base * 2**(n-1), capped.
+# Embedding quotas are per minute, so throttling backs off longer than other failures.
+THROTTLING_BACKOFF_BASE = 0.5
+OTHER_BACKOFF_BASE = 0.1
+MAX_BACKOFF = 8.0
+
+
 @dataclass(frozen=True)
 class EmbedResult:
-    vectors: np.ndarray  # (n, width) in input order
+    vectors: np.ndarray  # (n, width) in input order; rows of failed texts (partial) are zeros
     input_tokens: int
     bedrock_calls: int
     bedrock_ms: float = 0.0
+    # With partial=True only: (index of the text, why its call failed), in input order.
+    failures: tuple[tuple[int, ApiError], ...] = ()
 
 
 @dataclass(frozen=True)
 class _CallResult:
     vectors: np.ndarray
     input_tokens: int
+
+
+class _Stopped(Exception):
+    """This call's request already failed or timed out: give up quietly."""
+
+
+@dataclass
+class _Run:
+    """One embed() call: its deadline, and a flag that stops its calls' retries."""
+
+    deadline: float | None
+    stopped: Event = field(default_factory=Event)
+
+    def check(self) -> None:
+        if self.stopped.is_set():
+            raise _Stopped
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise self.timed_out()
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait before a retry; False if the deadline would pass first or the run was stopped."""
+        if self.deadline is not None and time.monotonic() + seconds >= self.deadline:
+            return False
+        return not self.stopped.wait(seconds)
+
+    @staticmethod
+    def timed_out() -> UpstreamTimeout:
+        return UpstreamTimeout(
+            "the request ran out of time before Bedrock answered for every text (API Gateway "
+            "waits at most 29 seconds); send fewer texts per request, or retry later.",
+            code="deadline_exceeded",
+        )
 
 
 class BedrockEmbedder:
@@ -48,54 +103,117 @@ class BedrockEmbedder:
         *,
         max_concurrency: int,
         retry_after_seconds: int = RETRY_AFTER_SECONDS,
+        max_attempts: int = 3,
+        on_throttle: Callable[[str], None] | None = None,
     ) -> None:
         self._runtime = runtime
         self._max_concurrency = max_concurrency
         self._retry_after = retry_after_seconds
+        self._max_attempts = max_attempts
+        self._on_throttle = on_throttle
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = Lock()
 
-    def embed(self, spec: EmbedSpec, texts: Sequence[str]) -> EmbedResult:
+    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
         size = spec.model.max_texts_per_call
         chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
         started = time.perf_counter()
-        results = [self._call(spec, chunks[0])] if len(chunks) == 1 else self._fan_out(spec, chunks)
-        vectors = np.concatenate([result.vectors for result in results])
+        run = _Run(deadline.current())
+        if len(chunks) == 1 and run.deadline is None and not partial:
+            outcomes: list[_CallResult | ApiError] = [self._call(spec, chunks[0], run)]
+        else:
+            # Through the pool even for one call: waiting on it is what a deadline can bound.
+            outcomes = self._fan_out(spec, chunks, run, partial=partial)
+        results = [outcome for outcome in outcomes if isinstance(outcome, _CallResult)]
+        if not results:  # partial, and every call failed: there is nothing partial to return
+            raise next(outcome for outcome in outcomes if isinstance(outcome, ApiError))
+        vectors = np.concatenate(
+            [_rows(outcome, len(chunk), results[0]) for outcome, chunk in zip(outcomes, chunks, strict=True)]
+        )
         if spec.normalize and spec.embedding_type == "float" and not spec.model.native_normalize:
             vectors = _unit_length(vectors)
+        failures = tuple(
+            (start + offset, outcome)
+            for start, outcome, chunk in zip(range(0, len(texts), size), outcomes, chunks, strict=True)
+            if isinstance(outcome, ApiError)
+            for offset in range(len(chunk))
+        )
         return EmbedResult(
             vectors=vectors,
             input_tokens=sum(result.input_tokens for result in results),
             bedrock_calls=len(chunks),
             bedrock_ms=(time.perf_counter() - started) * 1000,
+            failures=failures,
         )
 
-    def _fan_out(self, spec: EmbedSpec, chunks: list[Sequence[str]]) -> list[_CallResult]:
+    def _fan_out(
+        self, spec: EmbedSpec, chunks: list[Sequence[str]], run: _Run, *, partial: bool
+    ) -> list[_CallResult | ApiError]:
         pool = self._executor()
-        futures: list[Future[_CallResult]] = [pool.submit(self._call, spec, chunk) for chunk in chunks]
+        futures: list[Future[_CallResult]] = [pool.submit(self._call, spec, chunk, run) for chunk in chunks]
+        timeout = None if run.deadline is None else max(0.0, run.deadline - time.monotonic())
         try:
-            return [future.result() for future in futures]
+            _, pending = wait(futures, timeout, return_when=ALL_COMPLETED if partial else FIRST_EXCEPTION)
         except BaseException:
-            # One failed call fails the request: stop the calls that have not started yet.
-            for future in futures:
-                future.cancel()
+            _stop(run, futures)
             raise
+        failed = [future for future in futures if future not in pending and future.exception() is not None]
+        if pending or (failed and not partial):
+            # Out of time, or one failed call fails the request: cancel the calls that have not
+            # started, and stop the retries of those in flight.
+            _stop(run, futures)
+        if not partial:
+            if failed:
+                raise _exception(failed[0])
+            if pending:
+                raise run.timed_out()
+            return [future.result() for future in futures]
+        outcomes: list[_CallResult | ApiError] = []
+        for future in futures:
+            if future in pending:
+                outcomes.append(run.timed_out())
+            elif future.exception() is not None:
+                error = _exception(future)
+                if not isinstance(error, ApiError):
+                    raise error  # a bug, not a Bedrock failure: no partial success over it
+                outcomes.append(error)
+            else:
+                outcomes.append(future.result())
+        return outcomes
 
-    def _call(self, spec: EmbedSpec, texts: Sequence[str]) -> _CallResult:
-        body = codecs.CODECS[spec.model.family].request(spec, texts)
-        with bedrock_errors(spec.model.id, retry_after=self._retry_after):
-            response = self._runtime.invoke_model(
-                modelId=spec.model.id,
-                body=json.dumps(body),
-                contentType="application/json",
-                accept="application/json",
-            )
-            payload = _read_json(spec, response["body"].read())
+    def _call(self, spec: EmbedSpec, texts: Sequence[str], run: _Run) -> _CallResult:
+        body = json.dumps(codecs.CODECS[spec.model.family].request(spec, texts))
+        attempt = 0
+        while True:
+            run.check()
+            attempt += 1
+            try:
+                response, payload = self._invoke(spec, body)
+                break
+            except ApiError as error:
+                code = _bedrock_code(error)
+                if code in THROTTLING_CODES and self._on_throttle is not None:
+                    self._on_throttle(spec.model.id)
+                if not _retryable(error, code) or attempt >= self._max_attempts:
+                    raise
+                base = THROTTLING_BACKOFF_BASE if code in THROTTLING_CODES else OTHER_BACKOFF_BASE
+                if not run.sleep(random.uniform(0, min(MAX_BACKOFF, base * 2 ** (attempt - 1)))):
+                    raise  # no time left for another attempt: answer what Bedrock said
         headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         return _CallResult(
             vectors=codecs.decode(spec, payload, expected=len(texts)),
             input_tokens=codecs.input_tokens(spec, payload, headers),
         )
+
+    def _invoke(self, spec: EmbedSpec, body: str) -> tuple[Any, dict[str, Any]]:
+        with bedrock_errors(spec.model.id, retry_after=self._retry_after):
+            response = self._runtime.invoke_model(
+                modelId=spec.model.id,
+                body=body,
+                contentType="application/json",
+                accept="application/json",
+            )
+            return response, _read_json(spec, response["body"].read())
 
     def _executor(self) -> ThreadPoolExecutor:
         # One pool per warm Lambda container, created on first fan-out and reused.
@@ -105,9 +223,42 @@ class BedrockEmbedder:
             return self._pool
 
 
+def _stop(run: _Run, futures: list[Future[_CallResult]]) -> None:
+    run.stopped.set()
+    for future in futures:
+        future.cancel()
+
+
+def _exception(future: Future[_CallResult]) -> BaseException:
+    error = future.exception()
+    assert error is not None
+    return error
+
+
+def _bedrock_code(error: ApiError) -> str | None:
+    response = getattr(error.__cause__, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return str(code) if code else None
+
+
+def _retryable(error: ApiError, code: str | None) -> bool:
+    # Connection failures are retried too; read timeouts are not (the call may have run).
+    return code in RETRYABLE_CODES or isinstance(
+        error.__cause__, EndpointConnectionError | ConnectionClosedError
+    )
+
+
+def _rows(outcome: _CallResult | ApiError, n: int, like: _CallResult) -> np.ndarray:
+    """The vectors of one call, or zeros of the same shape and type for a failed one."""
+    if isinstance(outcome, _CallResult):
+        return outcome.vectors
+    return np.zeros((n, like.vectors.shape[1]), dtype=like.vectors.dtype)
+
+
 def _read_json(spec: EmbedSpec, raw: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(raw)
+        # orjson parses the floats of a response ~9x faster than json.loads.
+        payload = orjson.loads(raw)
     except ValueError as error:
         raise ModelFailed(f"{spec.model.id} returned a body that is not JSON.") from error
     if not isinstance(payload, dict):

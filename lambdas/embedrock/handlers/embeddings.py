@@ -20,5 +20,5 @@ app = build_resolver(embeddings.router)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(event, dict) or "httpMethod" not in event:
-        return direct.invoke(event)
+        return direct.invoke(event, context)
     return app.resolve(event, context)

@@ -97,7 +97,14 @@ class HashEngine:
         return result
 
 
-engines: dict[str, Callable[[], Engine]] = {"hash": HashEngine}
+def _minilm() -> Engine:
+    # Imported on first use: its dependencies (tokenizers, safetensors, the weights) are optional.
+    from .minilm import MiniLMEngine
+
+    return MiniLMEngine()
+
+
+engines: dict[str, Callable[[], Engine]] = {"hash": HashEngine, "minilm": _minilm}
 
 
 def make_engine(name: str) -> Engine:

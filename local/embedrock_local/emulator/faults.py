@@ -31,6 +31,11 @@ class FaultKind(StrEnum):
     QUOTA_EXCEEDED = "quota_exceeded"  # 400 ServiceQuotaExceededException
     INTERNAL = "internal"  # 500 InternalServerException
     UNAVAILABLE = "unavailable"  # 503 ServiceUnavailableException
+    MALFORMED = "malformed"  # 200 with a body that is not the model's answer (`message`, or cut-off JSON)
+
+
+# What a malformed answer holds unless the rule's `message` says otherwise: a response cut off.
+MALFORMED_BODY = '{"embedding": [0.0123, -0.0456, 0.07'
 
 
 _ERRORS: dict[FaultKind, tuple[str, str]] = {
@@ -166,10 +171,12 @@ class Fault:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What the faults decided for one call: wait this long, then fail with error (if any)."""
+    """What the faults decided for one call: wait this long, then fail with error (if any),
+    or answer 200 with the malformed body (if any) instead of the model's response."""
 
     delay: float = 0.0
     error: BedrockError | None = None
+    malformed: str | None = None
 
 
 class FaultSet:
@@ -213,6 +220,7 @@ class FaultSet:
         now = time.monotonic()
         delay = 0.0
         error: BedrockError | None = None
+        malformed: str | None = None
         with self._lock:
             for fault in self._faults:
                 if not fault.matches(operation, model_id):
@@ -228,12 +236,16 @@ class FaultSet:
                 if fault.kind is FaultKind.LATENCY:
                     fault.fired += 1
                     delay += fault.latency_ms / 1000
-                elif error is None:
+                elif fault.kind is FaultKind.MALFORMED:
+                    if error is None and malformed is None:
+                        fault.fired += 1
+                        malformed = MALFORMED_BODY if fault.message is None else fault.message
+                elif error is None and malformed is None:
                     fault.fired += 1
                     error = fault.error(model_id)
                     if fault.kind is FaultKind.TIMEOUT:
                         delay += fault.seconds
-        return Outcome(delay, error)
+        return Outcome(delay, error, malformed)
 
 
 def simple_faults(

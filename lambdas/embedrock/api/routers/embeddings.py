@@ -13,6 +13,7 @@ from embedrock.api.schemas import (
     EmbeddingsResponse,
     OpenAIEmbeddingsRequest,
     OpenAIEmbeddingsResponse,
+    PartialEmbeddingsResponse,
 )
 
 router = new_router()
@@ -24,11 +25,14 @@ _ERRORS = (400, 403, 413, 429, 502, 503, 504)
     "/embeddings",
     summary="Embed texts",
     description="Vectors for `texts` (or one `text`) in input order. Titan takes one text per "
-    "Bedrock call (run concurrently), Cohere up to 96; everything is checked before any call.",
+    "Bedrock call (run concurrently), Cohere up to 96; everything is checked before any call. "
+    'With `"partial": true`, texts Bedrock failed for get `null` and an entry in `errors`.',
     tags=["Embeddings"],
     responses=responses("The vectors, in input order.", *_ERRORS),
 )
-def create_embeddings(request: Annotated[EmbeddingsRequest, Body()]) -> EmbeddingsResponse:
+def create_embeddings(
+    request: Annotated[EmbeddingsRequest, Body()],
+) -> EmbeddingsResponse | PartialEmbeddingsResponse:
     # Imported on first use: the numpy-backed core is not needed to load the module
     # (the models function imports this router only to document it).
     from embedrock.api import embeddings_service

@@ -35,7 +35,7 @@ def list_models(
     "/models/<model_id>",
     summary="Describe one embedding model",
     tags=["Models"],
-    responses=responses("The model.", 403, 404, 429, 503, 504),
+    responses=responses("The model.", 400, 403, 404, 429, 503, 504),
 )
 def get_model(
     model_id: Annotated[str, Path(description="A model id such as amazon.titan-embed-text-v2:0.")],

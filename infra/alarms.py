@@ -1,0 +1,184 @@
+"""CloudWatch alarms, and the optional SNS topic they notify (CDK context `embedrock:alarmEmail`).
+
+Every alarm goes through `EmbedrockAlarms.add`, which gives it the topic's action when there
+is a topic, so alarms added later (the ingestion DLQ through `watch_queue_depth`) notify the
+same people. Without an email the alarms still exist: their state shows on the dashboard and
+in the CloudWatch console.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from embedrock import routes
+from infra.functions import METRICS_NAMESPACE
+from infra.observability import allow_alarms_to_use, encryption_key
+
+PERIOD = Duration.minutes(5)
+# Share of API requests answered 5xx (502/503/504 from Bedrock, 500 from a bug) over 5 minutes.
+SERVER_ERROR_RATE = 0.05
+# Throttled InvokeModel attempts (retried or not) over 5 minutes, all functions together.
+BEDROCK_THROTTLES = 20
+# API latency p99: close to API Gateway's 29 s integration timeout, requests start failing.
+LATENCY_P99_MS = 20_000
+THROTTLE_METRIC = "BedrockThrottles"  # emitted by embedrock.api.observability.record_throttle
+
+
+def bedrock_functions() -> list[routes.Function]:
+    """The functions that call InvokeModel (and so emit the Bedrock metrics), the pipeline's too."""
+    every = (*routes.FUNCTIONS, routes.INGEST)
+    return [f for f in every if f.bedrock_access is routes.BedrockAccess.INVOKE_EMBEDDING_MODELS]
+
+
+def app_metric(
+    name: str, function: routes.Function, statistic: str = "Sum", **dimensions: str
+) -> cloudwatch.Metric:
+    """A metric the functions publish (Powertools EMF): namespace Embedrock, dimension service."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": f"embedrock-{function.name}", **dimensions},
+        statistic=statistic,
+        period=PERIOD,
+    )
+
+
+def bedrock_throttles() -> cloudwatch.MathExpression:
+    metrics = {
+        f"t{index}": app_metric(THROTTLE_METRIC, function)
+        for index, function in enumerate(bedrock_functions())
+    }
+    return cloudwatch.MathExpression(
+        expression=f"SUM([{', '.join(f'FILL({name}, 0)' for name in metrics)}])",
+        using_metrics=metrics,
+        label="Bedrock throttles",
+        period=PERIOD,
+    )
+
+
+class EmbedrockAlarms(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        api: apigw.RestApi,
+        functions: Mapping[str, lambda_.IFunction],
+        email: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.topic = self._topic(email) if email else None
+        self.add(
+            cloudwatch.Alarm(
+                self,
+                "ApiServerErrorRate",
+                alarm_description=(
+                    f"More than {SERVER_ERROR_RATE:.0%} of API requests answered 5xx over 5 minutes, twice in "
+                    "15 minutes. 502: the model failed; 503: Bedrock unavailable; 504: Bedrock or the "
+                    "deadline timed out; 500: a bug (search the function logs for 'unhandled error')."
+                ),
+                metric=api.metric_server_error(statistic="Average", period=PERIOD),
+                threshold=SERVER_ERROR_RATE,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=3,
+                datapoints_to_alarm=2,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        self.add(
+            cloudwatch.Alarm(
+                self,
+                "BedrockThrottles",
+                alarm_description=(
+                    f"Bedrock throttled more than {BEDROCK_THROTTLES} InvokeModel calls in 5 minutes: raise the "
+                    "account's Bedrock quota (Service Quotas, requests per minute per model), lower "
+                    "EMBEDROCK_MAX_CONCURRENCY, or lower the usage plan's rate limit."
+                ),
+                metric=bedrock_throttles(),
+                threshold=BEDROCK_THROTTLES,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        self.add(
+            cloudwatch.Alarm(
+                self,
+                "ApiLatencyP99",
+                alarm_description=(
+                    f"API latency p99 over {LATENCY_P99_MS / 1000:.0f} s for 15 minutes: close to API Gateway's "
+                    "29 s limit. Clients send too many texts per request, or Bedrock is slow or throttling."
+                ),
+                metric=api.metric_latency(statistic="p99", period=PERIOD),
+                threshold=LATENCY_P99_MS,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=3,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        for name, function in sorted(functions.items()):
+            self.add(
+                cloudwatch.Alarm(
+                    self,
+                    f"{name.title()}Errors",
+                    alarm_description=(
+                        f"The {name} function failed (crash, timeout or out of memory) in the last 5 minutes; "
+                        "API errors such as 400 or 429 are answers, not failures, and do not count here. "
+                        "Read the function's log group."
+                    ),
+                    metric=function.metric_errors(statistic="Sum", period=PERIOD),
+                    threshold=0,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    evaluation_periods=1,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                )
+            )
+
+    def add(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
+        """Keep `alarm` on the dashboard and, when there is a topic, notify it on alarm and on OK."""
+        if self.topic is not None:
+            alarm.add_alarm_action(actions.SnsAction(self.topic))
+            alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+        return alarm
+
+    def watch_queue_depth(self, construct_id: str, queue: sqs.IQueue, description: str) -> cloudwatch.Alarm:
+        """An alarm on any message waiting in `queue`: for dead-letter queues."""
+        return self.add(
+            cloudwatch.Alarm(
+                self,
+                construct_id,
+                alarm_description=description,
+                metric=queue.metric_approximate_number_of_messages_visible(
+                    statistic="Maximum", period=PERIOD
+                ),
+                threshold=0,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                evaluation_periods=1,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+
+    def _topic(self, email: str) -> sns.Topic:
+        key = encryption_key(self)
+        allow_alarms_to_use(key)
+        topic = sns.Topic(
+            self,
+            "Topic",
+            display_name="Embedrock alarms",
+            master_key=key,  # encrypted at rest (AwsSolutions-SNS2)
+            enforce_ssl=True,  # publishers must use TLS (AwsSolutions-SNS3)
+        )
+        topic.add_subscription(subscriptions.EmailSubscription(email))
+        return topic

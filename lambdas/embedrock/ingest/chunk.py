@@ -1,0 +1,174 @@
+"""One chunk of a run: cached vectors first, then Bedrock for the rest, output rows in input order.
+
+What a failed attempt already paid for is kept in the chunk's partial file, so the retry embeds
+only what is still missing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from embedrock.api.dependencies import Embedder
+from embedrock.embeddings import EmbedSpec
+from embedrock.errors import ApiError
+from embedrock.ingest.documents import ChunkResult, Plan
+from embedrock.ingest.fanout import FanOut, Vector, embed_each_call
+from embedrock.ingest.formats import Record, Rejection
+from embedrock.ingest.layout import JSON, JSONL, RunKeys
+from embedrock.ingest.store import Store
+
+# Output fields the pipeline writes; an input field of the same name is kept as input_<name>.
+OUTPUT_FIELDS = ("id", "embedding", "model", "dimensions")
+
+
+class VectorCache(Protocol):
+    """The embeddings cache as the pipeline uses it (see embedrock.cache)."""
+
+    def get_many(self, spec: EmbedSpec, texts: dict[int, str]) -> dict[int, Vector]: ...
+
+    def put_many(self, spec: EmbedSpec, texts: dict[int, str], vectors: dict[int, Vector]) -> None: ...
+
+
+class ChunkFailed(Exception):
+    """Bedrock failed for part of a chunk; what succeeded is saved and the chunk is retried."""
+
+    def __init__(self, message: str, error: ApiError) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+@dataclass
+class Partial:
+    """The vectors of a chunk embedded so far: by a failed attempt, the cache, or a batch job."""
+
+    vectors: dict[int, Vector]
+    cached: set[int] = field(default_factory=set)
+    batch: set[int] = field(default_factory=set)  # from Bedrock batch inference (batch price)
+    bedrock_calls: int = 0
+    bedrock_ms: float = 0.0
+
+    def to_bytes(self) -> bytes:
+        return json.dumps(
+            {
+                "bedrock_calls": self.bedrock_calls,
+                "bedrock_ms": self.bedrock_ms,
+                "cached": sorted(self.cached),
+                "batch": sorted(self.batch),
+                "vectors": {str(i): [v.tokens, v.embedding] for i, v in self.vectors.items()},
+            }
+        ).encode()
+
+    @classmethod
+    def from_bytes(cls, raw: bytes | None) -> Partial:
+        if raw is None:
+            return cls({})
+        data = json.loads(raw)
+        vectors = {int(i): Vector(embedding, tokens) for i, (tokens, embedding) in data["vectors"].items()}
+        return cls(
+            vectors, set(data["cached"]), set(data["batch"]), data["bedrock_calls"], data["bedrock_ms"]
+        )
+
+
+def load_records(store: Store, keys: RunKeys, n: int) -> list[Record]:
+    return [Record.from_json(line) for line in (store.get(keys.chunk_input(n)) or b"").splitlines()]
+
+
+def run_chunk(
+    store: Store,
+    embedder: Embedder,
+    plan: Plan,
+    n: int,
+    *,
+    max_concurrency: int,
+    cache: VectorCache | None = None,
+    on_done: Callable[[int], None] | None = None,
+) -> ChunkResult:
+    """Embeds chunk `n` and writes its output and result; raises ChunkFailed after saving progress."""
+    started = time.perf_counter()
+    keys, spec = RunKeys(plan.run_id), plan.spec()
+    records = load_records(store, keys, n)
+    partial = Partial.from_bytes(store.get(keys.chunk_partial(n)))
+    if partial.vectors and on_done is not None:
+        on_done(len(partial.vectors))
+    todo = {i: record.text for i, record in enumerate(records) if i not in partial.vectors}
+    hits = cache.get_many(spec, todo) if cache is not None and todo else {}
+    if hits and on_done is not None:
+        on_done(len(hits))
+    misses = {i: text for i, text in todo.items() if i not in hits}
+    fan = embed_each_call(embedder, spec, misses, max_concurrency=max_concurrency, on_done=on_done)
+    if cache is not None and fan.vectors:
+        cache.put_many(spec, {i: misses[i] for i in fan.vectors}, fan.vectors)
+    partial = Partial(
+        partial.vectors | hits | fan.vectors,
+        partial.cached | set(hits),
+        partial.batch,
+        partial.bedrock_calls + fan.bedrock_calls,
+        partial.bedrock_ms + fan.bedrock_ms,
+    )
+    if fan.failure is not None:
+        store.put(keys.chunk_partial(n), partial.to_bytes(), content_type=JSON)
+        chunk = plan.chunks[n]
+        raise ChunkFailed(
+            f"chunk {n} (lines {chunk.first_line}-{chunk.last_line}): {len(partial.vectors)} of "
+            f"{len(records)} texts embedded, then: {fan.failure.message}",
+            fan.failure,
+        ) from fan.failure
+    return _write(store, plan, n, records, partial=partial, fan=fan, started=started)
+
+
+def _write(
+    store: Store,
+    plan: Plan,
+    n: int,
+    records: Sequence[Record],
+    *,
+    partial: Partial,
+    fan: FanOut,
+    started: float,
+) -> ChunkResult:
+    keys, spec = RunKeys(plan.run_id), plan.spec()
+    rows: list[str] = []
+    rejected: list[Rejection] = []
+    for index, record in enumerate(records):
+        vector = partial.vectors.get(index)
+        if vector is not None:
+            rows.append(output_row(record, vector.embedding, spec))
+        else:
+            error = fan.rejected[index]  # every record is either embedded or rejected
+            rejected.append(Rejection(line=record.line, code="rejected_by_bedrock", reason=error.message))
+    store.put(keys.chunk_output(n), "".join(row + "\n" for row in rows).encode(), content_type=JSONL)
+    result = ChunkResult(
+        n=n,
+        records=len(records),
+        embedded=len(rows),
+        rejected=rejected,
+        input_tokens=sum(
+            v.tokens for i, v in partial.vectors.items() if i not in partial.cached | partial.batch
+        ),
+        batch_tokens=sum(partial.vectors[i].tokens for i in partial.batch),
+        cache_hits=len(partial.cached),
+        bedrock_calls=partial.bedrock_calls,
+        bedrock_ms=partial.bedrock_ms,
+        duration_ms=(time.perf_counter() - started) * 1000,
+    )
+    store.put(keys.chunk_result(n), result.to_bytes(), content_type=JSON)
+    return result
+
+
+def output_row(record: Record, embedding: list[Any], spec: EmbedSpec) -> str:
+    row: dict[str, Any] = {
+        "id": record.id,
+        "embedding": embedding,
+        "model": spec.model.id,
+        "dimensions": spec.dimensions,
+    }
+    for key, value in record.fields.items():
+        name = key
+        while name in row:
+            name = f"input_{name}"
+        row[name] = value
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,146 @@
+"""The JSON documents a run writes: its plan, one result per chunk, and the file's manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from embedrock.embeddings import EmbedSpec, resolve_spec
+from embedrock.ingest.formats import Rejection
+from embedrock.ingest.layout import Format
+
+# Part of every run id: bump it when the output a run produces changes for the same input.
+PIPELINE_VERSION = 1
+
+Mode = Literal["on_demand", "batch"]
+
+
+def run_id(name: str, content_sha256: str, config: dict[str, Any]) -> str:
+    identity = {"version": PIPELINE_VERSION, "name": name, "sha256": content_sha256, "config": config}
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(indent=2).encode()
+
+
+class ChunkPlan(_Document):
+    n: int
+    records: int
+    first_line: int
+    last_line: int
+
+
+class BatchJobPlan(_Document):
+    """Consecutive chunks embedded by one Bedrock batch inference job."""
+
+    j: int
+    chunks: list[int]
+    records: int
+
+
+class Plan(_Document):
+    run_id: str
+    input_key: str
+    version_id: str | None
+    name: str
+    format: Format
+    sha256: str
+    bytes: int
+    config: dict[str, Any]
+    config_sources: dict[str, str]
+    mode: Mode
+    lines: int
+    rejected: list[Rejection]
+    chunks: list[ChunkPlan]
+    started_at: float
+    plan_ms: float
+    jobs: list[BatchJobPlan] = []
+
+    def spec(self) -> EmbedSpec:
+        config = self.config
+        return resolve_spec(
+            model_id=config["model"],
+            dimensions=config["dimensions"],
+            normalize=config["normalize"],
+            input_type=config["input_type"],
+            embedding_type=config["embedding_type"],
+        )
+
+
+class ChunkResult(_Document):
+    n: int
+    records: int
+    embedded: int
+    rejected: list[Rejection]
+    input_tokens: int  # on demand
+    cache_hits: int
+    bedrock_calls: int
+    bedrock_ms: float
+    duration_ms: float
+    batch_tokens: int = 0
+
+
+class Counts(_Document):
+    lines: int
+    embedded: int
+    rejected: int
+    cache_hits: int = 0
+    chunks: int = 0
+    bedrock_calls: int = 0
+    batch_jobs: int = 0
+
+
+class Durations(_Document):
+    total: float
+    plan: float = 0.0
+    embed: float = 0.0
+    bedrock: float = 0.0
+    assemble: float = 0.0
+
+
+class ManifestError(_Document):
+    code: str
+    message: str
+    param: str | None = None
+
+
+class Manifest(_Document):
+    """output/<name>.manifest.json. Always: counts.lines == counts.embedded + counts.rejected."""
+
+    status: Literal["complete", "rejected", "failed"]
+    input: str
+    input_version_id: str | None = None
+    input_sha256: str | None = None
+    input_bytes: int = 0
+    format: Format | None = None
+    output: str
+    run_id: str | None = None
+    mode: Mode | None = None
+    model: str | None = None
+    dimensions: int | None = None
+    config: dict[str, Any] = {}
+    config_sources: dict[str, str] = {}
+    counts: Counts
+    input_tokens: int = 0  # on demand and batch: the tokens paid for (cache hits are not)
+    batch_input_tokens: int = 0
+    price_per_million_tokens: float | None = None
+    batch_price_per_million_tokens: float | None = None
+    estimated_cost_usd: float = 0.0
+    durations_ms: Durations
+    started_at: str
+    finished_at: str
+    # When status is "rejected" every line is rejected for `error`; these are per-line reasons.
+    rejected: list[Rejection] = []
+    error: ManifestError | None = None
+
+
+def iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

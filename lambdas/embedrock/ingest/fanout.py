@@ -1,0 +1,116 @@
+"""Embed a chunk's texts in calls of the model's size, keeping every call's own outcome.
+
+Unlike a request to the API, which fails whole, a chunk keeps what succeeded: a text Bedrock
+rejects (ValidationException, e.g. too many tokens) becomes a rejected line, found by halving
+the call it was in; any other failure stops the calls not yet started and is returned with the
+vectors already paid for, so the retry embeds only the rest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from embedrock.api.dependencies import Embedder
+from embedrock.embeddings import EmbedSpec
+from embedrock.encoding import to_lists
+from embedrock.errors import ApiError, InvalidRequest
+
+
+@dataclass(frozen=True)
+class Vector:
+    embedding: list[Any]
+    tokens: int
+
+
+@dataclass
+class FanOut:
+    vectors: dict[int, Vector] = field(default_factory=dict)
+    rejected: dict[int, InvalidRequest] = field(default_factory=dict)
+    failure: ApiError | None = None
+    bedrock_calls: int = 0
+    bedrock_ms: float = 0.0
+
+    def merge(self, other: FanOut) -> None:
+        self.vectors |= other.vectors
+        self.rejected |= other.rejected
+        self.bedrock_calls += other.bedrock_calls
+        self.bedrock_ms += other.bedrock_ms
+
+
+def embed_each_call(
+    embedder: Embedder,
+    spec: EmbedSpec,
+    texts: Mapping[int, str],
+    *,
+    max_concurrency: int,
+    on_done: Callable[[int], None] | None = None,
+) -> FanOut:
+    """Vectors by the keys of `texts`; `on_done(n)` after each call, from the calling thread."""
+    indices = sorted(texts)
+    size = spec.model.max_texts_per_call
+    groups = [indices[start : start + size] for start in range(0, len(indices), size)]
+    outcome = FanOut()
+    if not groups:
+        return outcome
+    stop = threading.Event()
+    with ThreadPoolExecutor(max(1, min(max_concurrency, len(groups))), thread_name_prefix="ingest") as pool:
+        futures: dict[Future[FanOut], int] = {
+            pool.submit(_group, embedder, spec, texts, group, stop): len(group) for group in groups
+        }
+        for future in as_completed(futures):
+            try:
+                outcome.merge(future.result())
+            except CancelledError:
+                continue
+            except ApiError as error:
+                if outcome.failure is None:
+                    outcome.failure = error
+                    stop.set()
+                    for pending in futures:
+                        pending.cancel()
+                continue
+            if on_done is not None:
+                on_done(futures[future])
+    return outcome
+
+
+def _group(
+    embedder: Embedder, spec: EmbedSpec, texts: Mapping[int, str], group: Sequence[int], stop: threading.Event
+) -> FanOut:
+    if stop.is_set():
+        raise CancelledError
+    try:
+        result = embedder.embed(spec, [texts[index] for index in group])
+    except InvalidRequest as error:
+        if not _rejects_the_input(error):
+            raise
+        if len(group) == 1:
+            return FanOut(rejected={group[0]: error})
+        # One text of several was rejected: halve the call until that text stands alone.
+        halves = FanOut()
+        for half in (group[: len(group) // 2], group[len(group) // 2 :]):
+            halves.merge(_group(embedder, spec, texts, half, stop))
+        return halves
+    rows: list[list[Any]] = to_lists(result.vectors)
+    # Bedrock counts tokens per call: the first text of a call carries the call's count.
+    tokens = [result.input_tokens] + [0] * (len(group) - 1)
+    return FanOut(
+        vectors={index: Vector(row, count) for index, row, count in zip(group, rows, tokens, strict=True)},
+        bedrock_calls=result.bedrock_calls,
+        bedrock_ms=result.bedrock_ms,
+    )
+
+
+def _rejects_the_input(error: InvalidRequest) -> bool:
+    """Bedrock's ValidationException: this input can never succeed (unlike a quota or throttle)."""
+    cause = error.__cause__
+    return (
+        isinstance(cause, ClientError)
+        and cause.response.get("Error", {}).get("Code") == "ValidationException"
+    )

@@ -1,0 +1,220 @@
+"""Reading input files line by line: every line becomes a Record or a Rejection, never nothing.
+
+JSONL: one `{"id", "text", ...}` object per line. CSV: a header naming a `text` column (and
+optionally `id` and any others), or no header and two columns `id,text`. TXT: one text per
+line. Line numbers are 1-based physical lines; a CSV record spanning lines (a quoted newline)
+carries the number of its first line, and a CSV header is not a data line. Without an id, a
+record's id is its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+from pydantic import BaseModel, ConfigDict
+
+from embedrock.ingest.layout import Format
+
+_BOM = b"\xef\xbb\xbf"
+_READ_SIZE = 1 << 20
+# Texts may be long (Titan takes 50,000 characters); the csv module's default field limit is 131,072.
+csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+
+
+class Rejection(BaseModel):
+    """A line that is not embedded, and why: it goes to the manifest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int
+    id: str | int
+    text: str
+    fields: dict[str, Any]
+
+    def to_json(self) -> str:
+        return json.dumps([self.line, self.id, self.text, self.fields], ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Record:
+        line, id_, text, fields = json.loads(raw)
+        return cls(line, id_, text, fields)
+
+
+Item = Record | Rejection
+
+
+def physical_lines(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes without the line ending); a final newline does not start a line."""
+    number, rest, first = 0, b"", True
+    while block := stream.read(_READ_SIZE):
+        if first:
+            block, first = block.removeprefix(_BOM), False
+        *complete, rest = (rest + block).split(b"\n")
+        for raw in complete:
+            number += 1
+            yield number, raw.removesuffix(b"\r")
+    if rest:
+        yield number + 1, rest.removesuffix(b"\r")
+
+
+def read_items(fmt: Format, stream: IO[bytes]) -> Iterator[Item]:
+    return _READERS[fmt](physical_lines(stream))
+
+
+def _decode(line: int, raw: bytes) -> str | Rejection:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Rejection(
+            line=line,
+            code="invalid_encoding",
+            reason=f"the line is not valid UTF-8 (byte 0x{raw[error.start]:02x} at column "
+            f"{error.start + 1}); save the file as UTF-8.",
+        )
+
+
+def _record(line: int, values: Mapping[str, Any]) -> Item:
+    if "text" not in values:
+        return Rejection(line=line, code="missing_text", reason='the line has no "text" field.')
+    text, id_ = values["text"], values.get("id", line)
+    if not isinstance(text, str):
+        return Rejection(
+            line=line, code="invalid_text", reason=f'"text" must be a string, not {_json_type(text)}.'
+        )
+    if isinstance(id_, bool) or not isinstance(id_, str | int):
+        return Rejection(
+            line=line,
+            code="invalid_id",
+            reason=f'"id" must be a string or an integer, not {_json_type(id_)}.',
+        )
+    fields = {key: value for key, value in values.items() if key not in ("id", "text")}
+    return Record(line, id_, text, fields)
+
+
+def _jsonl(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
+    for line, raw in lines:
+        decoded = _decode(line, raw)
+        if isinstance(decoded, Rejection):
+            yield decoded
+        elif not decoded.strip():
+            yield Rejection(
+                line=line, code="blank_line", reason="the line is blank; JSONL needs one object per line."
+            )
+        else:
+            yield _jsonl_record(line, decoded)
+
+
+def _jsonl_record(line: int, decoded: str) -> Item:
+    try:
+        value = json.loads(decoded)
+    except json.JSONDecodeError as error:
+        return Rejection(
+            line=line,
+            code="invalid_json",
+            reason=f"the line is not valid JSON: {error.msg} at column {error.colno}.",
+        )
+    if not isinstance(value, dict):
+        return Rejection(
+            line=line,
+            code="not_an_object",
+            reason=f'the line holds a JSON {_json_type(value)}, not an object like {{"id": "1", "text": "..."}}.',
+        )
+    return _record(line, value)
+
+
+def _txt(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
+    for line, raw in lines:
+        decoded = _decode(line, raw)
+        yield decoded if isinstance(decoded, Rejection) else Record(line, line, decoded, {})
+
+
+def _csv(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
+    skipped: list[Rejection] = []  # lines that could not be decoded, reported before the next record
+    pending: list[int] = []  # physical lines fed to the reader for the record being read
+
+    def decoded_lines() -> Iterator[str]:
+        for line, raw in lines:
+            decoded = _decode(line, raw)
+            if isinstance(decoded, Rejection):
+                skipped.append(decoded)
+            else:
+                pending.append(line)
+                yield decoded + "\n"
+
+    reader = csv.reader(decoded_lines(), strict=True)
+    to_item: Callable[[int, list[str]], Item] | None = None
+    while True:
+        try:
+            row = next(reader)
+            error = None
+        except StopIteration:
+            break
+        except csv.Error as caught:
+            row, error = [], caught
+        yield from skipped
+        skipped.clear()
+        line, last = (pending[0], pending[-1]) if pending else (0, 0)
+        pending.clear()
+        if error is not None:
+            through = f" (read through line {last})" if last > line else ""
+            yield Rejection(
+                line=line, code="invalid_csv", reason=f"the record is not valid CSV{through}: {error}."
+            )
+        elif not row:
+            yield Rejection(line=line, code="blank_line", reason="the line is blank.")
+        elif to_item is None and any(cell.strip().lower() == "text" for cell in row):
+            to_item = _with_header([cell.strip() for cell in row])
+        else:
+            to_item = to_item or _without_header
+            yield to_item(line, row)
+    yield from skipped
+
+
+def _with_header(header: list[str]) -> Callable[[int, list[str]], Item]:
+    names = [name.lower() if name.lower() in ("id", "text") else name for name in header]
+
+    def to_item(line: int, row: list[str]) -> Item:
+        if len(row) != len(header):
+            return Rejection(
+                line=line,
+                code="wrong_field_count",
+                reason=f"the line has {len(row)} fields; the header has {len(header)} ({', '.join(header)}). "
+                "Quote fields that contain commas.",
+            )
+        return _record(line, dict(zip(names, row, strict=True)))
+
+    return to_item
+
+
+def _without_header(line: int, row: list[str]) -> Item:
+    if len(row) != 2:
+        return Rejection(
+            line=line,
+            code="wrong_field_count",
+            reason=f"the line has {len(row)} fields; a CSV without a header holds two, id,text "
+            "(quote texts that contain commas, or add a header row naming a text column).",
+        )
+    return _record(line, {"id": row[0], "text": row[1]})
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+_READERS: dict[Format, Callable[[Iterable[tuple[int, bytes]]], Iterator[Item]]] = {
+    Format.JSONL: _jsonl,
+    Format.CSV: _csv,
+    Format.TXT: _txt,
+}

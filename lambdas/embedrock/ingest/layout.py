@@ -1,0 +1,104 @@
+"""Where everything lives in the bucket: input, output, and the work area of each run."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import PurePosixPath
+
+INPUT_PREFIX = "input/"
+OUTPUT_PREFIX = "output/"
+WORK_PREFIX = "work/"
+SIDECAR_SUFFIX = ".config.json"
+JSON = "application/json"
+JSONL = "application/x-ndjson"
+
+
+class Format(StrEnum):
+    JSONL = "jsonl"
+    CSV = "csv"
+    TXT = "txt"
+
+
+FORMATS = {f".{fmt.value}": fmt for fmt in Format}
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A data file under input/: its name (path below input/ without extension) and format."""
+
+    key: str
+    name: str
+    format: Format | None  # None: an extension the pipeline does not read
+
+    @property
+    def output_key(self) -> str:
+        return f"{OUTPUT_PREFIX}{self.name}.jsonl"
+
+    @property
+    def manifest_key(self) -> str:
+        return f"{OUTPUT_PREFIX}{self.name}.manifest.json"
+
+    @property
+    def sidecar_key(self) -> str:
+        return f"{INPUT_PREFIX}{self.name}{SIDECAR_SUFFIX}"
+
+
+def input_file(key: str) -> InputFile | None:
+    """The data file at `key`, or None for what is not one: sidecars, folders, keys outside input/."""
+    if not key.startswith(INPUT_PREFIX) or key.endswith("/") or key.endswith(SIDECAR_SUFFIX):
+        return None
+    relative = PurePosixPath(key[len(INPUT_PREFIX) :])
+    name = str(relative.with_suffix("")) if relative.suffix else str(relative)
+    return InputFile(key=key, name=name, format=FORMATS.get(relative.suffix.lower()))
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """The work area of one run: its plan, and per chunk its input, partial and final results."""
+
+    run_id: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{WORK_PREFIX}{self.run_id}/"
+
+    @property
+    def plan(self) -> str:
+        return f"{self.prefix}plan.json"
+
+    @property
+    def results_prefix(self) -> str:
+        return f"{self.prefix}results/"
+
+    def chunk_input(self, n: int) -> str:
+        return f"{self.prefix}chunks/{n:06d}.jsonl"
+
+    def chunk_partial(self, n: int) -> str:
+        return f"{self.prefix}partial/{n:06d}.jsonl"
+
+    def chunk_output(self, n: int) -> str:
+        return f"{self.prefix}output/{n:06d}.jsonl"
+
+    def chunk_result(self, n: int) -> str:
+        # Written last for a chunk: its presence means the chunk's output is complete.
+        return f"{self.results_prefix}{n:06d}.json"
+
+    def batch_input(self, j: int) -> str:
+        return f"{self.prefix}batch/{j:04d}/records.jsonl"
+
+    def batch_job(self, j: int) -> str:
+        return f"{self.prefix}batch/{j:04d}/job.json"
+
+    def batch_output_prefix(self, j: int) -> str:
+        return f"{self.prefix}batch/{j:04d}/output/"
+
+
+_BATCH_OUTPUT = re.compile(rf"^{WORK_PREFIX}(?P<run>[0-9a-f]{{64}})/batch/(?P<j>[0-9]{{4}})/output/?$")
+
+
+def batch_job_of(output_key: str) -> tuple[str, int] | None:
+    """(run id, job number) of a batch job's output prefix, or None if it is not one of ours."""
+    found = _BATCH_OUTPUT.match(output_key)
+    return (found["run"], int(found["j"])) if found else None

@@ -1,0 +1,280 @@
+"""The pipeline's entry points: a file was uploaded; a chunk is due. Storage-agnostic.
+
+The ingest Lambda drives it from SQS messages with an S3 store; `embedrock ingest` drives it
+on a laptop with a directory store and the Bedrock emulator. Same code, same files out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import IO, Literal, Protocol
+
+from embedrock.api.dependencies import Embedder
+from embedrock.bedrock.batch import Job
+from embedrock.errors import ApiError, InvalidRequest
+from embedrock.ingest import manifests
+from embedrock.ingest.batch import BatchRunner
+from embedrock.ingest.chunk import ChunkFailed, VectorCache, run_chunk
+from embedrock.ingest.config import resolve
+from embedrock.ingest.documents import ChunkResult, Manifest, Plan, run_id
+from embedrock.ingest.formats import physical_lines, read_items
+from embedrock.ingest.layout import FORMATS, JSON, JSONL, InputFile, RunKeys, batch_job_of, input_file
+from embedrock.ingest.planning import make_plan
+from embedrock.ingest.store import ObjectInfo, Store
+
+Status = Literal["ignored", "unchanged", "rejected", "planned", "chunk_done", "complete", "superseded"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    key: str
+    manifest: Manifest | None = None
+    detail: str = ""
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+
+    def advance(self, lines: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Upload:
+    file: InputFile
+    content: IO[bytes]
+    info: ObjectInfo
+    sha256: str
+    started: float
+
+
+# Chunks of a run to process elsewhere (the ingest queue): run id, chunk numbers.
+Enqueue = Callable[[str, Sequence[int]], None]
+
+
+@dataclass
+class Pipeline:
+    store: Store
+    embedder: Embedder
+    default_model_id: str
+    max_concurrency: int
+    chunk_lines: int
+    enqueue: Enqueue | None = None
+    cache: VectorCache | None = None
+    progress: Progress | None = None
+    batch: BatchRunner | None = None
+
+    def ingest(self, key: str, version_id: str | None = None) -> Outcome:
+        """A file landed under input/: plan it (once), then embed its chunks here or via the queue."""
+        file = input_file(key)
+        if file is None:
+            return Outcome("ignored", key, detail="not a data file under input/ (a sidecar or a folder)")
+        with tempfile.TemporaryFile() as content:
+            started = time.time()
+            try:
+                info = self.store.download(key, content, version_id=version_id)
+            except KeyError:
+                return Outcome("ignored", key, detail="the object no longer exists")
+            plan = self._plan(_Upload(file, content, info, _sha256(content), started))
+            if isinstance(plan, Outcome):
+                return plan
+        return self._run(plan)
+
+    def run_chunk(self, run: str, n: int, *, last_attempt: bool = False) -> Outcome:
+        """A chunk message: embed chunk `n` unless done, then publish the file if it was the last."""
+        plan = self._load_plan(RunKeys(run))
+        if plan is None:
+            raise LookupError(f"run {run} has no plan: its work area expired or was deleted")
+        if self.store.head(RunKeys(run).chunk_result(n)) is None:
+            self._embed(plan, n, last_attempt=last_attempt)
+        return self._publish_if_complete(plan)
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def _plan(self, upload: _Upload) -> Plan | Outcome:
+        file, info = upload.file, upload.info
+        if file.format is None:
+            error = InvalidRequest(
+                f"'{file.key}' is not a supported input; use one of {', '.join(sorted(FORMATS))}.",
+                code="unsupported_format",
+            )
+            return self._reject(upload, error)
+        try:
+            config = resolve(
+                info.metadata, self.store.get(file.sidecar_key), default_model_id=self.default_model_id
+            )
+        except InvalidRequest as error:
+            return self._reject(upload, error)
+        run = run_id(file.name, upload.sha256, config.canonical())
+        if self._already_published(file, run):
+            return Outcome(
+                "unchanged", file.key, detail=f"run {run} already published this content and configuration"
+            )
+        planned = self._load_plan(RunKeys(run))
+        if planned is not None:
+            return self._current(planned, info)
+        return make_plan(
+            self.store,
+            file=file,
+            fmt=file.format,
+            content=upload.content,
+            info=info,
+            sha256=upload.sha256,
+            config=config,
+            run_id=run,
+            chunk_lines=self.chunk_lines,
+            batch=self.batch.policy if self.batch is not None else None,
+        )
+
+    def _reject(self, upload: _Upload, error: ApiError) -> Outcome:
+        file = upload.file
+        upload.content.seek(0)
+        # Lines as a run would count them (a CSV header is not one), or physical lines.
+        items = read_items(file.format, upload.content) if file.format else physical_lines(upload.content)
+        lines = sum(1 for _ in items)
+        manifest = manifests.rejected_file(upload, lines=lines, error=error)
+        # An empty output next to the manifest: a stale output of an earlier upload must not stand.
+        self.store.put(file.output_key, b"", content_type=JSONL)
+        self.store.put(file.manifest_key, manifest.to_bytes(), content_type=JSON)
+        return Outcome("rejected", file.key, manifest, detail=error.message)
+
+    def _already_published(self, file: InputFile, run: str) -> bool:
+        raw = self.store.get(file.manifest_key)
+        if raw is None:
+            return False
+        try:
+            published = json.loads(raw)
+        except ValueError:
+            return False
+        return (
+            isinstance(published, dict)
+            and published.get("run_id") == run
+            and published.get("status") == "complete"
+        )
+
+    def _current(self, plan: Plan, info: ObjectInfo) -> Plan:
+        """The same content uploaded again while its run is under way: that run now publishes for
+        the newest version (publishing checks the input it read is still the current one)."""
+        if plan.version_id == info.version_id:
+            return plan
+        plan = plan.model_copy(update={"version_id": info.version_id})
+        self.store.put(RunKeys(plan.run_id).plan, plan.to_bytes(), content_type=JSON)
+        return plan
+
+    def _load_plan(self, keys: RunKeys) -> Plan | None:
+        raw = self.store.get(keys.plan)
+        return None if raw is None else Plan.model_validate_json(raw)
+
+    # --- embedding --------------------------------------------------------------------------
+
+    def _run(self, plan: Plan) -> Outcome:
+        keys = RunKeys(plan.run_id)
+        if self.progress is not None:
+            self.progress.start(plan.lines)
+            self.progress.advance(len(plan.rejected))
+        remaining = [chunk.n for chunk in plan.chunks if self.store.head(keys.chunk_result(chunk.n)) is None]
+        in_jobs: set[int] = set()
+        if self.batch is not None:  # without it (batch turned off since), every chunk runs on demand
+            for job in plan.jobs:
+                if any(n in remaining for n in job.chunks):
+                    self.batch.submit(self.store, plan, job)
+                    in_jobs |= set(job.chunks)
+        return self._run_chunks(plan, [n for n in remaining if n not in in_jobs])
+
+    def _run_chunks(self, plan: Plan, chunks: list[int]) -> Outcome:
+        """Chunks due on demand: queued when there are several (and a queue), else run here."""
+        if self.enqueue is not None and len(chunks) > 1:
+            self.enqueue(plan.run_id, chunks)
+            return Outcome("planned", plan.input_key, detail=f"{len(chunks)} chunks queued")
+        for n in chunks:
+            self._embed(plan, n, last_attempt=False)
+        return self._publish_if_complete(plan)
+
+    def batch_job_finished(self, job: Job) -> Outcome:
+        """A batch job ended: its vectors go to its chunks, which finish (and publish) as usual."""
+        located = batch_job_of(job.output_uri.removeprefix(f"s3://{self.store.location}/"))
+        plan = self._load_plan(RunKeys(located[0])) if located is not None else None
+        if located is None or plan is None or self.batch is None or located[1] >= len(plan.jobs):
+            return Outcome("ignored", job.arn, detail="not a batch job of a run of this bucket")
+        planned = plan.jobs[located[1]]
+        self.batch.collect(self.store, plan, planned, job, self.cache)
+        keys = RunKeys(plan.run_id)
+        return self._run_chunks(
+            plan, [n for n in planned.chunks if self.store.head(keys.chunk_result(n)) is None]
+        )
+
+    def _embed(self, plan: Plan, n: int, *, last_attempt: bool) -> ChunkResult:
+        try:
+            return run_chunk(
+                self.store,
+                self.embedder,
+                plan,
+                n,
+                max_concurrency=self.max_concurrency,
+                cache=self.cache,
+                on_done=self.progress.advance if self.progress is not None else None,
+            )
+        except ChunkFailed as failure:
+            if last_attempt:
+                output = _file(plan).output_key
+                manifest = manifests.failed(plan, output=output, message=str(failure), error=failure.error)
+                self.store.put(_file(plan).manifest_key, manifest.to_bytes(), content_type=JSON)
+            raise
+
+    # --- publishing -------------------------------------------------------------------------
+
+    def _publish_if_complete(self, plan: Plan) -> Outcome:
+        keys = RunKeys(plan.run_id)
+        done = self.store.list(keys.results_prefix)
+        if len(done) < len(plan.chunks):
+            return Outcome(
+                "chunk_done", plan.input_key, detail=f"{len(done)} of {len(plan.chunks)} chunks done"
+            )
+        current = self.store.head(plan.input_key)
+        if plan.version_id is not None and (current is None or current.version_id != plan.version_id):
+            # A newer upload (or a deletion) replaced this input: its own run publishes.
+            return Outcome(
+                "superseded", plan.input_key, detail=f"version {plan.version_id} is no longer current"
+            )
+        return self._publish(plan, keys)
+
+    def _publish(self, plan: Plan, keys: RunKeys) -> Outcome:
+        started = time.perf_counter()
+        file = _file(plan)
+        results = [ChunkResult.model_validate_json(self._get(keys.chunk_result(c.n))) for c in plan.chunks]
+        with tempfile.TemporaryFile() as output:
+            for chunk in plan.chunks:  # in input order, whatever order the chunks finished in
+                self.store.download(keys.chunk_output(chunk.n), output)
+            output.seek(0)
+            self.store.upload(file.output_key, output, content_type=JSONL)
+        manifest = manifests.complete(
+            plan, results, output=file.output_key, assemble_ms=(time.perf_counter() - started) * 1000
+        )
+        # Written last: a complete manifest means the output next to it is complete.
+        self.store.put(file.manifest_key, manifest.to_bytes(), content_type=JSON)
+        return Outcome("complete", plan.input_key, manifest)
+
+    def _get(self, key: str) -> bytes:
+        raw = self.store.get(key)
+        if raw is None:
+            raise LookupError(f"{key} is missing from the run's work area")
+        return raw
+
+
+def _file(plan: Plan) -> InputFile:
+    file = input_file(plan.input_key)
+    assert file is not None
+    return file
+
+
+def _sha256(content: IO[bytes]) -> str:
+    content.seek(0)
+    digest = hashlib.sha256()
+    while block := content.read(1 << 20):
+        digest.update(block)
+    return digest.hexdigest()

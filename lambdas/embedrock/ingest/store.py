@@ -1,0 +1,122 @@
+"""Object storage behind the pipeline: S3 in AWS, a directory on a laptop (embedrock ingest).
+
+Only what the pipeline needs: whole small objects, streamed large ones, and prefix listing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from typing import IO, Any, Protocol
+
+from botocore.exceptions import ClientError
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    metadata: dict[str, str] = field(default_factory=dict)
+    version_id: str | None = None
+    size: int = 0
+
+
+class Store(Protocol):
+    @property
+    def location(self) -> str:
+        """Where keys live, for messages: a bucket name or a directory."""
+        ...
+
+    def download(self, key: str, target: IO[bytes], *, version_id: str | None = None) -> ObjectInfo:
+        """Appends the object's bytes to `target` at its current position; raises KeyError if absent."""
+        ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def put(self, key: str, data: bytes, *, content_type: str) -> None: ...
+
+    def upload(self, key: str, source: IO[bytes], *, content_type: str) -> None: ...
+
+    def head(self, key: str) -> ObjectInfo | None:
+        """The object's metadata and version, or None if there is no such object."""
+        ...
+
+    def list(self, prefix: str) -> list[str]: ...
+
+
+class S3Client(Protocol):
+    """The S3 operations used here (boto3's client, or moto's in tests)."""
+
+    def get_object(self, **kwargs: Any) -> dict[str, Any]: ...
+
+    def put_object(self, **kwargs: Any) -> dict[str, Any]: ...
+
+    def head_object(self, **kwargs: Any) -> dict[str, Any]: ...
+
+    def upload_fileobj(self, *args: Any, **kwargs: Any) -> None: ...
+
+    def get_paginator(self, operation_name: str) -> Any: ...
+
+
+_MISSING = ("NoSuchKey", "404", "NotFound", "NoSuchVersion")
+
+
+class S3Store:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self._bucket = bucket
+
+    @property
+    def location(self) -> str:
+        return self._bucket
+
+    def download(self, key: str, target: IO[bytes], *, version_id: str | None = None) -> ObjectInfo:
+        extra = {"VersionId": version_id} if version_id else {}
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key, **extra)
+        except ClientError as error:
+            if _missing(error):
+                raise KeyError(key) from error
+            raise
+        # get_object streams in order; download_fileobj would write at absolute offsets.
+        shutil.copyfileobj(response["Body"], target, 1 << 20)
+        return _info(response)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            body: bytes = self._client.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+        return body
+
+    def put(self, key: str, data: bytes, *, content_type: str) -> None:
+        self._client.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=content_type)
+
+    def upload(self, key: str, source: IO[bytes], *, content_type: str) -> None:
+        # Managed transfer: multipart for large outputs, without holding them in memory.
+        self._client.upload_fileobj(source, self._bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            response = self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if _missing(error):
+                return None
+            raise
+        return _info(response)
+
+    def list(self, prefix: str) -> list[str]:
+        pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def _missing(error: ClientError) -> bool:
+    return str(error.response.get("Error", {}).get("Code")) in _MISSING
+
+
+def _info(response: dict[str, Any]) -> ObjectInfo:
+    return ObjectInfo(
+        metadata=dict(response.get("Metadata", {})),
+        version_id=response.get("VersionId"),
+        size=int(response.get("ContentLength", 0)),
+    )

@@ -1,0 +1,1 @@
+"""The benchmark behind `embedrock bench`: which model, which dimension -- measured."""

@@ -1,0 +1,48 @@
+"""`embedrock bench seed`: the seed notebook, replayed through the product's client layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from embedrock import catalog, models_service
+from embedrock.embeddings import resolve_spec
+
+from .target import Target
+
+SENTENCE = "Python is a programming language"
+PAIRS = (
+    (SENTENCE, "i have to go to the market"),
+    ("Its a sunny day", "Today it may not be raining"),
+)
+# What the notebook printed on Amazon Bedrock (Titan V2, 1024 dims), per DESIGN.md.
+ON_BEDROCK = (-0.01, 0.29)
+
+
+def replay(target: Target, out: Callable[[str], None] = print) -> dict[str, object]:
+    out(f"Vectors from: {target.description}")
+    models = [m for m in models_service.list_models(target.control) if "embed" in m.id]
+    out(f"\nModels whose id contains 'embed' ({len(models)}):")
+    for model in models:
+        out(f"  {model.id:<45} {model.provider:<8} supported={model.supported}")
+
+    titan = catalog.find(catalog.DEFAULT_MODEL_ID)
+    assert titan is not None
+    norms: dict[int, float] = {}
+    out(f"\n{titan.id}: {SENTENCE!r} at each allowed dimension")
+    for dimensions in titan.dimensions:
+        spec = resolve_spec(model_id=titan.id, dimensions=dimensions)
+        result = target.embedder.embed(spec, [SENTENCE])
+        norms[dimensions] = float(np.linalg.norm(result.vectors[0]))
+        out(f"  {dimensions:>5} dims  norm {norms[dimensions]:.4f}  input tokens {result.input_tokens}")
+
+    spec = resolve_spec(model_id=titan.id)
+    cosines: list[float] = []
+    out(f"\nCosine similarity at {spec.dimensions} dims (on Amazon Bedrock the notebook printed):")
+    for (left, right), reference in zip(PAIRS, ON_BEDROCK, strict=True):
+        vectors = target.embedder.embed(spec, [left, right]).vectors
+        cosine = float(vectors[0] @ vectors[1] / (np.linalg.norm(vectors[0]) * np.linalg.norm(vectors[1])))
+        cosines.append(cosine)
+        out(f"  {cosine:+.4f}  (Bedrock ~{reference:+.2f})  {left!r} vs {right!r}")
+    return {"models": [m.id for m in models], "norms": norms, "cosines": cosines}

@@ -1,0 +1,1 @@
+"""`embedrock ingest`: the ingestion pipeline on one machine, against the Bedrock emulator."""

@@ -1,0 +1,119 @@
+"""`embedrock ingest FILE --out DIR`: embed a whole file with the pipeline the stack deploys.
+
+The same pipeline code as the ingest Lambda (parsing, configuration, chunks, manifest,
+idempotency), with the file system instead of S3 and the chunks run here instead of queued.
+Embeddings come from an in-process Bedrock emulator unless --bedrock aws is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from embedrock.ingest.documents import Manifest
+    from embedrock.ingest.pipeline import Outcome
+
+# Flags that act as the object metadata of an upload (the sidecar FILE's-stem.config.json is read too).
+CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type")
+SHOWN_REJECTIONS = 10
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "ingest",
+        help="embed a whole .jsonl, .csv or .txt file locally, as the S3 pipeline does",
+        description=(
+            "Embed every line of FILE with the ingestion pipeline the stack deploys, writing "
+            "DIR/<name>.jsonl (id, embedding, model, dimensions and the line's other fields) and "
+            "DIR/<name>.manifest.json (counts, tokens, cost, rejected lines with their reasons). "
+            "A sidecar <name>.config.json next to FILE is read as in S3; the options below win over it. "
+            "Running it again on the same file and configuration reuses the result. By default the "
+            "vectors come from a Bedrock emulator (not Amazon Bedrock)."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "file", type=Path, help="the input: .jsonl ({id, text, ...} per line), .csv (id,text) or .txt"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="directory for the output and the manifest")
+    parser.add_argument("--model", help="model id (default: the stack default, Titan Text V2)")
+    parser.add_argument("--dimensions", help="vector size, as the model allows")
+    parser.add_argument("--normalize", choices=("true", "false"), help="unit-length vectors (default true)")
+    parser.add_argument("--input-type", dest="input_type", help="Cohere input type, e.g. search_document")
+    parser.add_argument(
+        "--embedding-type", dest="embedding_type", help="float (default) or a type the model allows"
+    )
+    parser.add_argument(
+        "--bedrock", choices=("emulator", "aws"), default="emulator", help="where embeddings come from"
+    )
+    parser.add_argument("--engine", default="hash", help="the emulator's engine")
+    parser.add_argument("--concurrency", type=int, default=8, help="Bedrock calls in flight")
+    parser.add_argument("--chunk-lines", type=int, default=1000, help="lines per chunk (the unit of retry)")
+    parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    file: Path = args.file
+    if not file.is_file():
+        print(f"embedrock ingest: {file} is not a file", file=sys.stderr)
+        return 2
+    from embedrock.ingest.chunk import ChunkFailed
+    from embedrock_local.ingest.local import LocalIngest
+    from embedrock_local.ingest.progress import make_bar
+
+    metadata = {flag: str(getattr(args, flag)) for flag in CONFIG_FLAGS if getattr(args, flag) is not None}
+    bar = make_bar(file.name, enabled=not args.no_progress)
+    try:
+        with LocalIngest(
+            out=args.out, bedrock=args.bedrock, engine=args.engine, concurrency=args.concurrency
+        ) as local:
+            outcome = local.ingest(file, metadata=metadata, chunk_lines=args.chunk_lines, progress=bar)
+    except ChunkFailed as failure:
+        print(
+            f"\nembedrock ingest: {failure}\nRun the same command again: what is embedded is kept.",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        bar.close()
+    return _report(outcome, args.out)
+
+
+def _report(outcome: Outcome, out: Path) -> int:
+    manifest = outcome.manifest
+    if outcome.status == "unchanged":
+        print(f"Already embedded with this configuration: {out} (nothing to do, no Bedrock call).")
+        return 0
+    if manifest is None:
+        print(f"embedrock ingest: {outcome.status}: {outcome.detail}", file=sys.stderr)
+        return 1
+    print(_summary(manifest, out))
+    return 0 if manifest.status == "complete" else 1
+
+
+def _summary(manifest: Manifest, out: Path) -> str:
+    name = Path(manifest.output).name
+    counts = manifest.counts
+    lines = [
+        f"{manifest.status}: {counts.embedded} of {counts.lines} lines embedded, {counts.rejected} reported"
+        + (f", {counts.cache_hits} from the cache" if counts.cache_hits else "")
+    ]
+    if manifest.model is not None:
+        lines.append(
+            f"  model {manifest.model} at {manifest.dimensions} dimensions, {manifest.input_tokens} tokens, "
+            f"estimated ${manifest.estimated_cost_usd:.6f} on Bedrock"
+        )
+    lines += [
+        f"  output:   {out / name}",
+        f"  manifest: {out / Path(manifest.output).name.replace('.jsonl', '.manifest.json')}",
+    ]
+    if manifest.error is not None:
+        lines.append(f"  error: {manifest.error.message}")
+    for rejection in manifest.rejected[:SHOWN_REJECTIONS]:
+        lines.append(f"  line {rejection.line}: {rejection.reason}")
+    if len(manifest.rejected) > SHOWN_REJECTIONS:
+        lines.append(f"  ... {len(manifest.rejected) - SHOWN_REJECTIONS} more in the manifest")
+    return "\n".join(lines)

@@ -1,0 +1,82 @@
+"""`embedrock perf`: the hot paths measured side by side, with a table of the results.
+
+Module-level imports stay light: `embedrock --help` imports this module to build its parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from importlib import import_module
+from pathlib import Path
+
+MEASURES = (
+    "fanout",
+    "cohere_batching",
+    "topk",
+    "handler_overhead",
+    "cold_import",
+    "encoding",
+    "gateway_load",
+)
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "perf",
+        help="measure the hot paths side by side against what they replace, and print a table",
+        description=(
+            "Measure each hot path against what it replaces, side by side on this machine, with "
+            "the Bedrock emulator (injected latency) where Bedrock would be: fanout (Titan texts, "
+            "concurrent vs one by one), cohere_batching (96 texts per call vs one), topk (cosine "
+            "search vs a per-pair loop and bare numpy), handler_overhead (the Lambda handler vs "
+            "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
+            "(base64 vs JSON floats) and gateway_load (the local runtime under concurrent load). "
+            "Prints a Markdown table with each goal and whether it was met. Timings are medians "
+            "where repeated; on a shared machine they are noisy, ratios less so."
+        ),
+    )
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        type=Path,
+        help="also write the results to FILE: one key per measure, each with the baseline and "
+        "product timings in seconds, their ratio, the goal, whether it was met and the details",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes (32 texts, 5 ms latency, 10,000 vectors, 200 requests): checks that every "
+        "measure runs in seconds; the goals only mean something at full size",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=MEASURES,
+        metavar="MEASURE",
+        help=f"run only this measure; repeatable. One of: {', '.join(MEASURES)} (default: all)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from embedrock_local.perf import common, report
+
+    sizes = common.QUICK if args.quick else common.FULL
+    names = [name for name in MEASURES if name in (args.only or MEASURES)]
+    print(f"embedrock perf, {'quick' if args.quick else 'full'} sizes, on {report.machine()}", flush=True)
+    results = []
+    for position, name in enumerate(names, start=1):
+        module = import_module(f"embedrock_local.perf.{name}")
+        print(f"[{position}/{len(names)}] {name}: {module.describe(sizes)}...", flush=True)
+        started = time.perf_counter()
+        result: common.Result = module.measure(sizes)
+        print(f"      {result.verdict} ({time.perf_counter() - started:.0f} s)", flush=True)
+        results.append(result)
+    print(f"\nDone on {report.machine()}; command: embedrock perf{' --quick' if args.quick else ''}\n")
+    print(report.table(results))
+    if args.json is not None:
+        report.write_json(results, args.json)
+        print(f"\nJSON: {args.json}")
+    met = sum(result.met for result in results)
+    print(f"\nGoals met: {met} of {len(results)}.")
+    return 0

@@ -1,0 +1,90 @@
+"""fanout: Titan V2 texts through the product's BedrockEmbedder (concurrent, capped) against
+the seed notebook's loop of invoke_model calls, one at a time, both against the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+
+import boto3
+import numpy as np
+
+from embedrock.api import dependencies
+from embedrock.bedrock.embedder import EmbedResult
+from embedrock.embeddings import resolve_spec
+from embedrock_local.perf.common import (
+    DIMENSIONS,
+    TITAN_V2,
+    Result,
+    Sizes,
+    Timing,
+    median_seconds,
+    sample_texts,
+    timed,
+)
+from embedrock_local.perf.emulated import emulated_bedrock
+
+REPEAT = 3  # concurrent runs (the seed loop is long enough to time once)
+
+
+def describe(sizes: Sizes) -> str:
+    return f"{sizes.fanout_texts} Titan V2 texts, {sizes.latency_ms:g} ms per Bedrock call"
+
+
+def seed_loop(client: Any, texts: list[str]) -> list[list[float]]:
+    """The seed notebook's way: one invoke_model call after another."""
+    vectors = []
+    for text in texts:
+        body = json.dumps({"inputText": text, "dimensions": DIMENSIONS, "normalize": True})
+        response = client.invoke_model(
+            body=body, modelId=TITAN_V2, accept="application/json", contentType="application/json"
+        )
+        vectors.append(json.loads(response["body"].read())["embedding"])
+    return vectors
+
+
+def measure(sizes: Sizes) -> Result:
+    texts = sample_texts(sizes.fanout_texts)
+    spec = resolve_spec(model_id=TITAN_V2, dimensions=DIMENSIONS)
+    with emulated_bedrock(sizes.latency_ms) as emulator:
+        embedder = dependencies.embedder()
+        cap = dependencies.settings().max_concurrency
+        seed_client = boto3.client("bedrock-runtime")
+        # Untimed warm-up: clients built, connections open (one per concurrent call).
+        embedder.embed(spec, texts[:cap])
+        seed_loop(seed_client, texts[:1])
+        emulator.reset_stats()
+        results: list[EmbedResult] = []
+        cpu_before = time.process_time()  # this process only: the emulator runs in its own
+        concurrent = median_seconds(lambda: results.append(embedder.embed(spec, texts)), REPEAT)
+        cpu_ms_per_call = (time.process_time() - cpu_before) * 1000 / (REPEAT * len(texts))
+        peak_in_flight = emulator.stats()["max_in_flight"]
+        loop_vectors: list[list[float]] = []
+        one_by_one = timed(lambda: loop_vectors.extend(seed_loop(seed_client, texts)))
+    # Both did the same work, in the same order (the emulator is deterministic).
+    np.testing.assert_allclose(results[-1].vectors, loop_vectors, rtol=1e-6)
+    ideal = math.ceil(len(texts) / cap) * sizes.latency_ms / 1000
+    speedup, efficiency = one_by_one / concurrent, ideal / concurrent
+    return Result(
+        name="fanout",
+        baseline=Timing("seed loop, one call at a time", one_by_one),
+        product=Timing(f"BedrockEmbedder, cap {cap}", concurrent),
+        ratio=speedup,
+        ratio_means="times faster than the seed loop",
+        goal=">= 10x faster and >= 80% of ideal",
+        met=speedup >= 10 and efficiency >= 0.8,
+        verdict=f"{speedup:.1f}x; {efficiency:.0%} of ideal {ideal:.2f} s; peak {peak_in_flight} in flight; "
+        f"{cpu_ms_per_call:.1f} ms CPU per call in the caller",
+        details={
+            "texts": len(texts),
+            "latency_ms": sizes.latency_ms,
+            "max_concurrency": cap,
+            "ideal_seconds": ideal,
+            "efficiency": efficiency,
+            "peak_in_flight": peak_in_flight,
+            "caller_cpu_ms_per_call": cpu_ms_per_call,
+        },
+    )

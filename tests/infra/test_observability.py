@@ -1,0 +1,162 @@
+"""The dashboard and the alarms: what they watch, and that they read the metrics the code emits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_sqs as sqs
+from aws_cdk.assertions import Template
+
+from embedrock import catalog, routes
+from embedrock.api import observability
+from infra import alarms as alarms_module
+from infra.alarms import EmbedrockAlarms
+from tests.infra import cfn
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+WATCHED_FUNCTIONS = [*routes.FUNCTIONS, routes.INGEST]
+
+
+def _dashboard(synthesized: Synthesized) -> dict[str, Any]:
+    _, dashboard = cfn.only(synthesized.resources, "AWS::CloudWatch::Dashboard")
+    rendered = cfn.render(dashboard["Properties"]["DashboardBody"])
+    body: dict[str, Any] = json.loads(rendered)
+    return body
+
+
+def _widget(body: dict[str, Any], title: str) -> dict[str, Any]:
+    (widget,) = [w for w in body["widgets"] if w["properties"].get("title") == title]
+    return widget
+
+
+def _alarms(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return cfn.of_type(synthesized.resources, "AWS::CloudWatch::Alarm")
+
+
+def _alarm(synthesized: Synthesized, fragment: str) -> dict[str, Any]:
+    (alarm,) = [a["Properties"] for logical_id, a in _alarms(synthesized).items() if fragment in logical_id]
+    return alarm
+
+
+def test_the_dashboard_shows_requests_latency_errors_throttles_tokens_and_cost(
+    synthesized: Synthesized,
+) -> None:
+    body = _dashboard(synthesized)
+    text = json.dumps(body)
+    # API Gateway: requests, 4xx/5xx, latency p50 and p99
+    for metric in ('"Count"', '"4XXError"', '"5XXError"', '"Latency"', '"IntegrationLatency"'):
+        assert metric in text, metric
+    latency = json.dumps(_widget(body, "API latency (ms)"))
+    assert '"stat": "p50"' in latency and '"stat": "p99"' in latency
+    # Bedrock: the functions' throttle count, and Bedrock's own per catalog model
+    throttles = json.dumps(_widget(body, "Bedrock throttles"))
+    assert observability.THROTTLE_METRIC in throttles
+    for model in catalog.MODELS:
+        assert f'"ModelId", "{model.id}"' in throttles, model.id
+    # Tokens, Bedrock calls and latency from the functions' own metrics
+    for metric in ("InputTokens", "Texts", "BedrockCalls", "BedrockLatency"):
+        assert f'MetricName=\\"{metric}\\"' in text, metric
+    # Lambda errors, throttles, duration, concurrency for every function
+    for metric in ('"Errors"', '"Throttles"', '"Duration"', '"ConcurrentExecutions"'):
+        assert metric in text, metric
+
+
+def test_the_estimated_cost_prices_each_models_tokens_from_the_catalog(synthesized: Synthesized) -> None:
+    cost = json.dumps(_widget(_dashboard(synthesized), "Estimated Bedrock cost (USD per hour)"))
+    for model in catalog.MODELS:
+        assert f"* {model.price_per_million_tokens} / 1000000" in cost, model.id
+        assert f"USD {model.id}" in cost
+    for function in alarms_module.bedrock_functions():
+        assert f'"service", "embedrock-{function.name}"' in cost
+    assert "USD, all models" in cost
+
+
+def test_the_dashboard_lists_every_alarm(synthesized: Synthesized) -> None:
+    status = _widget(_dashboard(synthesized), "Alarms")
+    assert len(status["properties"]["alarms"]) == len(_alarms(synthesized))
+
+
+def test_the_5xx_rate_alarm(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, "ApiServerErrorRate")
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/ApiGateway",
+        "5XXError",
+        "Average",
+    )
+    assert alarm["Threshold"] == alarms_module.SERVER_ERROR_RATE
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (3, 2)
+
+
+def test_the_bedrock_throttle_alarm_sums_every_function_that_calls_bedrock(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, "BedrockThrottles")
+    queries = alarm["Metrics"]
+    (expression,) = [q for q in queries if "Expression" in q]
+    metrics = [q["MetricStat"]["Metric"] for q in queries if "MetricStat" in q]
+    assert expression["Expression"].startswith("SUM([")
+    assert {m["MetricName"] for m in metrics} == {observability.THROTTLE_METRIC}
+    assert {m["Namespace"] for m in metrics} == {observability.NAMESPACE}
+    services = {d["Value"] for m in metrics for d in m["Dimensions"] if d["Name"] == "service"}
+    assert services == {f"embedrock-{f.name}" for f in alarms_module.bedrock_functions()}
+    assert alarm["Threshold"] == alarms_module.BEDROCK_THROTTLES
+
+
+@pytest.mark.parametrize("function", WATCHED_FUNCTIONS, ids=lambda function: function.name)
+def test_each_function_has_an_errors_alarm(synthesized: Synthesized, function: routes.Function) -> None:
+    alarm = _alarm(synthesized, f"{function.name.title()}Errors")
+    function_id, _ = cfn.function_named(synthesized.resources, function.name)
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == ("AWS/Lambda", "Errors", "Sum")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function_id}}]
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_the_dead_letter_alarm_is_one_of_the_alarms(synthesized: Synthesized) -> None:
+    alarm = _alarm(synthesized, "DeadLetters")
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+
+
+def test_without_an_email_alarms_have_no_actions(synthesized: Synthesized) -> None:
+    assert cfn.of_type(synthesized.resources, "AWS::SNS::Topic") == {}
+    for logical_id, alarm in _alarms(synthesized).items():
+        assert "AlarmActions" not in alarm["Properties"], logical_id
+
+
+def test_every_alarm_explains_what_to_do(synthesized: Synthesized) -> None:
+    for logical_id, alarm in _alarms(synthesized).items():
+        assert len(alarm["Properties"].get("AlarmDescription", "")) >= 60, logical_id
+
+
+def test_a_queue_watched_later_gets_the_topic_like_the_others() -> None:
+    # Given the alarms construct with an email, in a small stack of its own
+    stack = cdk.Stack(cdk.App())
+    api = apigw.RestApi(stack, "Api")
+    api.root.add_method("GET", apigw.MockIntegration())
+    alarms = EmbedrockAlarms(stack, "Alarms", api=api, functions={}, email="oncall@example.com")
+
+    # When a dead-letter queue is watched
+    alarms.watch_queue_depth(
+        "DeadLetters", sqs.Queue(stack, "Dlq"), "Messages failed every retry; redrive them."
+    )
+
+    # Then its alarm notifies the same topic, and is listed for the dashboard
+    template = Template.from_stack(stack)
+    (topic_id,) = template.find_resources("AWS::SNS::Topic")
+    depth = template.find_resources(
+        "AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "ApproximateNumberOfMessagesVisible"}}
+    )
+    (alarm,) = depth.values()
+    assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    assert len(alarms.alarms) == 4
+
+
+def test_the_stack_prints_the_dashboards_url(synthesized: Synthesized) -> None:
+    outputs = synthesized.template.find_outputs("DashboardUrl")
+    (output,) = outputs.values()
+    dashboard_id, _ = cfn.only(synthesized.resources, "AWS::CloudWatch::Dashboard")
+    assert f"#dashboards:name=${{{dashboard_id}}}" in cfn.render(output["Value"])

@@ -1,0 +1,42 @@
+"""`embedrock perf --quick` as a user runs it: every measure runs and reports two timings and a ratio.
+
+No timing is asserted: at quick sizes on a shared machine they mean nothing against the goals.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from embedrock_local.perf.command import MEASURES
+
+pytestmark = pytest.mark.integration
+
+
+def test_quick_perf_runs_every_measure_and_writes_each_timing_pair(tmp_path: Path) -> None:
+    # Given the perf command at quick sizes, writing JSON
+    report = tmp_path / "perf.json"
+    command = [sys.executable, "-m", "embedrock_local.cli", "perf", "--quick", "--json", str(report)]
+
+    # When it runs as a user runs it
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+    # Then it succeeds and prints the table with a row per measure
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    table_rows = {
+        line.split("|")[1].strip() for line in completed.stdout.splitlines() if line.startswith("| ")
+    }
+    assert set(MEASURES) <= table_rows, completed.stdout[-3000:]
+    # And the JSON holds one key per measure, each with the two timings, their ratio and the goal
+    results = json.loads(report.read_text())
+    assert list(results) == list(MEASURES)
+    for name, result in results.items():
+        timings = (result["baseline"]["seconds"], result["product"]["seconds"], result["ratio"])
+        assert all(isinstance(value, float) and math.isfinite(value) and value > 0 for value in timings), name
+        assert result["baseline"]["label"] and result["product"]["label"] and result["goal"], name
+        assert isinstance(result["met"], bool), name

@@ -1,0 +1,163 @@
+"""`embedrock bench` options, plan errors, the cost gate for real Bedrock, and the report writers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from embedrock_local import cli
+from embedrock_local.bench import command, report
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bench"
+
+
+def bench_parser() -> argparse.ArgumentParser:
+    parser = cli.build_parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return subparsers.choices["bench"]
+
+
+def test_every_bench_option_is_explained():
+    parser = bench_parser()
+    seed = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices["seed"]
+    for each in (parser, seed):
+        for action in each._actions:
+            assert action.help, f"{action.option_strings or action.dest} has no help"
+
+
+def test_building_the_bench_parser_imports_nothing_heavy():
+    code = (
+        "import sys, argparse; from embedrock_local.bench import command; "
+        "command.add_parser(argparse.ArgumentParser().add_subparsers()); "
+        "heavy = {'numpy', 'boto3', 'matplotlib', 'tqdm', 'tokenizers'} & set(sys.modules); "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    return cli.build_parser().parse_args(["bench", *argv])
+
+
+def test_default_plan_is_the_issue_s_model_set():
+    plan = command._plan(parse())
+    assert [(p.model.id, p.dimensions) for p in plan.models] == [
+        ("amazon.titan-embed-text-v2:0", (256, 512, 1024)),
+        ("amazon.titan-embed-text-v1", (1536,)),
+        ("cohere.embed-english-v3", (1024,)),
+    ]
+    assert plan.embedding_types == ("float", "int8", "binary")
+    assert plan.truncate == (256, 512)
+    titan_v2 = plan.models[0]
+    # Titan V2 offers float and binary, not int8.
+    assert plan.variants(titan_v2) == [(d, k) for d in (256, 512, 1024) for k in ("float", "binary")]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--model", "amazon.titan-embed-text-v2:0@384"], "allowed values: 256, 512, 1024"),
+        (["--model", "openai.ada"], "unknown model 'openai.ada'"),
+        (["--embedding-types", "float,fp16"], "--embedding-types: use some of float, int8"),
+        (["--limit", "1"], "--limit at least 2"),
+    ],
+)
+def test_bad_plans_are_refused_with_the_allowed_values(argv, message, capsys):
+    assert cli.main(["bench", *argv, "--out", "/nonexistent/never-written"]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_real_bedrock_run_prints_its_cost_and_stops_without_yes(tmp_path, capsys):
+    """Sockets are blocked here: nothing may be sent before --yes."""
+    argv = ["bench", "--bedrock", "aws", "--dataset", str(FIXTURES / "sts.tsv"), "--out", str(tmp_path)]
+    assert cli.main(argv) == 1
+    captured = capsys.readouterr()
+    assert "Expected cost of this run on Amazon Bedrock: about $0.0000" in captured.out
+    assert "Re-run with --yes" in captured.err
+    assert not (tmp_path / "report.json").exists()
+
+
+def test_seed_on_real_bedrock_needs_yes(capsys):
+    assert cli.main(["bench", "seed", "--bedrock", "aws"]) == 1
+    assert "add --yes" in capsys.readouterr().err
+
+
+def test_missing_named_set_without_download_names_the_directory(tmp_path, capsys):
+    argv = [
+        "bench",
+        "--dataset",
+        "scifact",
+        "--data-dir",
+        str(tmp_path),
+        "--no-download",
+        "--out",
+        str(tmp_path),
+    ]
+    assert cli.main(argv) == 2
+    assert f"'scifact' is not in {tmp_path}" in capsys.readouterr().err
+
+
+ROW = {
+    "model": "amazon.titan-embed-text-v2:0",
+    "model_name": "Titan Text Embeddings V2",
+    "dimensions": 256,
+    "embedding_type": "binary",
+    "variant": "native",
+    "dataset": "stsb",
+    "task": "sts",
+    "metric": "spearman",
+    "score": 80.5,
+    "metrics": {"spearman": 80.5},
+    "relative_to_full_float_pct": math.nan,
+    "latency_p50_ms": 12.0,
+    "latency_p95_ms": 20.0,
+    "latency_p99_ms": 25.0,
+    "throughput_texts_per_s": 900.0,
+    "requests": 3,
+    "bedrock_calls": 70,
+    "texts": 70,
+    "texts_cut_to_model_limit": 0,
+    "input_tokens": 1234,
+    "cost_usd": 0.00002468,
+    "cost_per_million_texts_usd": 0.35,
+    "bytes_per_vector": 32,
+    "storage_per_million_vectors_mb": 32.0,
+    "target": "emulator/hash",
+}
+META = {
+    "generated_at": "2026-01-01T00:00:00+00:00",
+    "target": "emulator/hash",
+    "target_description": "an emulator, NOT Amazon Bedrock",
+    "limit": 35,
+    "batch_size": 32,
+    "concurrency": 16,
+    "datasets": [{"name": "stsb", "kind": "sts", "pairs": 35, "texts": 70}],
+    "requests_made": 3,
+    "notes": ["a note"],
+}
+
+
+def test_report_json_has_the_required_fields_and_no_nan(tmp_path):
+    report.write_json(tmp_path / "report.json", META, [ROW], [])
+    document = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    (row,) = document["results"]
+    required = {"model", "dimensions", "embedding_type", "dataset", "metric", "score", "latency_p50_ms"}
+    required |= {"latency_p95_ms", "input_tokens", "cost_usd", "bytes_per_vector"}
+    assert required <= set(row)
+    assert row["relative_to_full_float_pct"] is None
+    assert document["references"] and document["target"] == "emulator/hash"
+
+
+def test_report_markdown_says_where_vectors_came_from_and_tabulates_rows():
+    text = report.markdown(META, [ROW], [])
+    assert "**an emulator, NOT Amazon Bedrock**" in text
+    assert "- a note" in text
+    assert "| amazon.titan-embed-text-v2:0 | 256 | binary | native | 80.50 | n/a |" in text
+    assert "| 12.0 | 20.0 | 25.0 | 900 | 1,234 | 0.000025 | 0.35 | 32 |" in text
+    assert "## Published reference points" in text

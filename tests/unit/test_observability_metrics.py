@@ -1,0 +1,126 @@
+"""The CloudWatch metrics the functions emit (EMF on stdout): the names and dimensions the
+dashboard and alarms (infra/dashboard.py, infra/alarms.py) read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from embedrock.api import dependencies, observability
+from embedrock.handlers import embeddings, similarity
+from tests.events import LambdaContext, api_event
+from tests.fakes import FakeBedrockRuntime, client_error
+
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
+
+TITAN = "amazon.titan-embed-text-v2:0"
+
+
+class ThrottledOnce(FakeBedrockRuntime):
+    def __init__(self) -> None:
+        super().__init__()
+        self.throttled = False
+
+    def invoke_model(self, **kwargs: Any) -> dict[str, Any]:
+        if not self.throttled:
+            self.throttled = True
+            raise client_error("ThrottlingException", 429)
+        return super().invoke_model(**kwargs)
+
+
+@pytest.fixture
+def bedrock() -> Iterator[FakeBedrockRuntime]:
+    fake = FakeBedrockRuntime()
+    dependencies.override(runtime=fake)
+    yield fake
+    dependencies.reset()
+
+
+def emf_records(output: str) -> list[dict[str, Any]]:
+    """The EMF records among the lines printed (logs are JSON too, but carry no _aws key)."""
+    records = []
+    for line in output.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            records.append(json.loads(line))
+    return records
+
+
+def metric_names(record: dict[str, Any]) -> set[str]:
+    return {
+        metric["Name"] for directive in record["_aws"]["CloudWatchMetrics"] for metric in directive["Metrics"]
+    }
+
+
+def dimension_sets(record: dict[str, Any]) -> list[list[str]]:
+    return [dims for directive in record["_aws"]["CloudWatchMetrics"] for dims in directive["Dimensions"]]
+
+
+def test_each_embedding_request_publishes_texts_tokens_calls_and_latency_by_model(
+    bedrock: FakeBedrockRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When three texts are embedded
+    embeddings.handler(api_event("POST", "/embeddings", {"texts": ["a b", "c", "d e f"]}), LambdaContext())
+
+    # Then one EMF record holds the usage, by service and model
+    (record,) = [r for r in emf_records(capsys.readouterr().out) if "Texts" in r]
+    assert metric_names(record) >= {"Texts", "InputTokens", "BedrockCalls", "BedrockLatency"}
+    assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == observability.NAMESPACE
+    assert sorted(map(sorted, dimension_sets(record))) == [["Model", "service"]]
+    assert record["Model"] == TITAN and record["service"] == observability.SERVICE
+    assert record["Texts"] == [3.0] and record["BedrockCalls"] == [3.0]
+    assert record["InputTokens"] == [6.0]  # the fake counts words
+    units = {m["Name"]: m["Unit"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert units["BedrockLatency"] == "Milliseconds" and units["Texts"] == "Count"
+
+
+def test_similarity_requests_publish_the_same_usage(
+    bedrock: FakeBedrockRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    similarity.handler(api_event("POST", "/similarity", {"texts": ["a b", "c d"]}), LambdaContext())
+    (record,) = [r for r in emf_records(capsys.readouterr().out) if "Texts" in r]
+    assert record["Texts"] == [2.0] and record["Model"] == TITAN
+
+
+def test_every_throttled_attempt_is_counted_by_function_and_by_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given Bedrock throttling the first call
+    dependencies.override(runtime=ThrottledOnce())
+    try:
+        # When a text is embedded (the retry succeeds)
+        response = embeddings.handler(api_event("POST", "/embeddings", {"text": "x"}), LambdaContext())
+    finally:
+        dependencies.reset()
+
+    # Then the request succeeded and one throttle was published, in both aggregations
+    assert response["statusCode"] == 200
+    (record,) = [r for r in emf_records(capsys.readouterr().out) if observability.THROTTLE_METRIC in r]
+    assert record[observability.THROTTLE_METRIC] == 1
+    assert dimension_sets(record) == [["service"], ["service", "Model"]]
+    assert (record["service"], record["Model"]) == (observability.SERVICE, TITAN)
+
+
+def test_a_request_that_fails_on_throttling_still_counts_each_attempt(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dependencies.override(
+        runtime=FakeBedrockRuntime(failures={TITAN: client_error("ThrottlingException", 429)})
+    )
+    try:
+        response = embeddings.handler(api_event("POST", "/embeddings", {"text": "x"}), LambdaContext())
+    finally:
+        dependencies.reset()
+    assert response["statusCode"] == 429
+    throttles = [r for r in emf_records(capsys.readouterr().out) if observability.THROTTLE_METRIC in r]
+    assert len(throttles) == 3  # EMBEDROCK_MAX_ATTEMPTS' default
+
+
+def test_no_throttle_record_when_metrics_are_disabled(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    observability.record_throttle(TITAN)
+    assert capsys.readouterr().out == ""
