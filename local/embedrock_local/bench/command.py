@@ -117,7 +117,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--batch-size", type=int, default=32, help="texts per request to the client layer")
     parser.add_argument(
-        "--out", type=Path, default=Path("bench-results"), help="directory for the reports and plots"
+        "--out", type=Path, default=Path("bench-out"), help="directory for the reports and plots"
     )
     parser.add_argument(
         "--cache-dir", type=Path, default=None, help="where vectors are cached (default: OUT/cache)"
