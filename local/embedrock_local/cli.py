@@ -72,6 +72,9 @@ def serve(args: argparse.Namespace) -> int:
     print("Starting Embedrock locally (first start imports the handlers in each worker)...", flush=True)
     try:
         runtime = _runtime(args)
+    except RuntimeError as error:  # an engine whose packages are missing says how to install them
+        print(f"cannot start the emulator: {error}", file=sys.stderr)
+        return 1
     except OSError as error:
         print(
             f"cannot listen on {args.host}:{args.port}: {error.strerror}; choose another port (make run PORT=9000).",
