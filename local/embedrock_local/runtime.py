@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Literal
 
 from embedrock_local.emulator import Emulator
@@ -40,6 +42,21 @@ def function_environment(
             "AWS_DEFAULT_REGION": "us-east-1",
         }
     return environment | (extra or {})
+
+
+@contextmanager
+def environment_set(values: Mapping[str, str]) -> Iterator[None]:
+    """Set these variables for the block (boto3 and settings read them), then restore the old ones."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class LocalRuntime:

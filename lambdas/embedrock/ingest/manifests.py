@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from embedrock import catalog
 from embedrock.errors import ApiError
@@ -46,18 +46,7 @@ def complete(plan: Plan, results: Sequence[ChunkResult], *, output: str, assembl
     price, batch_price = _price(plan), _batch_price(plan)
     return Manifest(
         status="complete",
-        input=plan.input_key,
-        input_version_id=plan.version_id,
-        input_sha256=plan.sha256,
-        input_bytes=plan.bytes,
-        format=plan.format,
-        output=output,
-        run_id=plan.run_id,
-        mode=plan.mode,
-        model=plan.config["model"],
-        dimensions=plan.config["dimensions"],
-        config=plan.config,
-        config_sources=plan.config_sources,
+        **_described(plan, output),
         counts=counts,
         input_tokens=tokens + batch_tokens,
         batch_input_tokens=batch_tokens,
@@ -112,18 +101,7 @@ def failed(plan: Plan, *, output: str, message: str, error: ApiError) -> Manifes
     finished = time.time()
     return Manifest(
         status="failed",
-        input=plan.input_key,
-        input_version_id=plan.version_id,
-        input_sha256=plan.sha256,
-        input_bytes=plan.bytes,
-        format=plan.format,
-        output=output,
-        run_id=plan.run_id,
-        mode=plan.mode,
-        model=plan.config["model"],
-        dimensions=plan.config["dimensions"],
-        config=plan.config,
-        config_sources=plan.config_sources,
+        **_described(plan, output),
         counts=Counts(lines=plan.lines, embedded=0, rejected=plan.lines, chunks=len(plan.chunks)),
         price_per_million_tokens=_price(plan),
         durations_ms=Durations(
@@ -148,3 +126,21 @@ def _model(plan: Plan) -> catalog.CatalogModel:
     model = catalog.find(plan.config["model"])
     assert model is not None  # the plan's configuration was resolved against the catalog
     return model
+
+
+def _described(plan: Plan, output: str) -> dict[str, Any]:
+    """What every manifest says of its input, run and configuration."""
+    return {
+        "input": plan.input_key,
+        "input_version_id": plan.version_id,
+        "input_sha256": plan.sha256,
+        "input_bytes": plan.bytes,
+        "format": plan.format,
+        "output": output,
+        "run_id": plan.run_id,
+        "mode": plan.mode,
+        "model": plan.config["model"],
+        "dimensions": plan.config["dimensions"],
+        "config": plan.config,
+        "config_sources": plan.config_sources,
+    }

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from embedrock import settings as settings_module
 from embedrock.bedrock import clients
 from embedrock.bedrock.embedder import BedrockEmbedder
+from embedrock_local.runtime import environment_set
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
@@ -66,7 +67,7 @@ def open_target(bedrock: str, engine: str, concurrency: int) -> Iterator[Target]
         # boto3 reads endpoints and credentials when a client is made: point them at the
         # emulator for that moment only (dummy credentials; nothing may reach AWS).
         aws_variables = {k: v for k, v in function_environment(emulator.url).items() if k.startswith("AWS_")}
-        with _environment(aws_variables):
+        with environment_set(aws_variables):
             runtime, control = clients.runtime_client(settings), clients.control_client(settings)
         description = getattr(emulator.engine, "description", "")
         yield Target(
@@ -76,17 +77,3 @@ def open_target(bedrock: str, engine: str, concurrency: int) -> Iterator[Target]
             f"Embedrock's Bedrock emulator, engine {emulator.engine.name} ({description}): NOT Amazon Bedrock",
             emulator,
         )
-
-
-@contextlib.contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

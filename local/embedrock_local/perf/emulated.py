@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from multiprocessing.synchronize import Event
@@ -20,7 +19,7 @@ from typing import Any
 from embedrock.api import dependencies
 from embedrock_local.emulator import Emulator
 from embedrock_local.emulator.server import ADMIN
-from embedrock_local.runtime import function_environment
+from embedrock_local.runtime import environment_set, function_environment
 
 _START_TIMEOUT_SECONDS = 60
 
@@ -55,21 +54,6 @@ def _serve(latency_ms: float, url_sink: Connection, stop: Event) -> None:
 
 
 @contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set these variables for the block, then put the previous ones back."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-@contextmanager
 def emulated_bedrock(latency_ms: float) -> Iterator[RemoteEmulator]:
     """An emulator adding `latency_ms` to every call; `dependencies.embedder()` calls it.
 
@@ -86,7 +70,7 @@ def emulated_bedrock(latency_ms: float) -> Iterator[RemoteEmulator]:
         if url_source not in wait([url_source, process.sentinel], _START_TIMEOUT_SECONDS):
             raise RuntimeError("the Bedrock emulator process did not start; see its error above")
         emulator = RemoteEmulator(url_source.recv())
-        with environment(function_environment(emulator.url)):
+        with environment_set(function_environment(emulator.url)):
             dependencies.reset()  # clients built before would point elsewhere
             try:
                 yield emulator
