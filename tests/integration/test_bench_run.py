@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -155,13 +154,12 @@ def test_seed_replay_lists_models_and_embeds_at_every_titan_v2_dimension():
     default_engine() != "minilm",
     reason="minilm packages not installed (requirements-bench.txt)",
 )
-def test_minilm_reproduces_the_published_stsb_score_through_the_service(tmp_path):
+def test_minilm_reproduces_the_published_stsb_score_through_the_service(tmp_path, shared_data):
     """all-MiniLM-L6-v2 on the STS-B test split: 82.03 Spearman x100 published (MTEB results).
 
     Runs the whole path: the bench command, the client layer, the emulator's Titan V2 codec and
     the minilm engine, for 2,552 distinct sentences (about a minute on 2 cores).
     """
-    assert (Path(os.environ["EMBEDROCK_DATA"]) / "stsb-test.tsv").is_file(), "no STS-B data in EMBEDROCK_DATA"
     argv = ["--engine", "minilm", "--dataset", "stsb", "--model", "amazon.titan-embed-text-v2:0@1024"]
     argv += ["--embedding-types", "float", "--truncate", "none", "--no-download"]
     assert cli.main(["bench", *argv, "--out", str(tmp_path)]) == 0

@@ -178,12 +178,9 @@ def test_fetch_failure_says_where_to_put_the_files(tmp_path):
         sources.fetch("scifact", tmp_path, opener=offline)
 
 
-def test_shared_data_matches_the_readme_counts():
+def test_shared_data_matches_the_readme_counts(shared_data: Path):
     """The real sets (EMBEDROCK_DATA, set by tests/conftest.py) load with their documented sizes."""
-    import os
-
-    data_dir = Path(os.environ["EMBEDROCK_DATA"])
-    assert (data_dir / "stsb-test.tsv").is_file(), f"no data in {data_dir}"
+    data_dir = shared_data
     stsb = datasets.load("stsb", data_dir / "stsb-test.tsv")
     assert isinstance(stsb, StsDataset) and len(stsb.pairs) == 1379
     scifact = datasets.load("scifact", data_dir / "scifact")
