@@ -411,7 +411,7 @@ class TestThroughTheHandler:
         bedrock.always = client_error("AccessDeniedException", 403)
         response = post({"texts": ["one", "two"], "partial": True})
         assert response["statusCode"] == 403
-        assert "Bedrock console" in response_json(response)["error"]["message"]
+        assert "aws-marketplace:Subscribe" in response_json(response)["error"]["message"]
 
     def test_partial_must_be_a_boolean(self, bedrock: ScriptedRuntime) -> None:
         response = post({"texts": ["one"], "partial": "yes"})
