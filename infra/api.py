@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from aws_cdk import Size
+from aws_cdk import Size, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -31,7 +31,11 @@ ACCESS_LOG_FIELDS: Mapping[str, str] = {
     "responseLatency": apigw.AccessLogField.context_response_latency(),
     "integrationLatency": apigw.AccessLogField.context_integration_latency(),
     "errorType": apigw.AccessLogField.context_error_response_type(),
-    "integrationError": apigw.AccessLogField.context_integration_error_message(),
+    # Lambda's status for the invoke (a number, or "-"); why a 5xx happened is in the function logs.
+    # Not $context.integrationErrorMessage: API Gateway writes it as raw text, which may hold quotes
+    # and break the JSON line (AWS, "Variables for access logging for API Gateway"). Every value
+    # here is an id, a number, a time or a name that never holds a quote or a backslash.
+    "integrationStatus": apigw.AccessLogField.context_integration_status(),
     # The key's id, not its value: tells which client used the quota.
     "apiKeyId": apigw.AccessLogField.context_identity_api_key_id(),
     "xrayTraceId": apigw.AccessLogField.context_xray_trace_id(),
@@ -61,7 +65,9 @@ class EmbedrockApi(Construct):
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name="embedrock",
+            # Named after the stack: API Gateway's metrics are keyed by ApiName, so two stacks in one
+            # account and region must not share a name (the alarms and dashboard use this one).
+            rest_api_name=Stack.of(self).stack_name,
             description="Embedrock: embeddings, similarity and model catalog on Amazon Bedrock",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Vectors in JSON compress well; clients that send Accept-Encoding get gzip.

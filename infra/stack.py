@@ -37,7 +37,8 @@ class EmbedrockStack(Stack):
         alarms = EmbedrockAlarms(
             self, "Alarms", api=api.rest_api, functions=watched, email=alarm_email(self.node)
         )
-        alarms.add(ingestion.alarm)  # the pipeline's dead-letter alarm notifies like the others
+        for alarm in ingestion.alarms:  # the pipeline's dead-letter alarms notify like the others
+            alarms.add(alarm)
         # Alarms added here (alarms.add, alarms.watch_queue_depth) appear on the dashboard too.
         dashboard = EmbedrockDashboard(
             self, "Dashboard", api=api.rest_api, functions=watched, alarms=alarms.alarms

@@ -241,3 +241,70 @@ def test_a_gateway_error_body_that_velocity_would_evaluate_is_refused() -> None:
     # Then synthesis refuses it rather than send a body the local gateway does not
     with pytest.raises(ValueError, match="must not contain"):
         api_errors.static_template(error)
+
+
+# Access-log variables whose values are ids, numbers, times, methods, paths of the route table or
+# enum names: none can hold a quote or a backslash, so each is safe inside a JSON string. Raw
+# texts such as $context.integrationErrorMessage or $context.identity.userAgent are not.
+JSON_SAFE_ACCESS_LOG_VARIABLES = {
+    "$context.requestId",
+    "$context.requestTime",
+    "$context.identity.sourceIp",
+    "$context.httpMethod",
+    "$context.resourcePath",
+    "$context.status",
+    "$context.protocol",
+    "$context.responseLength",
+    "$context.responseLatency",
+    "$context.integrationLatency",
+    "$context.integrationStatus",
+    "$context.error.responseType",
+    "$context.identity.apiKeyId",
+    "$context.xrayTraceId",
+}
+
+
+def test_every_access_log_value_is_one_json_safe_variable(synthesized: Synthesized) -> None:
+    # Given the stage's access-log format
+    _, stage = cfn.only(synthesized.resources, "AWS::ApiGateway::Stage")
+    log_format = stage["Properties"]["AccessLogSetting"]["Format"]
+    fields = json.loads(log_format)
+    # Then each value is exactly one variable whose text can never break the JSON line
+    assert fields and all(isinstance(value, str) for value in fields.values())
+    assert set(fields.values()) <= JSON_SAFE_ACCESS_LOG_VARIABLES, (
+        set(fields.values()) - JSON_SAFE_ACCESS_LOG_VARIABLES
+    )
+    assert "integrationErrorMessage" not in log_format
+    # and a line stays JSON whatever such values API Gateway puts in
+    line = log_format
+    for value in sorted(fields.values(), key=len, reverse=True):
+        line = line.replace(value, "-")
+    assert set(json.loads(line).values()) == {"-"}
+
+
+def test_the_api_is_named_after_its_stack_and_its_metrics_follow(synthesized: Synthesized) -> None:
+    # Given the REST API and everything that reads its metrics
+    resources = synthesized.resources
+    _, api = cfn.only(resources, "AWS::ApiGateway::RestApi")
+    name = synthesized.stack.stack_name
+    # Then the API's name is the stack's, so two stacks in one account never share metrics
+    assert api["Properties"]["Name"] == name
+    alarm_api_names = {
+        dimension["Value"]
+        for alarm in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        for dimension in alarm["Properties"].get("Dimensions", [])
+        if dimension["Name"] == "ApiName"
+    }
+    alarm_api_names |= {
+        dimension["Value"]
+        for alarm in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        for metric in alarm["Properties"].get("Metrics", [])
+        for dimension in metric.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+        if dimension["Name"] == "ApiName"
+    }
+    assert alarm_api_names == {name}
+    # and the dashboard's API widgets use that name too
+    (dashboard,) = cfn.of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    body = cfn.render(dashboard["Properties"]["DashboardBody"])
+    assert f'"ApiName","{name}"' in body
+    assert '"ApiName","embedrock"' not in body

@@ -134,7 +134,7 @@ def test_a_model_without_access_is_reported_and_the_others_still_measured(tmp_pa
     assert [row["model"] for row in rows] == ["amazon.titan-embed-text-v1"]
     (error,) = runner.errors
     assert (error["model"], error["status"]) == ("cohere.embed-english-v3", 403)
-    assert "model access" in error["message"]
+    assert "aws-marketplace:Subscribe" in error["message"]
 
 
 def test_seed_replay_lists_models_and_embeds_at_every_titan_v2_dimension():

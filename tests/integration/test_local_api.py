@@ -210,7 +210,7 @@ def test_a_bedrock_timeout_reaches_the_client_as_504(faults: LocalRuntime) -> No
     assert response.json()["error"]["type"] == "upstream_error"
 
 
-def test_access_denied_for_one_model_is_a_403_naming_the_console(faults: LocalRuntime) -> None:
+def test_access_denied_is_a_403_naming_the_marketplace_subscription(faults: LocalRuntime) -> None:
     assert faults.emulator is not None
     faults.emulator.faults.add("access_denied", model="cohere.*")
 
@@ -219,5 +219,5 @@ def test_access_denied_for_one_model_is_a_403_naming_the_console(faults: LocalRu
     )
     allowed = post(faults, "/embeddings", {"text": "x"}, **{"x-api-key": API_KEY})
 
-    assert denied.status_code == 403 and "Bedrock console" in denied.json()["error"]["message"]
+    assert denied.status_code == 403 and "aws-marketplace:Subscribe" in denied.json()["error"]["message"]
     assert allowed.status_code == 200

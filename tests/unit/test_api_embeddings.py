@@ -275,7 +275,7 @@ def test_too_many_texts_follows_settings(bedrock: FakeBedrockRuntime) -> None:
 @pytest.mark.parametrize(
     ("failure", "status", "words"),
     [
-        (client_error("AccessDeniedException", 403), 403, "Bedrock console"),
+        (client_error("AccessDeniedException", 403), 403, "aws-marketplace:Subscribe"),
         (client_error("ThrottlingException", 429), 429, "retry after"),
         (client_error("ModelNotReadyException", 429), 429, "not ready"),
         (client_error("ModelErrorException", 424, "boom"), 502, "failed to process"),
@@ -396,4 +396,4 @@ class TestDirectInvocation:
         result = embeddings.handler({"text": SEED}, LambdaContext())
 
         # Then the 403 is a value
-        assert result["status"] == 403 and "Bedrock console" in result["error"]["message"]
+        assert result["status"] == 403 and "aws-marketplace:Subscribe" in result["error"]["message"]

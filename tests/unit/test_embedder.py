@@ -188,7 +188,8 @@ def test_bedrock_errors_map_to_the_documented_statuses(
     if http_status == 429:
         assert raised.value.headers == {"Retry-After": "7"}
     if code == "AccessDeniedException":
-        assert "enable model access in the Amazon Bedrock console" in raised.value.message
+        assert "aws-marketplace:Subscribe" in raised.value.message
+        assert "enable model access" not in raised.value.message  # the retired console page
 
 
 def test_a_read_timeout_becomes_504() -> None:

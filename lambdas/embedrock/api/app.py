@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 class EmbedrockResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        with invocation_deadline(context):
+        with invocation_deadline(context, event):
             return super().resolve(_as_json_body(request_body.decode(event)), context)
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
@@ -43,12 +43,16 @@ class EmbedrockResolver(APIGatewayRestResolver):
         return openapi.schema(servers=kwargs.get("servers"))
 
 
-def invocation_deadline(context: object) -> AbstractContextManager[float]:
-    """The deadline of this invocation's Bedrock calls (see deadline.py)."""
+def invocation_deadline(context: object, event: object = None) -> AbstractContextManager[float]:
+    """The deadline of this invocation's Bedrock calls (see deadline.py); `event` is the proxy
+    event, whose requestTimeEpoch starts the clock when API Gateway received the request."""
     config = dependencies.settings()
     return deadline.running(
         deadline.budget_seconds(
-            context, request_timeout=config.request_timeout_seconds, margin=config.deadline_margin_seconds
+            context,
+            request_timeout=config.request_timeout_seconds,
+            margin=config.deadline_margin_seconds,
+            event=event,
         )
     )
 
