@@ -71,7 +71,7 @@ class EmbedrockApi(Construct):
             description="Embedrock: embeddings, similarity and model catalog on Amazon Bedrock",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Vectors in JSON compress well; clients that send Accept-Encoding get gzip.
-            min_compression_size=Size.kibibytes(1),
+            min_compression_size=Size.bytes(routes.MIN_COMPRESSION_BYTES),
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,

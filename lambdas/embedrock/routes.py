@@ -176,3 +176,5 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
 )
 # Requests API Gateway (and so the local gateway) accepts: Lambda takes at most 6 MB.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
+# The API's minimumCompressionSize: responses this large are compressed for clients that ask.
+MIN_COMPRESSION_BYTES = 1024
