@@ -174,7 +174,8 @@ class EmbedrockApi(Construct):
 def gateway_cors_headers(origins: tuple[str, ...]) -> dict[str, str]:
     """CORS headers of API Gateway's own error responses (missing key, throttled, ...), as
     gateway-response parameters. Their values are static, so with several origins the request's
-    Origin is echoed: these bodies are error messages only and carry no data."""
+    Origin is echoed (a method.request.header mapping; AWS, "x-amazon-apigateway-gateway-responses.
+    responseParameters object"): these bodies are error messages only and carry no data."""
     if not origins:
         return {}
     allow_origin = f"'{origins[0]}'" if len(origins) == 1 else "method.request.header.Origin"
