@@ -18,6 +18,10 @@ WAF_RATE_LIMIT = "embedrock:wafRateLimit"
 WAF_COUNT_RULES = "embedrock:wafCountRules"
 ALARM_EMAIL = "embedrock:alarmEmail"
 CORS_ORIGINS = "embedrock:corsOrigins"
+STACK_NAME = "embedrock:stackName"
+DEFAULT_STACK_NAME = "Embedrock"
+# CloudFormation's rule for stack names.
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,19 @@ def alarm_email(node: Node) -> str | None:
     if not local or "." not in domain or " " in email:
         raise ValueError(f"context {ALARM_EMAIL} must be an email address, got {raw!r}")
     return email
+
+
+def stack_name(node: Node) -> str:
+    """The stack's name; another name deploys a second, independent copy in the same account
+    (the REST API, and so its metrics, alarms and dashboard, are named after the stack)."""
+    raw: object = node.try_get_context(STACK_NAME)
+    name = DEFAULT_STACK_NAME if raw is None or str(raw).strip() == "" else str(raw).strip()
+    if not _STACK_NAME.match(name):
+        raise ValueError(
+            f"context {STACK_NAME} must start with a letter and hold only letters, digits and hyphens "
+            f"(at most 128), got {raw!r}"
+        )
+    return name
 
 
 # scheme://host[:port], as a browser sends it in Origin: no path, no trailing slash.
