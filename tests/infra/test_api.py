@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from embedrock import routes
-from infra import api, api_errors
+from infra import api, api_errors, config
 from tests.infra import cfn
 from tests.infra.conftest import CORS_ORIGINS, CUSTOM_LIMITS, Synthesized
 
@@ -355,3 +357,24 @@ def test_the_api_is_named_after_its_stack_and_its_metrics_follow(synthesized: Sy
     body = cfn.render(dashboard["Properties"]["DashboardBody"])
     assert f'"ApiName","{name}"' in body
     assert '"ApiName","embedrock"' not in body
+
+
+def test_without_cors_context_there_is_no_preflight_and_no_cors_header() -> None:
+    # Given the API construct alone, built with no CORS origins (the default)
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "NoCors")
+    functions = {
+        function.name: lambda_.Function.from_function_arn(
+            stack, function.name, f"arn:aws:lambda:us-east-1:123456789012:function:{function.name}"
+        )
+        for function in routes.FUNCTIONS
+    }
+    api.EmbedrockApi(stack, "Api", functions=functions, limits=config.UsagePlanLimits())
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    # Then no OPTIONS method exists and no gateway response names a CORS header
+    methods = cfn.of_type(resources, "AWS::ApiGateway::Method").values()
+    assert {m["Properties"]["HttpMethod"] for m in methods} == {route.method for route in routes.ROUTES}
+    for response in cfn.of_type(resources, "AWS::ApiGateway::GatewayResponse").values():
+        assert not any(
+            "Access-Control" in name for name in response["Properties"].get("ResponseParameters", {})
+        )
