@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from aws_cdk import Size, Stack
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -45,6 +45,13 @@ NO_AUTHORIZER_REASON = (
     "Clients authenticate with an API key bound to a usage plan (throttle and daily quota); "
     "no IAM, Cognito or Lambda authorizer is used."
 )
+PREFLIGHT_REASON = (
+    "CORS preflight (OPTIONS) is answered by API Gateway itself with a mock integration, before any "
+    "key is checked, as browsers send it without credentials; it reaches no function and no data."
+)
+# What a browser may send (API Gateway's usual set: Content-Type, X-Api-Key, Authorization, ...).
+CORS_ALLOW_HEADERS = tuple(apigw.Cors.DEFAULT_HEADERS)
+CORS_MAX_AGE = Duration.minutes(10)
 PUBLIC_ROUTE_REASON = (
     "Health check and API documentation are public on purpose, so that probes and browsers "
     "need no key; embeddings, similarity and the model catalog stay behind the key."
@@ -59,6 +66,7 @@ class EmbedrockApi(Construct):
         *,
         functions: Mapping[str, lambda_.IFunction],
         limits: UsagePlanLimits,
+        cors_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         access_logs = log_group(self, "AccessLogs")
@@ -86,8 +94,10 @@ class EmbedrockApi(Construct):
         )
         self._own_execution_logs()
         self._add_routes(functions)
+        if cors_origins:
+            self._add_cors_preflight(cors_origins)
         self.api_key = self._add_usage_plan(limits)
-        add_gateway_errors(self.rest_api)
+        add_gateway_errors(self.rest_api, cors_headers=gateway_cors_headers(cors_origins))
         self._acknowledge_account_findings()
 
     def _own_execution_logs(self) -> None:
@@ -120,6 +130,22 @@ class EmbedrockApi(Construct):
             for rule_id in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
                 nag.acknowledge(method, rule_id, reason)
 
+    def _add_cors_preflight(self, origins: tuple[str, ...]) -> None:
+        """OPTIONS on each path of the route table, answered by API Gateway (the functions add
+        the CORS headers to their own responses: embedrock.api.app, EMBEDROCK_CORS_ORIGINS)."""
+        methods: dict[str, set[str]] = {}
+        for route in routes.ROUTES:
+            methods.setdefault(route.path, set()).add(route.method)
+        for path, path_methods in methods.items():
+            preflight = self.rest_api.root.resource_for_path(path).add_cors_preflight(
+                allow_origins=list(origins),
+                allow_methods=[*sorted(path_methods), "OPTIONS"],
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                max_age=CORS_MAX_AGE,
+            )
+            for rule_id in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                nag.acknowledge(preflight, rule_id, PREFLIGHT_REASON)
+
     def _add_usage_plan(self, limits: UsagePlanLimits) -> apigw.IApiKey:
         api_key = self.rest_api.add_api_key("ApiKey", description="Embedrock client key")
         plan = self.rest_api.add_usage_plan(
@@ -143,6 +169,21 @@ class EmbedrockApi(Construct):
             "it; the AWS managed policy is the documented one, and a policy scoped to this API's "
             "log groups would break logging of the account's other APIs.",
         )
+
+
+def gateway_cors_headers(origins: tuple[str, ...]) -> dict[str, str]:
+    """CORS headers of API Gateway's own error responses (missing key, throttled, ...), as
+    gateway-response parameters. Their values are static, so with several origins the request's
+    Origin is echoed (a method.request.header mapping; AWS, "x-amazon-apigateway-gateway-responses.
+    responseParameters object"): these bodies are error messages only and carry no data."""
+    if not origins:
+        return {}
+    allow_origin = f"'{origins[0]}'" if len(origins) == 1 else "method.request.header.Origin"
+    return {
+        "Access-Control-Allow-Origin": allow_origin,
+        "Access-Control-Allow-Headers": f"'{','.join(CORS_ALLOW_HEADERS)}'",
+        "Vary": "'Origin'",
+    }
 
 
 def _path_parameters(path: str) -> list[str]:

@@ -420,8 +420,9 @@ class Ingestion(Construct):
             "UndeliveredJobEventsAlarm",
             alarm_description=(
                 "EventBridge could not deliver the end of a Bedrock batch inference job to the ingestion "
-                "queue for 24 hours: its file waits for that job. Check the queue's policy and encryption, "
-                "then send the message (the event) from this dead-letter queue to the ingestion queue."
+                "queue (retried up to 24 hours, or not at all when denied): its file waits for that job. "
+                "Check the ingestion queue's policy, then send each message's body (the event) from this "
+                "dead-letter queue to the ingestion queue."
             ),
             metric=self.undelivered_job_events.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(1), statistic="Maximum"

@@ -9,9 +9,10 @@ Bedrock client layer never sleeps past it, never starts an attempt after it, and
 
 API Gateway's 29 s run from when it received the request, not from when the handler starts:
 a cold start (init) and the gateway's own work come first. A REST proxy event carries that
-moment as `requestContext.requestTimeEpoch` (ms since the epoch; AWS, "Set up Lambda proxy
-integrations in API Gateway", input format), so the time already spent is taken off the
-request timeout. Direct invocations have no such field and start the clock at the handler.
+moment as `requestContext.requestTimeEpoch` (ms since the epoch; AWS, "Lambda proxy integrations
+in API Gateway", input format of a Lambda function for proxy integration), so the time already
+spent is taken off the request timeout. Direct invocations have no such field and start the
+clock at the handler.
 
 The deadline lives in a context variable set by the handler around one invocation; code
 outside an invocation (tests, scripts) has none and waits as long as botocore does.

@@ -420,3 +420,17 @@ def test_a_batch_threshold_under_bedrocks_minimum_is_refused() -> None:
     app = cdk.App(context={ingestion.BATCH_MIN_LINES: "99"})
     with pytest.raises(ValueError, match="at least 100"):
         ingestion.ingestion_config(app.node)
+
+
+def test_batch_jobs_are_allowed_only_on_the_models_aws_lists_for_batch_inference(
+    synthesized: Synthesized,
+) -> None:
+    # Given the models the ingest role may start batch jobs on
+    models = {
+        resource.removeprefix(FOUNDATION_MODEL_ARN)
+        for resource in _grants(synthesized.resources)["bedrock:CreateModelInvocationJob"]
+        if resource.startswith(FOUNDATION_MODEL_ARN)
+    }
+    # Then they are Titan Text V2 and Titan Multimodal ("Supported Regions and models for batch
+    # inference"): not Titan Text V1, not Cohere v3
+    assert models == {"amazon.titan-embed-text-v2:0", "amazon.titan-embed-image-v1"}

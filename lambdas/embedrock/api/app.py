@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -60,7 +60,11 @@ def invocation_deadline(context: object, event: object = None) -> AbstractContex
 def build_resolver(*routers: Router) -> EmbedrockResolver:
     # debug=False even if POWERTOOLS_DEV is set: debug mode prints events (texts) and traces.
     app = EmbedrockResolver(
-        enable_validation=True, debug=False, serializer=to_json, json_body_deserializer=request_body.parse
+        enable_validation=True,
+        debug=False,
+        serializer=to_json,
+        json_body_deserializer=request_body.parse,
+        cors=cors_config(dependencies.settings().cors_origins),
     )
 
     def api_error(error: ApiError) -> Response[dict[str, Any]]:
@@ -111,6 +115,17 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
     for router in routers:
         app.include_router(router)
     return app
+
+
+def cors_config(origins: tuple[str, ...]) -> CORSConfig | None:
+    """CORS headers on every answer (errors too) to a request from an allowed Origin.
+
+    With a Lambda proxy integration API Gateway passes the function's headers through, so the
+    function must add them itself; API Gateway answers the preflight (infra/api.py).
+    """
+    if not origins:
+        return None
+    return CORSConfig(allow_origin=origins[0], extra_origins=list(origins[1:]), max_age=600)
 
 
 def to_json(body: Any) -> str:
