@@ -35,17 +35,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from embedrock import routes
 from embedrock.routes import GatewayError, Route
 from embedrock_local import httpio
+from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 STAGE = "local"
 # API Gateway's REST integration timeout: after it the client gets a 504, whatever Lambda does.
 INTEGRATION_TIMEOUT_SECONDS = 29.0
-# A client has this long to send a request once its first line arrived (headers, then the whole
-# body) and to take the response; after it the gateway answers 408 and closes the connection.
-CLIENT_TIMEOUT_SECONDS = 10.0
-# A keep-alive connection with no request for this long is closed.
-IDLE_TIMEOUT_SECONDS = 30.0
-# Each open connection holds a thread; past this many, new ones wait in the listen backlog.
-MAX_CONNECTIONS = 128
 # After an early answer (413, broken framing), what a client still sends is read and discarded,
 # up to this much, so that it reads the answer instead of a connection reset.
 LINGER_MAX_BYTES = 32 * 1024 * 1024

@@ -22,6 +22,15 @@ from typing import Protocol
 CODINGS = ("gzip", "deflate", "identity")
 _CHUNK = 64 * 1024
 
+# The local servers' defaults (here, not in the gateway module, so the CLI reads them cheaply).
+# A client has this long to send a request once its first line arrived (headers, then the whole
+# body) and to take the response; after it the gateway answers 408 and closes the connection.
+CLIENT_TIMEOUT_SECONDS = 10.0
+# A keep-alive connection with no request for this long is closed.
+IDLE_TIMEOUT_SECONDS = 30.0
+# Each open connection holds a thread; past this many, new ones wait in the listen backlog.
+MAX_CONNECTIONS = 128
+
 
 class BodyError(Exception):
     """The request body cannot be used; the subclass says why."""
