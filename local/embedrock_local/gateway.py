@@ -522,6 +522,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self._responded = True
+        # The client has the whole timeout to take the answer, whatever reading the request left.
+        self.connection.settimeout(self.server.client_timeout)
         coding = None
         if len(body) >= routes.MIN_COMPRESSION_BYTES and "content-encoding" not in headers:
             # As API Gateway with minimumCompressionSize set: the client's preferred coding.

@@ -222,6 +222,21 @@ def test_requests_wait_for_a_free_connection_slot_then_are_served(gw: LocalRunti
     assert response.status_code == 200
 
 
+def test_keep_alive_answers_do_not_wait_for_a_delayed_ack(gw: LocalRuntime) -> None:
+    # With Nagle on, each answer's body waits ~40 ms for the ACK of its headers (DESIGN's trap)
+    connection = http.client.HTTPConnection(*address(gw), timeout=10)
+    latencies = []
+    for _ in range(21):
+        started = time.perf_counter()
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - started)
+    connection.close()
+    assert response.status == 200 and not response.will_close
+    assert sorted(latencies)[10] < 0.035
+
+
 # --- 3. clients that hang up print nothing ------------------------------------------------
 
 
