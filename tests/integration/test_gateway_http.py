@@ -375,7 +375,9 @@ def get_raw(runtime: LocalRuntime, path: str, accept_encoding: str | None) -> ht
     [
         ("gzip", "gzip"),
         ("deflate", "deflate"),
-        ("br;q=1.0, gzip;q=0.5", None),
+        ("deflate, gzip, br, zstd", "gzip"),  # curl --compressed: equal preference, gzip taken
+        ("gzip;q=0.5, deflate", "deflate"),
+        ("br;q=1.0, gzip;q=0.5", None),  # the preferred coding is not one API Gateway supports
         ("identity", None),
         (None, None),
     ],
