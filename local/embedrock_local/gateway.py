@@ -443,7 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
         except httpio.BodyTooLarge:
             self._error(DECOMPRESSED_TOO_LARGE)
         except httpio.UnsupportedEncoding:
-            self._error(UNSUPPORTED_ENCODING)
+            self._error(routes.UNSUPPORTED_CONTENT_ENCODING)
         return None
 
     def _integration_timeout(self, invocation: Invocation) -> GatewayError:
@@ -535,7 +535,7 @@ INCOMPLETE_REQUEST = GatewayError(
     "The connection ended before the request did (its headers, or the bytes its Content-Length or "
     "chunks announce); nothing was run. Send the whole request.",
 )
-# A client too slow to send its request: API Gateway's front end answers 408 too.
+# A client too slow to send its request: told why, rather than just disconnected.
 REQUEST_TIMEOUT = GatewayError(
     "REQUEST_TIMEOUT",
     408,
@@ -543,14 +543,6 @@ REQUEST_TIMEOUT = GatewayError(
     "request_timeout",
     "The request did not arrive whole within {:g} s of its first line; send it again, faster "
     "(embedrock serve --client-timeout sets this limit).",
-)
-UNSUPPORTED_ENCODING = GatewayError(
-    "UNSUPPORTED_MEDIA_TYPE",
-    415,
-    "invalid_request_error",
-    "unsupported_content_encoding",
-    "The request's Content-Encoding is not one API Gateway decodes (gzip, deflate, identity), or the "
-    "body is not encoded as it says; send it uncompressed, or compressed as declared.",
 )
 DECOMPRESSED_TOO_LARGE = replace(
     routes.BODY_TOO_LARGE,
