@@ -35,17 +35,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from embedrock import routes
 from embedrock.routes import GatewayError, Route
 from embedrock_local import httpio
+from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 STAGE = "local"
 # API Gateway's REST integration timeout: after it the client gets a 504, whatever Lambda does.
 INTEGRATION_TIMEOUT_SECONDS = 29.0
-# A client has this long to send a request once its first line arrived (headers, then the whole
-# body) and to take the response; after it the gateway answers 408 and closes the connection.
-CLIENT_TIMEOUT_SECONDS = 10.0
-# A keep-alive connection with no request for this long is closed.
-IDLE_TIMEOUT_SECONDS = 30.0
-# Each open connection holds a thread; past this many, new ones wait in the listen backlog.
-MAX_CONNECTIONS = 128
 # After an early answer (413, broken framing), what a client still sends is read and discarded,
 # up to this much, so that it reads the answer instead of a connection reset.
 LINGER_MAX_BYTES = 32 * 1024 * 1024
@@ -339,7 +333,9 @@ class _Handler(BaseHTTPRequestHandler):
             if self.rfile.last_line not in (b"\r\n", b"\n"):
                 self._error(INCOMPLETE_REQUEST, close=True)
                 return
-            getattr(self, f"do_{self.command}")()  # __getattr__ answers every method
+            # Every method, made-up ones too, is routed: an unknown one gets the unknown-route
+            # error in the API's shape, as from API Gateway, not http.server's HTML 501 page.
+            self._serve(self.command)
         except TimeoutError:  # the client stopped sending its headers, or stopped reading
             self._timed_out()
         except OSError as error:  # the client hung up: nothing to answer, nothing to print
@@ -371,35 +367,6 @@ class _Handler(BaseHTTPRequestHandler):
             f"Malformed HTTP request: {reason}.",
         )
         self._error(error, linger=True)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def do_PATCH(self) -> None:
-        self._serve("PATCH")
-
-    def do_HEAD(self) -> None:
-        self._serve("HEAD")
-
-    def do_OPTIONS(self) -> None:
-        self._serve("OPTIONS")
-
-    def __getattr__(self, name: str) -> Any:
-        # Any other method (TRACE, CONNECT, made-up ones) gets the unknown-route error in the
-        # API's shape, as from API Gateway, instead of http.server's HTML 501 page.
-        method = name.removeprefix("do_")
-        if name.startswith("do_") and method.isalpha() and method.isupper():
-            return lambda: self._serve(method)
-        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.access_log:
@@ -476,7 +443,7 @@ class _Handler(BaseHTTPRequestHandler):
         except httpio.BodyTooLarge:
             self._error(DECOMPRESSED_TOO_LARGE)
         except httpio.UnsupportedEncoding:
-            self._error(UNSUPPORTED_ENCODING)
+            self._error(routes.UNSUPPORTED_CONTENT_ENCODING)
         return None
 
     def _integration_timeout(self, invocation: Invocation) -> GatewayError:
@@ -528,6 +495,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self._responded = True
+        # The client has the whole timeout to take the answer, whatever reading the request left.
+        self.connection.settimeout(self.server.client_timeout)
         coding = None
         if len(body) >= routes.MIN_COMPRESSION_BYTES and "content-encoding" not in headers:
             # As API Gateway with minimumCompressionSize set: the client's preferred coding.
@@ -566,7 +535,7 @@ INCOMPLETE_REQUEST = GatewayError(
     "The connection ended before the request did (its headers, or the bytes its Content-Length or "
     "chunks announce); nothing was run. Send the whole request.",
 )
-# A client too slow to send its request: API Gateway's front end answers 408 too.
+# A client too slow to send its request: told why, rather than just disconnected.
 REQUEST_TIMEOUT = GatewayError(
     "REQUEST_TIMEOUT",
     408,
@@ -574,14 +543,6 @@ REQUEST_TIMEOUT = GatewayError(
     "request_timeout",
     "The request did not arrive whole within {:g} s of its first line; send it again, faster "
     "(embedrock serve --client-timeout sets this limit).",
-)
-UNSUPPORTED_ENCODING = GatewayError(
-    "UNSUPPORTED_MEDIA_TYPE",
-    415,
-    "invalid_request_error",
-    "unsupported_content_encoding",
-    "The request's Content-Encoding is not one API Gateway decodes (gzip, deflate, identity), or the "
-    "body is not encoded as it says; send it uncompressed, or compressed as declared.",
 )
 DECOMPRESSED_TOO_LARGE = replace(
     routes.BODY_TOO_LARGE,

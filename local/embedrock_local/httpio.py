@@ -22,6 +22,15 @@ from typing import Protocol
 CODINGS = ("gzip", "deflate", "identity")
 _CHUNK = 64 * 1024
 
+# The local servers' defaults (here, not in the gateway module, so the CLI reads them cheaply).
+# A client has this long to send a request once its first line arrived (headers, then the whole
+# body) and to take the response; after it the gateway answers 408 and closes the connection.
+CLIENT_TIMEOUT_SECONDS = 10.0
+# A keep-alive connection with no request for this long is closed.
+IDLE_TIMEOUT_SECONDS = 30.0
+# Each open connection holds a thread; past this many, new ones wait in the listen backlog.
+MAX_CONNECTIONS = 128
+
 
 class BodyError(Exception):
     """The request body cannot be used; the subclass says why."""
@@ -176,12 +185,13 @@ def _inflate(data: bytes, wbits: int, max_bytes: int) -> bytes:
 
 
 def preferred_coding(accept_encoding: str | None) -> str | None:
-    """gzip or deflate if the client's highest-priority coding is one of them, else None.
+    """gzip or deflate if one of them is the client's highest-priority coding, else None.
 
-    API Gateway compresses only when the highest-priority coding is one it supports.
+    API Gateway compresses only when the highest-priority coding is one it supports; among
+    equally preferred ones (curl's "deflate, gzip, br, zstd") gzip is taken, as most servers do.
     """
-    best: tuple[float, int, str] | None = None
-    for position, item in enumerate((accept_encoding or "").split(",")):
+    qualities: dict[str, float] = {}
+    for item in (accept_encoding or "").split(","):
         name, _, parameters = item.partition(";")
         name = name.strip().lower()
         if not name:
@@ -194,15 +204,12 @@ def preferred_coding(accept_encoding: str | None) -> str | None:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        # Highest q wins; on a tie, the first listed.
-        if quality > 0 and (best is None or quality > best[0]):
-            best = (quality, position, name)
-    if best is None:
+        qualities[{"x-gzip": "gzip", "*": "gzip"}.get(name, name)] = quality
+    best = max(qualities.values(), default=0.0)
+    if best <= 0:
         return None
-    name = best[2]
-    if name in ("gzip", "x-gzip", "*"):
-        return "gzip"
-    return "deflate" if name == "deflate" else None
+    preferred = {name for name, quality in qualities.items() if quality == best}
+    return next((coding for coding in ("gzip", "deflate") if coding in preferred), None)
 
 
 def compress(body: bytes, coding: str) -> bytes:

@@ -8,13 +8,8 @@ from contextlib import contextmanager
 from typing import Literal
 
 from embedrock_local.emulator import Emulator
-from embedrock_local.gateway import (
-    CLIENT_TIMEOUT_SECONDS,
-    IDLE_TIMEOUT_SECONDS,
-    INTEGRATION_TIMEOUT_SECONDS,
-    MAX_CONNECTIONS,
-    LocalGateway,
-)
+from embedrock_local.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
+from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 BedrockMode = Literal["emulator", "aws"]
 

@@ -394,7 +394,13 @@ def test_a_response_over_lambdas_6_mb_is_a_413_with_advice(api: LocalRuntime) ->
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/nowhere"), ("DELETE", "/embeddings"), ("TRACE", "/models"), ("PUT", "/models/x")],
+    [
+        ("GET", "/nowhere"),
+        ("DELETE", "/embeddings"),
+        ("TRACE", "/models"),
+        ("PUT", "/models/x"),
+        ("M-SEARCH", "/models"),
+    ],
 )
 def test_unknown_routes_and_methods_are_404_in_the_error_shape(
     api: LocalRuntime, method: str, path: str

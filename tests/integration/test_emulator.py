@@ -785,3 +785,21 @@ def test_threads_do_not_leak() -> None:
     time.sleep(0.2)
     # Then no server or connection thread is left behind
     assert threading.active_count() <= before
+
+
+def test_a_body_cut_short_of_its_content_length_is_refused_not_invoked(emu: Emulator) -> None:
+    # Given a valid InvokeModel body whose Content-Length promises more, and the client ends
+    body = json.dumps({"inputText": "hello"}).encode()
+    head = (
+        f"POST /model/amazon.titan-embed-text-v2:0/invoke HTTP/1.1\r\nHost: local\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body) + 10}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=10) as connection:
+        connection.sendall(head + body)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(4096):
+            answer += chunk
+    # Then it is a ValidationException, and the model never ran
+    assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length" in answer
+    assert emu.stats.calls("InvokeModel") == 0

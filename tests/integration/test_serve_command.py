@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import time
@@ -54,15 +56,30 @@ def test_serve_prints_the_urls_serves_and_stops_everything_on_ctrl_c() -> None:
         embedded = requests.post(
             f"{url[1]}/embeddings", json={"text": "x"}, headers={"x-api-key": "k"}, timeout=10
         )
+        # And clients hang up, mid-body or before their answer
+        host, port = url[1].removeprefix("http://").split(":")
+        for request in (
+            b"POST /embeddings HTTP/1.1\r\nContent-Length: 99\r\n\r\n{",
+            b"GET /docs HTTP/1.1\r\n\r\n",
+        ):
+            for _ in range(10):
+                with socket.create_connection((host, int(port)), timeout=10) as connection:
+                    connection.sendall(request)
+                    # SO_LINGER 0: the close is a reset, as from a killed client
+                    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        assert requests.get(f"{url[1]}/health", timeout=10).status_code == 200
     finally:
         # And presses Ctrl-C (SIGINT to the whole foreground group)
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)
+    text += server.stdout.read()
 
     # Then the banner named the docs and an example, the API worked, and no process is left
     assert f"{url[1]}/docs" in text and "curl" in text and "NOT Amazon Bedrock" in text
     assert health.status_code == 200 and refused.status_code == 403 and embedded.status_code == 200
     assert server.returncode == 0
+    # Nothing on the terminal for the clients that hung up
+    assert "Traceback" not in text and "Error" not in text, text
     # multiprocessing's resource tracker exits once it sees its parent gone: give it a moment
     deadline = time.monotonic() + 10
     while processes_in_group(server.pid) and time.monotonic() < deadline:
