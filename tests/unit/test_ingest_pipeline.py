@@ -125,6 +125,36 @@ def test_bad_lines_are_reported_with_line_numbers_and_never_dropped(aws: IngestA
     assert counts["lines"] == 9 == counts["embedded"] + counts["rejected"]
 
 
+@pytest.mark.parametrize(
+    ("name", "body", "code", "ids"),
+    [
+        (
+            "s.jsonl",
+            b'{"id": 1, "text": "one"}\n{"id": 2, "text": "bad \\ud800"}\n{"id": 3, "text": "three"}\n',
+            "invalid_unicode",
+            [1, 3],
+        ),
+        ("s.csv", b"1,one\n2,bad \xed\xa0\x80\n3,three\n", "invalid_encoding", ["1", "3"]),
+        ("s.txt", b"one\nbad \xed\xa0\x80\nthree\n", "invalid_encoding", [1, 3]),
+    ],
+)
+def test_a_lone_surrogate_is_one_reported_line_in_every_format(
+    aws: IngestAws, name: str, body: bytes, code: str, ids: list[object]
+) -> None:
+    # Given a file whose second line holds a lone surrogate (an escape in JSON, bytes elsewhere)
+    aws.upload(f"input/{name}", body)
+    # When the queue is processed
+    responses = aws.deliver()
+    # Then the file completes: that line is reported with its number, the others embedded
+    assert all(response["batchItemFailures"] == [] for response in responses)
+    manifest = aws.manifest("s")
+    assert manifest["status"] == "complete"
+    assert [(r["line"], r["code"]) for r in manifest["rejected"]] == [(2, code)]
+    assert [row["id"] for row in aws.output("s")] == ids
+    counts = manifest["counts"]
+    assert counts["lines"] == 3 == counts["embedded"] + counts["rejected"]
+
+
 def test_texts_over_the_model_limit_are_reported_before_any_call(
     aws: IngestAws, bedrock: FakeBedrockRuntime
 ) -> None:
