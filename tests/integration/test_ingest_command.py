@@ -35,7 +35,9 @@ def test_ingest_embeds_a_file_reports_bad_lines_and_reuses_the_result(tmp_path: 
     assert first.returncode == 0, first.stderr
     assert "complete: 2 of 9 lines embedded, 7 reported" in first.stdout
     assert "line 8: the line is not valid UTF-8" in first.stdout
-    output, manifest = tmp_path / "out" / "bad.jsonl", tmp_path / "out" / "bad.manifest.json"
+    output, manifest = tmp_path / "out" / "bad.jsonl.jsonl", tmp_path / "out" / "bad.jsonl.manifest.json"
+    assert f"output:   {Path('out') / 'bad.jsonl.jsonl'}" in first.stdout
+    assert f"manifest: {Path('out') / 'bad.jsonl.manifest.json'}" in first.stdout
     assert [row["id"] for row in rows(output)] == [1, 6]
     assert json.loads(manifest.read_text())["counts"]["lines"] == 9
     # When it runs again on the same file and configuration
@@ -55,10 +57,10 @@ def test_ingest_runs_chunks_in_order_with_options_and_a_sidecar(tmp_path: Path) 
     result = ingest("notes.txt", "--out", "out", "--chunk-lines", "2", "--dimensions", "256", cwd=tmp_path)
     # Then the output is in input order, at the option's dimensions, with the sidecar's normalize
     assert result.returncode == 0, result.stderr
-    output = rows(tmp_path / "out" / "notes.jsonl")
+    output = rows(tmp_path / "out" / "notes.txt.jsonl")
     assert [row["id"] for row in output] == list(range(1, 8))
     assert {row["dimensions"] for row in output} == {256}
-    manifest = json.loads((tmp_path / "out" / "notes.manifest.json").read_text())
+    manifest = json.loads((tmp_path / "out" / "notes.txt.manifest.json").read_text())
     assert manifest["counts"]["chunks"] == 4
     assert manifest["config"]["normalize"] is False
     assert manifest["config_sources"] == {

@@ -173,13 +173,17 @@ def test_physical_lines_span_read_blocks_and_ignore_the_final_newline() -> None:
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
-        ("input/docs.jsonl", ("docs", Format.JSONL, "output/docs.jsonl", "input/docs.config.json")),
+        (
+            "input/docs.jsonl",
+            ("docs.jsonl", Format.JSONL, "output/docs.jsonl.jsonl", "input/docs.config.json"),
+        ),
+        ("input/docs.csv", ("docs.csv", Format.CSV, "output/docs.csv.jsonl", "input/docs.config.json")),
         (
             "input/a/b/Docs.CSV",
-            ("a/b/Docs", Format.CSV, "output/a/b/Docs.jsonl", "input/a/b/Docs.config.json"),
+            ("a/b/Docs.CSV", Format.CSV, "output/a/b/Docs.CSV.jsonl", "input/a/b/Docs.config.json"),
         ),
-        ("input/notes.txt", ("notes", Format.TXT, "output/notes.jsonl", "input/notes.config.json")),
-        ("input/data.json", ("data", None, "output/data.jsonl", "input/data.config.json")),
+        ("input/docs.md", ("docs.md", None, "output/docs.md.jsonl", "input/docs.config.json")),
+        ("input/README", ("README", None, "output/README.jsonl", "input/README.config.json")),
     ],
 )
 def test_input_keys_map_to_output_and_sidecar_keys(key: str, expected: tuple[object, ...]) -> None:

@@ -14,7 +14,7 @@ from embedrock.ingest.formats import Rejection
 from embedrock.ingest.layout import Format
 
 # Part of every run id: bump it when the output a run produces changes for the same input.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: outputs keyed by the input name with its extension
 
 Mode = Literal["on_demand", "batch"]
 
@@ -113,7 +113,7 @@ class ManifestError(_Document):
 
 
 class Manifest(_Document):
-    """output/<name>.manifest.json. Always: counts.lines == counts.embedded + counts.rejected."""
+    """output/<input file name>.manifest.json. Always: counts.lines == counts.embedded + counts.rejected."""
 
     status: Literal["complete", "rejected", "failed"]
     input: str

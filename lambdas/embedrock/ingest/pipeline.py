@@ -138,8 +138,9 @@ class Pipeline:
         items = read_items(file.format, upload.content) if file.format else physical_lines(upload.content)
         lines = sum(1 for _ in items)
         manifest = manifests.rejected_file(upload, lines=lines, error=error)
-        # An empty output next to the manifest: a stale output of an earlier upload must not stand.
-        self.store.put(file.output_key, b"", content_type=JSONL)
+        # Only this file's own keys: an output left by an earlier upload of it no longer matches.
+        if self.store.head(file.output_key) is not None:
+            self.store.put(file.output_key, b"", content_type=JSONL)
         self.store.put(file.manifest_key, manifest.to_bytes(), content_type=JSON)
         return Outcome("rejected", file.key, manifest, detail=error.message)
 

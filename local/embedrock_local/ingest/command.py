@@ -27,9 +27,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="embed a whole .jsonl, .csv or .txt file locally, as the S3 pipeline does",
         description=(
             "Embed every line of FILE with the ingestion pipeline the stack deploys, writing "
-            "DIR/<name>.jsonl (id, embedding, model, dimensions and the line's other fields) and "
-            "DIR/<name>.manifest.json (counts, tokens, cost, rejected lines with their reasons). "
-            "A sidecar <name>.config.json next to FILE is read as in S3; the options below win over it. "
+            "DIR/<FILE's name>.jsonl, e.g. DIR/docs.csv.jsonl (id, embedding, model, dimensions and the "
+            "line's other fields) and DIR/<FILE's name>.manifest.json (counts, tokens, cost, rejected "
+            "lines with their reasons). A sidecar <name without extension>.config.json next to FILE is "
+            "read as in S3; the options below win over it. "
             "Running it again on the same file and configuration reuses the result. By default the "
             "vectors come from a Bedrock emulator (not Amazon Bedrock)."
         ),
@@ -108,7 +109,7 @@ def _summary(manifest: Manifest, out: Path) -> str:
         )
     lines += [
         f"  output:   {out / name}",
-        f"  manifest: {out / Path(manifest.output).name.replace('.jsonl', '.manifest.json')}",
+        f"  manifest: {out / name.removesuffix('.jsonl')}.manifest.json",
     ]
     if manifest.error is not None:
         lines.append(f"  error: {manifest.error.message}")
