@@ -97,3 +97,31 @@ def test_ingest_help_explains_every_option(tmp_path: Path) -> None:
         "sidecar",
     ):
         assert option in result.stdout
+
+
+def test_a_damaged_output_is_rebuilt_and_the_work_area_pruned(tmp_path: Path) -> None:
+    # Given a file embedded once, its work area pruned, and a temporary left by a killed writer
+    shutil.copy(FIXTURES / "docs.jsonl", tmp_path)
+    assert ingest("docs.jsonl", "--out", "out", cwd=tmp_path).returncode == 0
+    output = tmp_path / "out" / "docs.jsonl.jsonl"
+    good = output.read_bytes()
+    work = tmp_path / "out" / ".embedrock-work"
+    (run,) = work.iterdir()
+    assert sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file()) == [
+        "plan.json",
+        "pruned.json",
+        "results/000000.json",
+    ]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / "out" / f".docs.jsonl.jsonl.x7y8.tmp-{dead.pid}"
+    stale.write_bytes(b"half")
+    # When the output is truncated and the command runs again
+    output.write_bytes(good[:10])
+    again = ingest("docs.jsonl", "--out", "out", cwd=tmp_path)
+    # Then it is rebuilt, not trusted, and the stale temporary is gone
+    assert again.returncode == 0, again.stderr
+    assert "Already embedded" not in again.stdout
+    assert "the published output was 10 bytes" in again.stdout and "rebuilt" in again.stdout
+    assert output.read_bytes() == good
+    assert not stale.exists()

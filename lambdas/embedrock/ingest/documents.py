@@ -122,6 +122,9 @@ class Manifest(_Document):
     input_bytes: int = 0
     format: Format | None = None
     output: str
+    # What was published, checked before a re-run trusts it (a truncated or deleted output is rebuilt).
+    output_bytes: int = 0
+    output_sha256: str | None = None
     run_id: str | None = None
     mode: Mode | None = None
     model: str | None = None

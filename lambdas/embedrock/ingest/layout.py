@@ -77,6 +77,15 @@ class RunKeys:
     def results_prefix(self) -> str:
         return f"{self.prefix}results/"
 
+    @property
+    def pruned(self) -> str:
+        # Written when the run is published and its chunks' data deleted: only plan and results remain.
+        return f"{self.prefix}pruned.json"
+
+    def kept_after_publishing(self, key: str) -> bool:
+        """The plan, results and marker: small, and all a late message or a re-run needs."""
+        return key in (self.plan, self.pruned) or key.startswith(self.results_prefix)
+
     def chunk_input(self, n: int) -> str:
         return f"{self.prefix}chunks/{n:06d}.jsonl"
 

@@ -92,6 +92,8 @@ def _report(outcome: Outcome, out: Path) -> int:
         print(f"embedrock ingest: {outcome.status}: {outcome.detail}", file=sys.stderr)
         return 1
     print(_summary(manifest, out))
+    if outcome.status == "complete" and outcome.detail:  # e.g. a damaged output rebuilt
+        print(f"  note: {outcome.detail}")
     return 0 if manifest.status == "complete" else 1
 
 

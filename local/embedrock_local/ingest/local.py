@@ -43,8 +43,10 @@ class LocalIngest:
         if data_file is not None:  # the sidecar sits next to the file, as it does in S3
             files[data_file.sidecar_key] = (file.with_name(PurePosixPath(data_file.sidecar_key).name), {})
         config = dependencies.settings()
+        store = DirStore(self.out, files)
+        store.remove_stale_temporaries()  # of a run killed mid-write; its work area itself is resumed
         pipeline = Pipeline(
-            store=DirStore(self.out, files),
+            store=store,
             embedder=dependencies.embedder(),
             default_model_id=config.default_model_id,
             max_concurrency=config.max_concurrency,
