@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from subprocess import PIPE
 
 import pytest
 
+from embedrock_local.emulator import Emulator
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -17,8 +22,11 @@ pytestmark = pytest.mark.integration
 FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
 
 
+INGEST = [sys.executable, "-m", "embedrock_local.cli", "ingest", "--no-progress"]
+
+
 def ingest(*arguments: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "embedrock_local.cli", "ingest", *map(str, arguments), "--no-progress"]
+    command = [*INGEST, *map(str, arguments)]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -125,3 +133,52 @@ def test_a_damaged_output_is_rebuilt_and_the_work_area_pruned(tmp_path: Path) ->
     assert "the published output was 10 bytes" in again.stdout and "rebuilt" in again.stdout
     assert output.read_bytes() == good
     assert not stale.exists()
+
+
+LINES = 600
+
+
+def test_ctrl_c_keeps_what_was_paid_for_and_the_rerun_pays_only_for_the_rest(tmp_path: Path) -> None:
+    # Given a 600-line file and a Bedrock emulator answering each call in 20 ms
+    (tmp_path / "big.txt").write_text("".join(f"line number {i}\n" for i in range(1, LINES + 1)))
+    with Emulator(latency_ms=20) as emulator:
+        environment = {
+            **os.environ,
+            **emulator.env(),
+            "AWS_ACCESS_KEY_ID": "embedrock-test",
+            "AWS_SECRET_ACCESS_KEY": "embedrock-test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        command = [
+            *INGEST, "big.txt", "--out", "out", "--bedrock", "aws", "--chunk-lines", "100", "--concurrency", "4"
+        ]  # fmt: skip
+        # When `embedrock ingest` gets SIGINT in the middle of its second chunk
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=environment, stdout=PIPE, stderr=PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while emulator.stats.calls() < 150 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        time.sleep(0.2)  # the emulator's last answers are counted
+        first = emulator.stats.calls()
+        # Then it exits 130 with one line (no traceback) reporting the calls it made and their cost
+        assert process.returncode == 130, stderr
+        assert stderr.strip().count("\n") == 0 and "Traceback" not in stderr, stderr
+        assert f"interrupted after {first} Bedrock calls in this run" in stderr
+        assert "estimated $" in stderr
+        assert 150 <= first < LINES
+        # When the same command runs again
+        emulator.stats.reset()
+        again = subprocess.run(
+            command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert again.returncode == 0, again.stderr
+        # Then it paid only for the lines not embedded before: every line exactly once in all
+        assert first + emulator.stats.calls() == LINES
+    # And the manifest counts the calls made across both runs, and every line is in the output
+    manifest = json.loads((tmp_path / "out" / "big.txt.manifest.json").read_text())
+    assert manifest["counts"]["bedrock_calls"] == LINES
+    assert manifest["counts"]["embedded"] == LINES
+    assert [row["id"] for row in rows(tmp_path / "out" / "big.txt.jsonl")] == list(range(1, LINES + 1))

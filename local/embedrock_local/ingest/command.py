@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from embedrock.ingest.documents import Manifest
     from embedrock.ingest.pipeline import Outcome
+    from embedrock_local.ingest.local import Usage
 
 # Flags that act as the object metadata of an upload (the sidecar FILE's-stem.config.json is read too).
 CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type")
 SHOWN_REJECTIONS = 10
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,25 +64,40 @@ def run(args: argparse.Namespace) -> int:
         print(f"embedrock ingest: {file} is not a file", file=sys.stderr)
         return 2
     from embedrock.ingest.chunk import ChunkFailed
-    from embedrock_local.ingest.local import LocalIngest
+    from embedrock_local.ingest.local import LocalIngest, Usage
     from embedrock_local.ingest.progress import make_bar
 
     metadata = {flag: str(getattr(args, flag)) for flag in CONFIG_FLAGS if getattr(args, flag) is not None}
     bar = make_bar(file.name, enabled=not args.no_progress)
+    usage = Usage()
     try:
         with LocalIngest(
-            out=args.out, bedrock=args.bedrock, engine=args.engine, concurrency=args.concurrency
+            out=args.out, bedrock=args.bedrock, engine=args.engine, concurrency=args.concurrency, usage=usage
         ) as local:
             outcome = local.ingest(file, metadata=metadata, chunk_lines=args.chunk_lines, progress=bar)
     except ChunkFailed as failure:
+        bar.close()
         print(
             f"\nembedrock ingest: {failure}\nRun the same command again: what is embedded is kept.",
             file=sys.stderr,
         )
         return 1
+    except KeyboardInterrupt:
+        bar.close()
+        print(_interrupted(usage), file=sys.stderr)
+        return INTERRUPTED
     finally:
         bar.close()
     return _report(outcome, args.out)
+
+
+def _interrupted(usage: Usage) -> str:
+    """One line: what this run paid for, and that it is kept (the chunks save it before stopping)."""
+    return (
+        f"embedrock ingest: interrupted after {usage.calls} Bedrock calls in this run "
+        f"({usage.tokens} tokens, estimated ${usage.cost_usd:.6f}); what they embedded is kept: "
+        "run the same command again to embed only the rest."
+    )
 
 
 def _report(outcome: Outcome, out: Path) -> int:
