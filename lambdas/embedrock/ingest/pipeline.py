@@ -120,7 +120,7 @@ class Pipeline:
             if self.store.head(keys.plan) is not None and not publishing.is_pruned(self.store, keys):
                 publishing.prune(self.store, keys)  # a run stopped between publishing and pruning
             detail = f"run {run} already published this content and configuration"
-            return Outcome("unchanged", file.key, manifest, detail=detail), None
+            return Outcome("unchanged", file.key, detail=detail), None
         planned = self._load_plan(keys)
         if planned is not None and publishing.is_pruned(self.store, keys):
             # Published, then its output was damaged or its manifest lost: the chunks' outputs

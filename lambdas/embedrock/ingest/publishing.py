@@ -13,7 +13,7 @@ import json
 import logging
 import tempfile
 import time
-from typing import IO
+from typing import IO, cast
 
 from embedrock.ingest import manifests
 from embedrock.ingest.documents import ChunkResult, Manifest, Plan
@@ -69,13 +69,13 @@ def damage(store: Store, manifest: Manifest) -> str | None:
         return "not recorded in its manifest"
     if info.size != manifest.output_bytes:
         return f"{info.size} bytes, not the {manifest.output_bytes} published"
-    with tempfile.TemporaryFile() as output:
-        try:
-            store.download(manifest.output, output)
-        except KeyError:
-            return "missing"
-        if sha256(output) != manifest.output_sha256:
-            return "changed since it was published (its sha256 differs)"
+    digest = _Digest()  # hashed as it streams: no copy on disk (Lambda's /tmp is small)
+    try:
+        store.download(manifest.output, cast(IO[bytes], digest))
+    except KeyError:
+        return "missing"
+    if digest.hexdigest() != manifest.output_sha256:
+        return "changed since it was published (its sha256 differs)"
     return None
 
 
@@ -106,6 +106,20 @@ def sha256(content: IO[bytes]) -> str:
     while block := content.read(1 << 20):
         digest.update(block)
     return digest.hexdigest()
+
+
+class _Digest:
+    """A write-only file that keeps only the sha256 of what is written to it."""
+
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+
+    def write(self, data: bytes) -> int:
+        self._sha256.update(data)
+        return len(data)
+
+    def hexdigest(self) -> str:
+        return self._sha256.hexdigest()
 
 
 def _get(store: Store, key: str) -> bytes:

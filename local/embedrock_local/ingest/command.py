@@ -103,7 +103,10 @@ def _interrupted(usage: Usage) -> str:
 def _report(outcome: Outcome, out: Path) -> int:
     manifest = outcome.manifest
     if outcome.status == "unchanged":
-        print(f"Already embedded with this configuration: {out} (nothing to do, no Bedrock call).")
+        print(
+            f"Already embedded with this configuration: {out} (the output matches its manifest; "
+            "nothing to do, no Bedrock call)."
+        )
         return 0
     if manifest is None:
         print(f"embedrock ingest: {outcome.status}: {outcome.detail}", file=sys.stderr)
