@@ -310,6 +310,17 @@ def test_a_rejected_upload_empties_only_its_own_earlier_output(aws: IngestAws) -
     assert aws.get("output/x.csv.jsonl") == other != b""
 
 
+def test_an_unsupported_file_never_writes_an_output(aws: IngestAws) -> None:
+    # Given an output under the name an extensionless input would use (as the old layout named outputs)
+    aws.upload("output/docs.jsonl", b'{"id": 1}\n')
+    # When an extensionless file of that name is uploaded
+    aws.upload("input/docs", b"some text\n")
+    aws.deliver()
+    # Then it gets its rejection manifest, and the output is untouched
+    assert aws.manifest("docs")["error"]["code"] == "unsupported_format"
+    assert aws.get("output/docs.jsonl") == b'{"id": 1}\n'
+
+
 def test_an_empty_file_gives_an_empty_output_and_a_complete_manifest(aws: IngestAws) -> None:
     aws.upload("input/empty.jsonl", b"")
     aws.deliver()

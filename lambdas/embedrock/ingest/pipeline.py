@@ -150,8 +150,9 @@ class Pipeline:
         items = read_items(file.format, upload.content) if file.format else physical_lines(upload.content)
         lines = sum(1 for _ in items)
         manifest = manifests.rejected_file(upload, lines=lines, error=error)
-        # Only this file's own keys: an output left by an earlier upload of it no longer matches.
-        if self.store.head(file.output_key) is not None:
+        # Only this file's own keys: an output left by an earlier upload of it no longer matches. A
+        # file of no supported format never had one (and an extensionless name may be an old-layout output).
+        if file.format is not None and self.store.head(file.output_key) is not None:
             self.store.put(file.output_key, b"", content_type=JSONL)
         self.store.put(file.manifest_key, manifest.to_bytes(), content_type=JSON)
         return Outcome("rejected", file.key, manifest, detail=error.message)
