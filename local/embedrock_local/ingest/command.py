@@ -33,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "line's other fields) and DIR/<FILE's name>.manifest.json (counts, tokens, cost, rejected "
             "lines with their reasons). A sidecar <name without extension>.config.json next to FILE is "
             "read as in S3; the options below win over it. "
-            "Running it again on the same file and configuration reuses the result. By default the "
+            "Running it again on the same file and configuration reuses the result once the output "
+            "matches its manifest (a damaged output is rebuilt). Ctrl-C keeps what was embedded (exit "
+            "130): running it again embeds only the rest. By default the "
             "vectors come from a Bedrock emulator (not Amazon Bedrock)."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
