@@ -294,6 +294,12 @@ class Ingestion(Construct):
                         bucket.arn_for_objects(f"{WORK_PREFIX}*"),
                     ],
                 ),
+                # A published run prunes its chunks' data (DeleteObjects needs DeleteObject per key).
+                iam.PolicyStatement(
+                    sid="PruneWork",
+                    actions=["s3:DeleteObject"],
+                    resources=[bucket.arn_for_objects(f"{WORK_PREFIX}*")],
+                ),
                 # Without it S3 answers 403, not 404, for a missing key (a sidecar, a plan).
                 iam.PolicyStatement(
                     sid="ListBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]

@@ -229,7 +229,7 @@ def test_ingest_role_is_least_privilege(synthesized: Synthesized) -> None:
     grants = _grants(resources)
     queue = f"${{{queue_id}.Arn}}"
     # Then they are exactly: its own logs, X-Ray, consume and send on its queue, read input/,
-    # read and write output/ and work/, list the bucket, and invoke the catalog's models
+    # read and write output/ and work/, delete under work/, list the bucket, and invoke the catalog's models
     assert grants == {
         "logs:CreateLogStream": {log_group},
         "logs:PutLogEvents": {log_group},
@@ -241,6 +241,7 @@ def test_ingest_role_is_least_privilege(synthesized: Synthesized) -> None:
         "s3:GetObjectVersion": {f"{BUCKET_ARN}/input/*"},
         "s3:PutObject": {f"{BUCKET_ARN}/output/*", f"{BUCKET_ARN}/work/*"},
         "s3:AbortMultipartUpload": {f"{BUCKET_ARN}/output/*", f"{BUCKET_ARN}/work/*"},
+        "s3:DeleteObject": {f"{BUCKET_ARN}/work/*"},  # pruning a published run's work area
         "s3:ListBucket": {BUCKET_ARN},
         "bedrock:InvokeModel": {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS},
         # batch inference: jobs on the models that have it, read them, and pass them the batch role only

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 from embedrock.ingest.layout import Format
 
 _BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _READ_SIZE = 1 << 20
 # Texts may be long (Titan takes 50,000 characters); the csv module's default field limit is 131,072.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
@@ -130,7 +132,30 @@ def _jsonl_record(line: int, decoded: str) -> Item:
             code="not_an_object",
             reason=f'the line holds a JSON {_json_type(value)}, not an object like {{"id": "1", "text": "..."}}.',
         )
+    surrogate = _lone_surrogate(value)
+    if surrogate is not None:
+        # JSON may escape half a UTF-16 pair ("\ud800"); no UTF-8 output can hold it.
+        where, char = surrogate
+        return Rejection(
+            line=line,
+            code="invalid_unicode",
+            reason=f"{where} holds the escape \\u{ord(char):04x}, half of a UTF-16 surrogate pair "
+            "and not a character; UTF-8 cannot encode it. Remove it or give the whole pair.",
+        )
     return _record(line, value)
+
+
+def _lone_surrogate(value: Any, where: str = "the line") -> tuple[str, str] | None:
+    """(where, character) of the first lone surrogate in a decoded JSON value, keys included."""
+    if isinstance(value, str):
+        match = _SURROGATE.search(value)
+        return (where, match[0]) if match else None
+    if isinstance(value, dict):
+        pairs: list[tuple[Any, str]] = [(key, "a field name") for key in value]
+        pairs += [(item, f'"{key}"') for key, item in value.items()]
+    else:
+        pairs = [(item, where) for item in value] if isinstance(value, list) else []
+    return next((found for item, at in pairs if (found := _lone_surrogate(item, at))), None)
 
 
 def _txt(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
