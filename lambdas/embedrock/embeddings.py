@@ -16,6 +16,9 @@ from embedrock.errors import InvalidRequest, PayloadTooLarge, one_of
 
 Encoding = Literal["float", "base64"]
 
+# Packed bits, 8 dimensions per byte, for every model (DESIGN: one meaning per name).
+BINARY_TYPES = frozenset({"binary", "ubinary"})
+
 # Worst-case bytes one number takes in a response: a JSON float such as
 # "-0.012345678901234567," or 4 float32 bytes as base64 (4 * 4/3). Integers are shorter.
 _JSON_FLOAT_BYTES = 24
@@ -36,6 +39,11 @@ class EmbedSpec:
 
     def cache_key_parts(self) -> tuple[str, int, bool, str | None, str]:
         return (self.model.id, self.dimensions, self.normalize, self.input_type, self.embedding_type)
+
+    @property
+    def width(self) -> int:
+        """Values in one vector as returned: one per dimension, or one byte per 8 for binary types."""
+        return -(-self.dimensions // 8) if self.embedding_type in BINARY_TYPES else self.dimensions
 
 
 def resolve_spec(
@@ -132,7 +140,7 @@ def estimated_response_bytes(n_texts: int, spec: EmbedSpec, encoding: Encoding) 
         per_number = _BASE64_BYTES_PER_FLOAT if spec.embedding_type == "float" else 4 / 3
     else:
         per_number = _JSON_FLOAT_BYTES if spec.embedding_type == "float" else _JSON_INT_BYTES
-    return int(n_texts * (spec.dimensions * per_number + _PER_VECTOR_OVERHEAD))
+    return int(n_texts * (spec.width * per_number + _PER_VECTOR_OVERHEAD))
 
 
 def check_response_size(n_texts: int, spec: EmbedSpec, encoding: Encoding, *, limit_bytes: int) -> None:

@@ -72,13 +72,13 @@ def test_top_k_ranks_by_cosine_and_breaks_ties_by_corpus_order():
 
 
 def test_binary_types_compare_by_hamming_distance():
-    titan = np.array([[1, 0, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0]], dtype=np.int8)
-    signs = metrics.comparable(titan, "binary", 8)
+    bits = np.array([[1, 0, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0]], dtype=bool)
+    packed_unsigned = np.packbits(bits, axis=1)  # ubinary, every model: one byte per 8 dims
+    signs = metrics.comparable(packed_unsigned, "ubinary", 8)
+    assert signs.tolist() == np.where(bits, 1, -1).tolist()
     # One bit in 8 differs: cosine of +-1 vectors = 1 - 2 * 1/8.
     assert metrics.pair_cosines(signs[:1], signs[1:])[0] == pytest.approx(0.75)
-    packed_unsigned = np.packbits(titan.astype(bool), axis=1)  # Cohere ubinary: one byte per 8 dims
-    assert np.array_equal(metrics.comparable(packed_unsigned, "ubinary", 8), signs)
-    packed_signed = (packed_unsigned.astype(np.int16) - 128).astype(np.int8)  # Cohere binary
+    packed_signed = (packed_unsigned.astype(np.int16) - 128).astype(np.int8)  # binary
     assert np.array_equal(metrics.comparable(packed_signed, "binary", 8), signs)
 
 
