@@ -12,7 +12,7 @@ from typing import Literal
 
 from embedrock import catalog
 from embedrock.catalog import CatalogModel
-from embedrock.errors import InvalidRequest, PayloadTooLarge, one_of
+from embedrock.errors import InvalidRequest, PayloadTooLarge, one_of, shown
 
 Encoding = Literal["float", "base64"]
 
@@ -60,7 +60,7 @@ def resolve_spec(
         dimensions = model.default_dimensions
     elif dimensions not in model.dimensions:
         raise InvalidRequest(
-            f"dimensions {dimensions} is not allowed for {model.id}; "
+            f"dimensions {shown(dimensions)} is not allowed for {model.id}; "
             f"allowed values: {one_of(model.dimensions)}.",
             param="dimensions",
             code="invalid_dimensions",
@@ -76,7 +76,7 @@ def resolve_spec(
         )
     elif input_type not in model.input_types:
         raise InvalidRequest(
-            f"input_type '{input_type}' is not allowed for {model.id}; "
+            f"input_type '{shown(input_type)}' is not allowed for {model.id}; "
             f"allowed values: {one_of(model.input_types)}.",
             param="input_type",
             code="invalid_input_type",
@@ -84,7 +84,7 @@ def resolve_spec(
     embedding_type = embedding_type or "float"
     if embedding_type not in model.embedding_types:
         raise InvalidRequest(
-            f"embedding_type '{embedding_type}' is not allowed for {model.id}; "
+            f"embedding_type '{shown(embedding_type)}' is not allowed for {model.id}; "
             f"allowed values: {one_of(model.embedding_types)}.",
             param="embedding_type",
             code="invalid_embedding_type",
@@ -96,7 +96,7 @@ def resolve_model(model_id: str, *, param: str = "model") -> CatalogModel:
     model = catalog.find(model_id)
     if model is None:
         raise InvalidRequest(
-            f"model '{model_id}' is not a supported embedding model; "
+            f"model '{shown(model_id)}' is not a supported embedding model; "
             f"allowed values: {one_of(catalog.model_ids())}.",
             param=param,
             code="model_not_found",
@@ -143,10 +143,20 @@ def estimated_response_bytes(n_texts: int, spec: EmbedSpec, encoding: Encoding) 
     return int(n_texts * (spec.width * per_number + _PER_VECTOR_OVERHEAD))
 
 
-def check_response_size(n_texts: int, spec: EmbedSpec, encoding: Encoding, *, limit_bytes: int) -> None:
+def check_response_size(
+    n_texts: int,
+    spec: EmbedSpec,
+    encoding: Encoding,
+    *,
+    limit_bytes: int,
+    param: str = "texts",
+    encoding_field: str = "encoding",
+) -> None:
+    """413 before any call. `param` and `encoding_field` are the route's names for the texts and
+    the encoding (`input` and `encoding_format` on /v1/embeddings)."""
     estimate = estimated_response_bytes(n_texts, spec, encoding)
     if estimate > limit_bytes:
-        advice = [] if encoding == "base64" else ['ask for "encoding": "base64" (about 4x smaller)']
+        advice = [] if encoding == "base64" else [f'"{encoding_field}": "base64" (about 4x smaller)']
         smaller = [d for d in spec.model.dimensions if d < spec.dimensions]
         if smaller:
             advice.append(f"fewer dimensions ({one_of(smaller)})")
@@ -154,6 +164,6 @@ def check_response_size(n_texts: int, spec: EmbedSpec, encoding: Encoding, *, li
         raise PayloadTooLarge(
             f"the response would be about {estimate / 1e6:.1f} MB, over Lambda's 6 MB response "
             f"limit ({limit_bytes / 1e6:.1f} MB usable); use {', or '.join(advice)}.",
-            param="texts",
+            param=param,
             code="response_too_large",
         )

@@ -299,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return b"".join(chunks)
             total += size
             if size < 0 or total > routes.MAX_REQUEST_BYTES:
-                raise _BodyTooLarge
+                raise ValueError("negative chunk size") if size < 0 else _BodyTooLarge
             chunks.append(self.rfile.read(size))
             self.rfile.readline(64)
 

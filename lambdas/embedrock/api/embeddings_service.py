@@ -67,11 +67,19 @@ def _checked_spec(
             default_model_id=config.default_model_id,
         )
         encoding: Encoding = request.encoding
+        encoding_field = "encoding"
     else:
         spec = resolve_spec(model_id=request.model, dimensions=request.dimensions)
-        encoding = request.encoding_format
+        encoding, encoding_field = request.encoding_format, "encoding_format"
     check_input(texts, spec.model, param=param, single=single)
-    check_response_size(len(texts), spec, encoding, limit_bytes=config.max_response_bytes)
+    check_response_size(
+        len(texts),
+        spec,
+        encoding,
+        limit_bytes=config.max_response_bytes,
+        param=param,
+        encoding_field=encoding_field,
+    )
     return spec
 
 
