@@ -45,11 +45,17 @@ def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single
         ) from None
 
 
-def embed(spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
-    """The one way the API layer calls Bedrock: embed, then record usage (never the texts)."""
+def embed(
+    spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False, record: bool = True
+) -> EmbedResult:
+    """The one way the API layer calls Bedrock: embed, then record usage (never the texts).
+
+    `record=False`: the caller makes several calls for one request and records their sum once
+    (a request's metrics carry one Model dimension)."""
     embedder = with_cache(dependencies.embedder(), dependencies.cache())
     result = embedder.embed(spec, texts, partial=True) if partial else embedder.embed(spec, texts)
-    record_embedding(spec.model.id, len(texts), result)
+    if record:
+        record_embedding(spec.model.id, len(texts), result)
     return result
 
 
