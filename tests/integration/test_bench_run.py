@@ -66,9 +66,10 @@ def test_limited_run_on_the_shared_data_writes_every_report_and_reuses_its_cache
 
     second = bench(tmp_path, "--limit", "3")
     assert second["requests_made"] == 0
-    assert [(r["score"], r["input_tokens"], r["latency_p50_ms"]) for r in second["results"]] == [
-        (r["score"], r["input_tokens"], r["latency_p50_ms"]) for r in rows
-    ]
+    # Cached vectors give the same figures (floats within rounding, counts exactly).
+    assert [r["input_tokens"] for r in second["results"]] == [r["input_tokens"] for r in rows]
+    for field in ("score", "latency_p50_ms"):
+        assert [r[field] for r in second["results"]] == pytest.approx([r[field] for r in rows], rel=1e-9)
     assert "0 requests made by this run" in capsys.readouterr().out
 
 
@@ -91,7 +92,7 @@ def test_a_second_run_makes_no_model_call_and_an_interrupted_one_resumes(tmp_pat
         again, _ = Runner(target, cache, plan, no_progress).run([sts, retrieval])
         assert stats.calls() == after_sts + resumed
         cache.close()
-    assert [row["score"] for row in again] == [row["score"] for row in rows]
+    assert [row["score"] for row in again] == pytest.approx([row["score"] for row in rows], rel=1e-9)
     retrieval_rows = [row for row in rows if row["dataset"] == "retrieval"]
     assert {row["metric"] for row in retrieval_rows} == {"ndcg@10"}
     assert all(set(row["metrics"]) == {"ndcg@10", "recall@10"} for row in retrieval_rows)

@@ -152,7 +152,7 @@ class TestBudget:
         assert budget == pytest.approx(28.0)
 
     def test_a_context_without_a_clock_gets_the_request_timeout(self) -> None:
-        assert deadline.budget_seconds(object(), request_timeout=29.0, margin=1.0) == 28.0
+        assert deadline.budget_seconds(object(), request_timeout=29.0, margin=1.0) == pytest.approx(28.0)
 
     def test_the_deadline_holds_only_inside_the_invocation(self) -> None:
         assert deadline.current() is None

@@ -23,7 +23,7 @@ from embedrock.api import body as request_body
 from embedrock.api import dependencies
 from embedrock.api.observability import logger
 from embedrock.api.validation import reject_unknown_query, to_invalid_request
-from embedrock.errors import ApiError, NotFound
+from embedrock.errors import ApiError, NotFound, shown
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -97,7 +97,8 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
         known = ", ".join(f"{route.method} {route.path}" for route in routes.ROUTES)
         return error_response(
             NotFound(
-                f"no route for {event.http_method} {event.path}; routes: {known}.", code="route_not_found"
+                f"no route for {shown(event.http_method)} {shown(event.path)}; routes: {known}.",
+                code="route_not_found",
             )
         )
 

@@ -22,6 +22,7 @@ from embedrock.errors import (
     NotFound,
     Throttled,
     UpstreamTimeout,
+    shown,
 )
 
 RETRY_AFTER_SECONDS = 2
@@ -51,8 +52,8 @@ def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
     if not isinstance(error, ClientError):
         return ApiError("internal error while calling Bedrock.")
     code = error.response.get("Error", {}).get("Code", "")
-    detail = error.response.get("Error", {}).get("Message", "") or code
-    model = f"model {model_id}" if model_id else "the model"
+    detail = shown(error.response.get("Error", {}).get("Message", "") or code, 300)
+    model = f"model {shown(model_id)}" if model_id else "the model"
     if code in ("ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"):
         reason = "is not ready yet" if code == "ModelNotReadyException" else "throttled the request"
         return Throttled(
