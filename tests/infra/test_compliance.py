@@ -30,6 +30,7 @@ ALLOWED_ACKNOWLEDGEMENTS = {
     "AwsSolutions-APIG3",  # WAF comes later
     "AwsSolutions-APIG4",  # API key + usage plan, no authorizer
     "AwsSolutions-COG4",
+    "AwsSolutions-L1",  # python3.13, the suite's Python, not the newest runtime (README, Lambda runtime)
     CLOUDWATCH_ROLE_POLICY,
     ANY_RESOURCE,  # X-Ray and ListFoundationModels only
     ANY_FOUNDATION_MODEL,  # GetFoundationModel only

@@ -6,7 +6,7 @@ import pytest
 
 from embedrock import routes
 from tests.infra import cfn
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import CORS_ORIGINS, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -30,8 +30,9 @@ def test_function_runtime_and_sizing_follow_the_route_table(
     # Given the Lambda built for this route-table function
     _, resource = cfn.function_named(synthesized.resources, function.name)
     properties = resource["Properties"]
-    # Then it runs the latest Python on Graviton, with the table's handler, memory and timeout
-    assert properties["Runtime"] == "python3.14"
+    # Then it runs Python 3.13 (the suite runs under it too) on Graviton, with the table's handler,
+    # memory and timeout
+    assert properties["Runtime"] == "python3.13"
     assert properties["Architectures"] == ["arm64"]
     assert properties["Handler"] == function.handler
     assert properties["MemorySize"] == function.memory_mb
@@ -73,6 +74,8 @@ def test_function_environment_configures_powertools_and_concurrency(
         "POWERTOOLS_METRICS_NAMESPACE": "Embedrock",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "EMBEDROCK_MAX_CONCURRENCY": "16",
+        # the CORS origins of the test context (conftest), for the functions' own answers
+        "EMBEDROCK_CORS_ORIGINS": ",".join(CORS_ORIGINS),
     }
 
 

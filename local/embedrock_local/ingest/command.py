@@ -68,14 +68,23 @@ def run(args: argparse.Namespace) -> int:
     from embedrock.ingest.chunk import ChunkFailed
     from embedrock_local.ingest.local import LocalIngest, Usage
     from embedrock_local.ingest.progress import make_bar
+    from embedrock_local.runtime import environment_set
 
     metadata = {flag: str(getattr(args, flag)) for flag in CONFIG_FLAGS if getattr(args, flag) is not None}
     bar = make_bar(file.name, enabled=not args.no_progress)
     usage = Usage()
+    # No CloudWatch agent reads this terminal: metrics (EMF JSON on stdout) are off, as in serve.
     try:
-        with LocalIngest(
-            out=args.out, bedrock=args.bedrock, engine=args.engine, concurrency=args.concurrency, usage=usage
-        ) as local:
+        with (
+            environment_set({"POWERTOOLS_METRICS_DISABLED": "1"}),
+            LocalIngest(
+                out=args.out,
+                bedrock=args.bedrock,
+                engine=args.engine,
+                concurrency=args.concurrency,
+                usage=usage,
+            ) as local,
+        ):
             outcome = local.ingest(file, metadata=metadata, chunk_lines=args.chunk_lines, progress=bar)
     except ChunkFailed as failure:
         bar.close()
