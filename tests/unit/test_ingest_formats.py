@@ -78,6 +78,9 @@ def nested(depth: int) -> bytes:
     [
         (b'{"id": 1, "text": "x", "score": NaN}', "invalid_json"),
         (b'{"id": 1, "text": "x", "score": -Infinity}', "invalid_json"),
+        (b'{"id": 1, "text": "x", "score": 1e999}', "invalid_json"),  # Python would read inf
+        (b'{"id": 1, "text": "x", "score": 1.5e300}', "ok"),
+        (b'{"id": 1' + b"0" * 5000 + b', "text": "x"}', "invalid_json"),  # over int's digit limit
         (nested(MAX_DEPTH), "ok"),  # the innermost array MAX_DEPTH levels below the line's object
         (nested(MAX_DEPTH + 1), "invalid_json"),
         (nested(2000), "invalid_json"),  # deeper than the parser's recursion limit

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -120,14 +121,14 @@ def _jsonl(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
 
 def _jsonl_record(line: int, decoded: str) -> Item:
     try:
-        value = json.loads(decoded, parse_constant=_not_json)
+        value = json.loads(decoded, parse_constant=_not_json, parse_float=_finite)
     except json.JSONDecodeError as error:
         return Rejection(
             line=line,
             code="invalid_json",
             reason=f"the line is not valid JSON: {error.msg} at column {error.colno}.",
         )
-    except ValueError as error:  # NaN or Infinity, which Python's parser accepts and JSON has not
+    except ValueError as error:  # NaN, Infinity (or 1e999), too many digits: Python reads them, JSON has not
         return Rejection(line=line, code="invalid_json", reason=f"the line is not valid JSON: {error}.")
     except RecursionError:
         return Rejection(
@@ -147,6 +148,13 @@ def _jsonl_record(line: int, decoded: str) -> Item:
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value (use null or a string)")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"{number} is too large for a 64-bit float")
+    return value
 
 
 def _unwritable(line: int, value: Any) -> Rejection | None:
