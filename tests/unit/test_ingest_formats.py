@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from embedrock.ingest.formats import Record, Rejection, physical_lines, read_items
+from embedrock.ingest.formats import MAX_DEPTH, Record, Rejection, physical_lines, read_items
 from embedrock.ingest.layout import Format, input_file
 from tests.conftest import ROOT
 
@@ -67,6 +67,31 @@ def test_jsonl_wrong_types_are_rejected(line: bytes, code: str) -> None:
     # Given a line whose id or text has the wrong type
     # When it is read, Then it is rejected with the code naming the problem
     assert codes(items(Format.JSONL, line)) == [(1, code)]
+
+
+def nested(depth: int) -> bytes:
+    return b'{"id": 1, "text": "x", "deep": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        (b'{"id": 1, "text": "x", "score": NaN}', "invalid_json"),
+        (b'{"id": 1, "text": "x", "score": -Infinity}', "invalid_json"),
+        (b'{"id": 1, "text": "x", "score": 1e999}', "invalid_json"),  # Python would read inf
+        (b'{"id": 1, "text": "x", "score": 1.5e300}', "ok"),
+        (b'{"id": 1' + b"0" * 5000 + b', "text": "x"}', "invalid_json"),  # over int's digit limit
+        (nested(MAX_DEPTH), "ok"),  # the innermost array MAX_DEPTH levels below the line's object
+        (nested(MAX_DEPTH + 1), "invalid_json"),
+        (nested(2000), "invalid_json"),  # deeper than the parser's recursion limit
+        (nested(100_000), "invalid_json"),
+    ],
+)
+def test_jsonl_lines_no_output_could_hold_are_rejected_not_crashed(line: bytes, code: str) -> None:
+    # Given a line Python's parser reads but JSON output cannot carry (NaN), or nested without end
+    # When it is read, Then it is one rejected line, not an exception
+    found = items(Format.JSONL, line)
+    assert codes(found) == [(1, code)]
 
 
 def test_jsonl_without_id_uses_the_line_number() -> None:

@@ -155,6 +155,26 @@ def test_a_lone_surrogate_is_one_reported_line_in_every_format(
     assert counts["lines"] == 3 == counts["embedded"] + counts["rejected"]
 
 
+def test_lines_nested_without_end_or_holding_nan_are_reported_not_a_crash(aws: IngestAws) -> None:
+    # Given a JSONL file with a line nested 100,000 deep and one holding NaN between good lines
+    deep = b'{"id": 2, "text": "x", "f": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    body = b"\n".join(
+        [b'{"id": 1, "text": "one"}', deep, b'{"id": 3, "text": "x", "f": NaN}', b'{"id": 4, "text": "four"}']
+    )
+    aws.upload("input/n.jsonl", body)
+    # When the queue is processed
+    responses = aws.deliver()
+    # Then the file completes with those two lines reported
+    assert all(response["batchItemFailures"] == [] for response in responses)
+    manifest = aws.manifest("n.jsonl")
+    assert [(r["line"], r["code"]) for r in manifest["rejected"]] == [
+        (2, "invalid_json"),
+        (3, "invalid_json"),
+    ]
+    assert [row["id"] for row in aws.output("n.jsonl")] == [1, 4]
+    assert manifest["counts"]["lines"] == 4 == manifest["counts"]["embedded"] + manifest["counts"]["rejected"]
+
+
 def test_texts_over_the_model_limit_are_reported_before_any_call(
     aws: IngestAws, bedrock: FakeBedrockRuntime
 ) -> None:

@@ -63,14 +63,14 @@ def embed_each_call(
     stop = threading.Event()
     pool = ThreadPoolExecutor(max(1, min(max_concurrency, len(groups))), thread_name_prefix="ingest")
     futures: dict[Future[FanOut], int] = {}
-    merged: set[Future[FanOut]] = set()
+    # Each call's result is kept by one assignment, so an interrupt never loses (nor counts twice) one.
+    results: dict[Future[FanOut], FanOut] = {}
     try:
         for group in groups:
             futures[pool.submit(_group, embedder, spec, texts, group, stop)] = len(group)
         for future in as_completed(futures):
-            merged.add(future)
             try:
-                outcome.merge(future.result())
+                results[future] = future.result()
             except CancelledError:
                 continue
             except ApiError as error:
@@ -83,13 +83,15 @@ def embed_each_call(
     except KeyboardInterrupt:
         outcome.interrupted = True
         _stop(stop, futures)
-        for future in futures.keys() - merged:
+        for future in futures.keys() - results.keys():
             try:
-                outcome.merge(future.result())  # a call in flight: wait for what it paid for
+                results[future] = future.result()  # a call in flight: wait for what it paid for
             except (CancelledError, ApiError):
                 continue
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    for result in results.values():
+        outcome.merge(result)
     return outcome
 
 
