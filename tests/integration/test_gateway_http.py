@@ -340,7 +340,7 @@ def test_compressed_request_bodies_are_decompressed(gw: LocalRuntime, coding: st
 
 @pytest.mark.parametrize(
     ("coding", "body"),
-    [("br", b"\x1b\x00"), ("gzip", b"not gzip at all"), ("gzip", gzip.compress(EMBED)[:-12])],
+    [("br", b"\x1b\x00"), ("gzip", b"not gzip at all"), ("gzip", gzip.compress(EMBED, mtime=0)[:-12])],
     ids=["unknown-coding", "not-gzip", "truncated-gzip"],
 )
 def test_unknown_or_broken_encodings_are_a_415(gw: LocalRuntime, coding: str, body: bytes) -> None:
