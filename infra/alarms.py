@@ -31,7 +31,7 @@ SERVER_ERROR_RATE = 0.05
 BEDROCK_THROTTLES = 20
 # API latency p99: close to API Gateway's 29 s integration timeout, requests start failing.
 LATENCY_P99_MS = 20_000
-THROTTLE_METRIC = "BedrockThrottles"  # emitted by embedrock.api.observability.record_throttle
+THROTTLE_METRIC = "BedrockThrottles"  # emitted by embedrock.observability.record_throttle
 
 
 def bedrock_functions() -> list[routes.Function]:

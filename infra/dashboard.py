@@ -1,7 +1,7 @@
 """The operations dashboard: requests, latency, errors, Bedrock throttles, tokens, estimated cost.
 
 API Gateway and Lambda metrics come from AWS; Texts, InputTokens, BedrockCalls, BedrockLatency
-and BedrockThrottles are the functions' own (embedrock.api.observability, namespace Embedrock,
+and BedrockThrottles are the functions' own (embedrock.observability, namespace Embedrock,
 dimensions service and Model). The cost is an estimate: input tokens times the catalog's
 on-demand price per model, which is what Bedrock bills for embeddings.
 """

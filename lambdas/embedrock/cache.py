@@ -26,8 +26,7 @@ from embedrock.embeddings import EmbedSpec
 from embedrock.encoding import PACKED_DTYPES
 
 if TYPE_CHECKING:
-    from embedrock.api.dependencies import Embedder
-    from embedrock.bedrock.embedder import EmbedResult
+    from embedrock.bedrock.embedder import Embedder, EmbedResult
     from embedrock.ingest.fanout import Vector
 
 # Part of every key: bump it if what a key stands for changes (2: Titan V2 binary is packed bits).
@@ -146,7 +145,7 @@ class CachedEmbedder:
         self._cache = cache
 
     def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
-        from embedrock.api.observability import record_cache
+        from embedrock.observability import record_cache
 
         hits = self._cache.lookup(spec, texts)
         record_cache(spec.model.id, hits=len(hits), misses=len(texts) - len(hits))

@@ -11,8 +11,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Template
 
-from embedrock import catalog, routes
-from embedrock.api import observability
+from embedrock import catalog, observability, routes
 from infra import alarms as alarms_module
 from infra.alarms import EmbedrockAlarms
 from tests.infra import cfn

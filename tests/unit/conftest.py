@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from tests.fakes import FakeBedrockRuntime
 
 
@@ -22,6 +22,6 @@ def _no_network() -> Iterator[None]:
 def bedrock() -> Iterator[FakeBedrockRuntime]:
     """The handlers' Bedrock runtime client, replaced by the in-memory fake."""
     fake = FakeBedrockRuntime()
-    dependencies.override(runtime=fake)
+    wiring.override(runtime=fake)
     yield fake
-    dependencies.reset()
+    wiring.reset()

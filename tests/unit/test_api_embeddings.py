@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from embedrock import settings
-from embedrock.api import dependencies
-from embedrock.api.observability import logger
+from embedrock import settings, wiring
 from embedrock.handlers import embeddings
+from embedrock.observability import logger
 from tests.events import LambdaContext, api_event, load, response_json
 from tests.fakes import FakeBedrockRuntime, client_error, fake_vector
 
@@ -266,7 +265,7 @@ def test_a_response_over_the_lambda_limit_is_413_before_any_call(bedrock: FakeBe
 
 def test_the_response_limit_comes_from_settings(bedrock: FakeBedrockRuntime) -> None:
     # Given a deployment with a 100 kB response limit
-    dependencies.override(settings=settings.load({"EMBEDROCK_MAX_RESPONSE_BYTES": "100000"}))
+    wiring.override(settings=settings.load({"EMBEDROCK_MAX_RESPONSE_BYTES": "100000"}))
 
     # When 10 vectors of 1024 floats are asked for as JSON, then as base64
     too_big = post({"texts": ["a"] * 10})
@@ -278,7 +277,7 @@ def test_the_response_limit_comes_from_settings(bedrock: FakeBedrockRuntime) -> 
 
 def test_too_many_texts_follows_settings(bedrock: FakeBedrockRuntime) -> None:
     # Given a deployment allowing 3 texts per request
-    dependencies.override(settings=settings.load({"EMBEDROCK_MAX_TEXTS": "3"}))
+    wiring.override(settings=settings.load({"EMBEDROCK_MAX_TEXTS": "3"}))
 
     # When 4 are sent
     response = post({"texts": ["a", "b", "c", "d"]})
@@ -337,7 +336,7 @@ def test_an_unexpected_exception_is_a_500_without_details(bedrock: FakeBedrockRu
         def embed(self, spec: Any, texts: Any) -> Any:
             raise RuntimeError("secret internals")
 
-    dependencies.override(embedder=Broken())
+    wiring.override(embedder=Broken())
 
     # When a text is embedded
     response = post({"text": SEED})

@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from embedrock.handlers import models
 from tests.events import LambdaContext, api_event, load, response_json
 from tests.unit.test_models_service import summary
@@ -22,11 +22,11 @@ TITAN_V2 = "amazon.titan-embed-text-v2:0"
 @pytest.fixture
 def stub() -> Iterator[Stubber]:
     control = boto3.client("bedrock", region_name="us-east-1")
-    dependencies.override(control=control)
+    wiring.override(control=control)
     with Stubber(control) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
-    dependencies.reset()
+    wiring.reset()
 
 
 def get(path: str, query: dict[str, str] | None = None) -> dict[str, Any]:

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from embedrock import settings
-from embedrock.api import dependencies
+from embedrock import settings, wiring
 from embedrock.handlers import similarity
 from tests.events import LambdaContext, api_event, response_json
 from tests.fakes import FakeBedrockRuntime, client_error, fake_vector
@@ -241,7 +240,7 @@ def test_bad_requests_are_400_and_cost_nothing(
 
 def test_a_matrix_too_large_for_a_response_is_413(bedrock: FakeBedrockRuntime) -> None:
     # Given a deployment with a 100 kB response limit and 100 texts (10,000 cells)
-    dependencies.override(settings=settings.load({"EMBEDROCK_MAX_RESPONSE_BYTES": "100000"}))
+    wiring.override(settings=settings.load({"EMBEDROCK_MAX_RESPONSE_BYTES": "100000"}))
 
     # When their matrix is asked for
     response = post({"texts": [f"t{i}" for i in range(100)], "matrix": True})

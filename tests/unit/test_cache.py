@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from embedrock import settings
-from embedrock.api import dependencies
+from embedrock import settings, wiring
 from embedrock.cache import EmbeddingCache, cache_key
 from embedrock.embeddings import resolve_spec
 from embedrock.handlers import embeddings
@@ -32,7 +31,7 @@ def cache(bedrock: FakeBedrockRuntime) -> Iterator[EmbeddingCache]:
     """The handlers' cache, on a moto table."""
     with mock_aws():
         cache = EmbeddingCache(create_cache_table(), CACHE_TABLE, ttl_days=30)
-        dependencies.override(cache=cache)
+        wiring.override(cache=cache)
         yield cache
 
 
@@ -122,7 +121,7 @@ def test_a_cache_failure_is_a_miss_not_an_error(bedrock: FakeBedrockRuntime) -> 
     # Given a cache whose table does not exist
     with mock_aws():
         create_cache_table("another-table")
-        dependencies.override(
+        wiring.override(
             cache=EmbeddingCache(boto3.client("dynamodb", region_name="us-east-1"), "missing", ttl_days=1)
         )
         # When a request is made, Then it succeeds through Bedrock
@@ -175,7 +174,7 @@ def test_unprocessed_items_and_keys_are_retried() -> None:
 @pytest.fixture
 def cached_pipeline(bedrock: FakeBedrockRuntime) -> Iterator[IngestAws]:
     with ingest_aws() as aws:
-        dependencies.override(cache=EmbeddingCache(create_cache_table(), CACHE_TABLE, ttl_days=30))
+        wiring.override(cache=EmbeddingCache(create_cache_table(), CACHE_TABLE, ttl_days=30))
         yield aws
 
 
@@ -202,8 +201,8 @@ def test_the_pipeline_pays_once_for_texts_seen_in_another_file(
 
 def test_the_cache_is_on_only_when_a_table_is_named(bedrock: FakeBedrockRuntime) -> None:
     # Given settings without, then with, EMBEDROCK_CACHE_TABLE
-    dependencies.override(settings=settings.load({}))
-    assert dependencies.cache() is None
-    dependencies.override(settings=settings.load({"EMBEDROCK_CACHE_TABLE": "embedrock-cache"}))
+    wiring.override(settings=settings.load({}))
+    assert wiring.cache() is None
+    wiring.override(settings=settings.load({"EMBEDROCK_CACHE_TABLE": "embedrock-cache"}))
     # Then the cache exists only in the second case
-    assert isinstance(dependencies.cache(), EmbeddingCache)
+    assert isinstance(wiring.cache(), EmbeddingCache)

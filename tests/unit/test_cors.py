@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from embedrock import settings
-from embedrock.api import dependencies
+from embedrock import settings, wiring
 from embedrock.api.app import EmbedrockResolver, build_resolver
 from embedrock.api.routers import embeddings, meta
 from tests.events import LambdaContext, api_event
@@ -24,11 +23,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 def resolver() -> Iterator[EmbedrockResolver]:
     runtime = FakeBedrockRuntime()
     runtime.failures["amazon.titan-embed-text-v2:0"] = client_error("ModelErrorException", 424, "boom")
-    dependencies.override(
-        settings=settings.load({"EMBEDROCK_CORS_ORIGINS": f"{APP}, {ADMIN}"}), runtime=runtime
-    )
+    wiring.override(settings=settings.load({"EMBEDROCK_CORS_ORIGINS": f"{APP}, {ADMIN}"}), runtime=runtime)
     yield build_resolver(meta.router, embeddings.router)
-    dependencies.reset()
+    wiring.reset()
 
 
 def _call(
@@ -80,12 +77,12 @@ def test_other_origins_and_non_browser_calls_get_none(
 
 
 def test_cors_is_off_without_origins() -> None:
-    dependencies.override(settings=settings.load({}))
+    wiring.override(settings=settings.load({}))
     try:
         app = build_resolver(meta.router)
         assert "Access-Control-Allow-Origin" not in _headers(_call(app, "GET", "/health", APP))
     finally:
-        dependencies.reset()
+        wiring.reset()
 
 
 def test_origins_are_parsed_from_a_comma_separated_variable() -> None:

@@ -18,8 +18,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
-from embedrock import deadline, settings
-from embedrock.api import dependencies
+from embedrock import deadline, settings, wiring
 from embedrock.bedrock.embedder import BedrockEmbedder
 from embedrock.embeddings import resolve_spec
 from embedrock.errors import ApiError, BedrockUnavailable, ModelFailed, Throttled, UpstreamTimeout
@@ -322,9 +321,9 @@ class TestPartial:
 @pytest.fixture
 def bedrock() -> Iterator[ScriptedRuntime]:
     fake = ScriptedRuntime()
-    dependencies.override(runtime=fake)
+    wiring.override(runtime=fake)
     yield fake
-    dependencies.reset()
+    wiring.reset()
 
 
 def post(body: Any, context: Any = None, *, received_seconds_ago: float = 0.0) -> dict[str, Any]:
@@ -370,7 +369,7 @@ class TestThroughTheHandler:
         assert bedrock.calls == []
 
     def test_the_request_timeout_setting_caps_the_deadline(self, bedrock: ScriptedRuntime) -> None:
-        dependencies.override(
+        wiring.override(
             settings=settings.load({"EMBEDROCK_REQUEST_TIMEOUT": "0.5", "EMBEDROCK_DEADLINE_MARGIN": "0.1"})
         )
         bedrock.latency_seconds = 1.0

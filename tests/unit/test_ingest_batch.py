@@ -9,8 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from embedrock import catalog
-from embedrock.api import dependencies
+from embedrock import catalog, wiring
 from embedrock.bedrock.batch import MIN_RECORDS, Job, parse_output_line, record
 from embedrock.embeddings import resolve_spec
 from embedrock.ingest.batch import BatchPolicy, plan_jobs, record_id
@@ -117,7 +116,7 @@ TEXTS = [f"text {i}" for i in range(1, 251)]  # 250 lines: one job of chunks 0-1
 def batch(bedrock: FakeBedrockRuntime) -> Iterator[tuple[IngestAws, FakeBedrockBatch]]:
     with ingest_aws(BATCH_ENVIRONMENT) as aws:
         control = FakeBedrockBatch(aws.s3)
-        dependencies.override(control=control)
+        wiring.override(control=control)
         yield aws, control
 
 

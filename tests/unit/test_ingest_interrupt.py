@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-import embedrock.api.observability  # noqa: F401 - at collection: its X-Ray emitter opens a (UDP) socket
-from embedrock.api import dependencies
-from embedrock.api.dependencies import Embedder
-from embedrock.bedrock.embedder import EmbedResult
+import embedrock.observability  # noqa: F401 - at collection: its X-Ray emitter opens a (UDP) socket
+from embedrock import wiring
+from embedrock.bedrock.embedder import Embedder, EmbedResult
 from embedrock.embeddings import EmbedSpec
 from embedrock.ingest.chunk import ChunkInterrupted
 from embedrock.ingest.pipeline import Pipeline
@@ -64,11 +63,11 @@ def test_an_interrupt_keeps_the_finished_calls_of_the_chunk_in_progress(
     bedrock.latency_seconds = 0.005
     # When it is ingested, Then the interrupt stops it
     with pytest.raises(ChunkInterrupted, match=r"chunk 1 .* then interrupted"):
-        pipeline(tmp_path / "out", source, SigintAfter(dependencies.embedder(), after=25)).ingest(KEY)
+        pipeline(tmp_path / "out", source, SigintAfter(wiring.embedder(), after=25)).ingest(KEY)
     first = len(bedrock.calls)
     assert 25 <= first < LINES
     # When it is ingested again
-    outcome = pipeline(tmp_path / "out", source, dependencies.embedder()).ingest(KEY)
+    outcome = pipeline(tmp_path / "out", source, wiring.embedder()).ingest(KEY)
     # Then it completes having sent each text once in all, and the manifest counts both runs' calls
     assert outcome.status == "complete" and outcome.manifest is not None
     assert sorted(body["inputText"] for _, body in bedrock.calls) == sorted(f"text {i}" for i in range(1, 51))

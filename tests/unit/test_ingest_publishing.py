@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from embedrock.cache import EmbeddingCache
 from embedrock.ingest import messages, publishing
 from tests.conftest import ROOT
@@ -121,7 +121,7 @@ def test_a_damaged_output_is_rebuilt_from_the_work_area_without_a_call_when_it_h
 
 def test_a_rebuild_with_the_cache_on_pays_for_nothing(bedrock: FakeBedrockRuntime) -> None:
     with ingest_aws() as aws:
-        dependencies.override(cache=EmbeddingCache(create_cache_table(), CACHE_TABLE, ttl_days=30))
+        wiring.override(cache=EmbeddingCache(create_cache_table(), CACHE_TABLE, ttl_days=30))
         output, _ = published(aws)
         calls = len(bedrock.calls)
         aws.s3.delete_object(Bucket=BUCKET, Key=OUTPUT)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from embedrock.api import dependencies, observability
+from embedrock import observability, wiring
 from embedrock.handlers import embeddings, similarity
 from tests.events import LambdaContext, api_event
 from tests.fakes import FakeBedrockRuntime, client_error
@@ -34,9 +34,9 @@ class ThrottledOnce(FakeBedrockRuntime):
 @pytest.fixture
 def bedrock() -> Iterator[FakeBedrockRuntime]:
     fake = FakeBedrockRuntime()
-    dependencies.override(runtime=fake)
+    wiring.override(runtime=fake)
     yield fake
-    dependencies.reset()
+    wiring.reset()
 
 
 def emf_records(output: str) -> list[dict[str, Any]]:
@@ -88,12 +88,12 @@ def test_every_throttled_attempt_is_counted_by_function_and_by_model(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     # Given Bedrock throttling the first call
-    dependencies.override(runtime=ThrottledOnce())
+    wiring.override(runtime=ThrottledOnce())
     try:
         # When a text is embedded (the retry succeeds)
         response = embeddings.handler(api_event("POST", "/embeddings", {"text": "x"}), LambdaContext())
     finally:
-        dependencies.reset()
+        wiring.reset()
 
     # Then the request succeeded and one throttle was published, in both aggregations
     assert response["statusCode"] == 200
@@ -106,13 +106,11 @@ def test_every_throttled_attempt_is_counted_by_function_and_by_model(
 def test_a_request_that_fails_on_throttling_still_counts_each_attempt(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    dependencies.override(
-        runtime=FakeBedrockRuntime(failures={TITAN: client_error("ThrottlingException", 429)})
-    )
+    wiring.override(runtime=FakeBedrockRuntime(failures={TITAN: client_error("ThrottlingException", 429)}))
     try:
         response = embeddings.handler(api_event("POST", "/embeddings", {"text": "x"}), LambdaContext())
     finally:
-        dependencies.reset()
+        wiring.reset()
     assert response["statusCode"] == 429
     throttles = [r for r in emf_records(capsys.readouterr().out) if observability.THROTTLE_METRIC in r]
     assert len(throttles) == 3  # EMBEDROCK_MAX_ATTEMPTS' default

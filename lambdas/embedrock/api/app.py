@@ -18,12 +18,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from embedrock import deadline, routes
+from embedrock import deadline, routes, wiring
 from embedrock.api import body as request_body
-from embedrock.api import dependencies
-from embedrock.api.observability import logger
 from embedrock.api.validation import reject_unknown_query, to_invalid_request
 from embedrock.errors import ApiError, NotFound, shown
+from embedrock.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -46,7 +45,7 @@ class EmbedrockResolver(APIGatewayRestResolver):
 def invocation_deadline(context: object, event: object = None) -> AbstractContextManager[float]:
     """The deadline of this invocation's Bedrock calls (see deadline.py); `event` is the proxy
     event, whose requestTimeEpoch starts the clock when API Gateway received the request."""
-    config = dependencies.settings()
+    config = wiring.settings()
     return deadline.running(
         deadline.budget_seconds(
             context,
@@ -64,7 +63,7 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
         debug=False,
         serializer=to_json,
         json_body_deserializer=request_body.parse,
-        cors=cors_config(dependencies.settings().cors_origins),
+        cors=cors_config(wiring.settings().cors_origins),
     )
 
     def api_error(error: ApiError) -> Response[dict[str, Any]]:

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from embedrock.api.observability import logger
 from embedrock.api.schemas import EmbeddingsRequest
 from embedrock.api.validation import to_invalid_request
 from embedrock.errors import ApiError, InvalidRequest
+from embedrock.observability import logger
 
 
 def invoke(event: object, context: object = None) -> dict[str, Any]:

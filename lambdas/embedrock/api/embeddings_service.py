@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from embedrock.api import dependencies
-from embedrock.api.observability import record_embedding
+from embedrock import wiring
 from embedrock.api.schemas import (
     EmbeddingsRequest,
     EmbeddingsResponse,
@@ -28,6 +27,7 @@ from embedrock.cache import with_cache
 from embedrock.catalog import CatalogModel
 from embedrock.embeddings import EmbedSpec, check_response_size, check_texts, resolve_spec
 from embedrock.errors import InvalidRequest
+from embedrock.observability import record_embedding
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import EmbedResult
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single: bool = False) -> None:
     """check_texts, naming a lone text `text` rather than `text[0]`."""
     try:
-        check_texts(texts, model, max_texts=dependencies.settings().max_texts_per_request, param=param)
+        check_texts(texts, model, max_texts=wiring.settings().max_texts_per_request, param=param)
     except InvalidRequest as error:
         if not single or error.param != f"{param}[0]":
             raise
@@ -52,7 +52,7 @@ def embed(
 
     `record=False`: the caller makes several calls for one request and records their sum once
     (a request's metrics carry one Model dimension)."""
-    embedder = with_cache(dependencies.embedder(), dependencies.cache())
+    embedder = with_cache(wiring.embedder(), wiring.cache())
     result = embedder.embed(spec, texts, partial=True) if partial else embedder.embed(spec, texts)
     if record:
         record_embedding(spec.model.id, len(texts), result)
@@ -62,7 +62,7 @@ def embed(
 def _checked_spec(
     request: EmbeddingsRequest | OpenAIEmbeddingsRequest, texts: list[str], param: str, single: bool
 ) -> EmbedSpec:
-    config = dependencies.settings()
+    config = wiring.settings()
     if isinstance(request, EmbeddingsRequest):
         spec = resolve_spec(
             model_id=request.model,

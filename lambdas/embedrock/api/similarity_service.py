@@ -12,10 +12,8 @@ from typing import TypedDict, cast
 
 import numpy as np
 
-from embedrock import similarity
-from embedrock.api import dependencies
+from embedrock import similarity, wiring
 from embedrock.api.embeddings_service import check_input, embed
-from embedrock.api.observability import record_embedding
 from embedrock.api.schemas import (
     MatrixResponse,
     Metric,
@@ -29,6 +27,7 @@ from embedrock.api.schemas import (
 )
 from embedrock.embeddings import EmbedSpec, resolve_spec
 from embedrock.errors import InvalidRequest, PayloadTooLarge
+from embedrock.observability import record_embedding
 
 # A matrix cell in JSON: "-0.12345678901234567," at worst.
 _JSON_SCORE_BYTES = 24
@@ -177,7 +176,7 @@ def _spec(request: SimilarityRequest, input_type: str | None = None) -> EmbedSpe
         model_id=request.model,
         dimensions=request.dimensions,
         input_type=input_type or request.input_type,
-        default_model_id=dependencies.settings().default_model_id,
+        default_model_id=wiring.settings().default_model_id,
     )
 
 
@@ -239,7 +238,7 @@ def _exactly_two(items: Sequence[object], param: str) -> None:
 
 
 def _matrix_fits(n: int, param: str) -> None:
-    limit = dependencies.settings().max_response_bytes
+    limit = wiring.settings().max_response_bytes
     if n * n * _JSON_SCORE_BYTES > limit:
         largest = int((limit / _JSON_SCORE_BYTES) ** 0.5)
         raise PayloadTooLarge(

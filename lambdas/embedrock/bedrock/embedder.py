@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ALL_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from threading import Event, Lock
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import orjson
@@ -56,6 +56,12 @@ class EmbedResult:
     bedrock_ms: float = 0.0
     # With partial=True only: (index of the text, why its call failed), in input order.
     failures: tuple[tuple[int, ApiError], ...] = ()
+
+
+class Embedder(Protocol):
+    """The port every embedding caller depends on: BedrockEmbedder, the cache's wrapper, fakes."""
+
+    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult: ...
 
 
 @dataclass(frozen=True)

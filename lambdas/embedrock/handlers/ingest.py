@@ -14,11 +14,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from embedrock.api.observability import logger, metrics, tracer
 from embedrock.bedrock.batch import TERMINAL
 from embedrock.ingest import messages, runtime
 from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.pipeline import Outcome
+from embedrock.observability import logger, metrics, tracer
 
 # Seconds before a failed message is retried: doubles per attempt, within SQS's 12 hours.
 FIRST_BACKOFF_SECONDS = 30

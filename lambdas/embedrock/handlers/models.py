@@ -9,9 +9,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from embedrock.api.app import EmbedrockResolver, build_resolver
-from embedrock.api.observability import logger, metrics, tracer
 from embedrock.api.openapi import TITLE
 from embedrock.api.routers import meta, models
+from embedrock.observability import logger, metrics, tracer
 
 app = build_resolver(models.router, meta.router)
 

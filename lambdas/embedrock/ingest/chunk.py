@@ -10,9 +10,8 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from embedrock.api.dependencies import Embedder
 from embedrock.embeddings import EmbedSpec
 from embedrock.errors import ApiError
 from embedrock.ingest.documents import ChunkResult, Plan
@@ -20,6 +19,9 @@ from embedrock.ingest.fanout import FanOut, Vector, embed_each_call
 from embedrock.ingest.formats import Record, Rejection
 from embedrock.ingest.layout import JSON, JSONL, RunKeys
 from embedrock.ingest.store import Store
+
+if TYPE_CHECKING:
+    from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use
 
 # Output fields the pipeline writes; an input field of the same name is kept as input_<name>.
 OUTPUT_FIELDS = ("id", "embedding", "model", "dimensions")

@@ -13,14 +13,16 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from embedrock.api.dependencies import Embedder
 from embedrock.embeddings import EmbedSpec
 from embedrock.encoding import to_lists
 from embedrock.errors import ApiError, InvalidRequest
+
+if TYPE_CHECKING:
+    from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,8 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import IO, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Literal, Protocol
 
-from embedrock.api.dependencies import Embedder
 from embedrock.bedrock.batch import Job
 from embedrock.errors import ApiError, InvalidRequest
 from embedrock.ingest import manifests, publishing
@@ -24,6 +23,9 @@ from embedrock.ingest.formats import physical_lines, read_items
 from embedrock.ingest.layout import FORMATS, JSON, JSONL, InputFile, RunKeys, batch_job_of, input_file
 from embedrock.ingest.planning import make_plan
 from embedrock.ingest.store import ObjectInfo, Store
+
+if TYPE_CHECKING:
+    from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use
 
 Status = Literal["ignored", "unchanged", "rejected", "planned", "chunk_done", "complete", "superseded"]
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from threading import Lock
 from typing import Any, Literal, Protocol, cast
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from embedrock.bedrock.batch import BatchJobs, Job
 from embedrock.ingest import messages
 from embedrock.ingest import settings as ingest_settings
@@ -59,15 +59,15 @@ def reset() -> None:
 
 
 def pipeline(bucket: str) -> Pipeline:
-    config, ingest = dependencies.settings(), ingest_settings.get()
+    config, ingest = wiring.settings(), ingest_settings.get()
     return Pipeline(
         store=S3Store(s3(), bucket),
-        embedder=dependencies.embedder(),
+        embedder=wiring.embedder(),
         default_model_id=config.default_model_id,
         max_concurrency=config.max_concurrency,
         chunk_lines=ingest.chunk_lines,
         enqueue=_enqueue(bucket, ingest.queue_url) if ingest.queue_url else None,
-        cache=dependencies.cache(),
+        cache=wiring.cache(),
         batch=_batch(bucket, ingest),
     )
 
@@ -79,14 +79,14 @@ def batch_job(job_arn: str) -> Job:
         raise LookupError(
             "a batch job event, but batch inference is not configured (EMBEDROCK_BATCH_ROLE_ARN)"
         )
-    return BatchJobs(dependencies.control_client(), role_arn=role_arn).describe(job_arn)
+    return BatchJobs(wiring.control_client(), role_arn=role_arn).describe(job_arn)
 
 
 def _batch(bucket: str, ingest: IngestSettings) -> BatchRunner | None:
     if ingest.batch_role_arn is None:
         return None
     return BatchRunner(
-        BatchJobs(dependencies.control_client(), role_arn=ingest.batch_role_arn),
+        BatchJobs(wiring.control_client(), role_arn=ingest.batch_role_arn),
         bucket=bucket,
         policy=BatchPolicy(min_lines=ingest.batch_min_lines, max_records=ingest.batch_max_records),
     )

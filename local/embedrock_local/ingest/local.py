@@ -10,14 +10,13 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
 from embedrock_local.ingest.store import DirStore
 
 if TYPE_CHECKING:
-    from embedrock.api.dependencies import Embedder
-    from embedrock.bedrock.embedder import EmbedResult
+    from embedrock.bedrock.embedder import Embedder, EmbedResult
     from embedrock.embeddings import EmbedSpec
 
 BedrockMode = Literal["emulator", "aws"]
@@ -73,8 +72,8 @@ class LocalIngest:
             environment = function_environment(self.emulator.url)
             os.environ.update({name: value for name, value in environment.items() if name.startswith("AWS_")})
         config = settings.load({**os.environ, "EMBEDROCK_MAX_CONCURRENCY": str(concurrency)})
-        dependencies.reset()
-        dependencies.override(settings=config)
+        wiring.reset()
+        wiring.override(settings=config)
 
     def ingest(
         self, file: Path, *, metadata: dict[str, str], chunk_lines: int, progress: Progress | None = None
@@ -84,12 +83,12 @@ class LocalIngest:
         data_file = input_file(key)
         if data_file is not None:  # the sidecar sits next to the file, as it does in S3
             files[data_file.sidecar_key] = (file.with_name(PurePosixPath(data_file.sidecar_key).name), {})
-        config = dependencies.settings()
+        config = wiring.settings()
         store = DirStore(self.out, files)
         store.remove_stale_temporaries()  # of a run killed mid-write; its work area itself is resumed
         pipeline = Pipeline(
             store=store,
-            embedder=_Counted(dependencies.embedder(), self.usage),
+            embedder=_Counted(wiring.embedder(), self.usage),
             default_model_id=config.default_model_id,
             max_concurrency=config.max_concurrency,
             chunk_lines=chunk_lines,
@@ -98,7 +97,7 @@ class LocalIngest:
         return pipeline.ingest(key)
 
     def close(self) -> None:
-        dependencies.reset()
+        wiring.reset()
         if self.emulator is not None:
             self.emulator.close()
 

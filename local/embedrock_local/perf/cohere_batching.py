@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from embedrock.embeddings import resolve_spec
 from embedrock_local.perf.common import COHERE_V3, Result, Sizes, Timing, median_seconds, sample_texts, timed
 from embedrock_local.perf.emulated import emulated_bedrock
@@ -24,8 +24,8 @@ def measure(sizes: Sizes) -> Result:
     per_call = batched.model.max_texts_per_call
     one_per_call = replace(batched, model=replace(batched.model, max_texts_per_call=1))
     with emulated_bedrock(sizes.latency_ms) as emulator:
-        embedder = dependencies.embedder()
-        cap = dependencies.settings().max_concurrency
+        embedder = wiring.embedder()
+        cap = wiring.settings().max_concurrency
         embedder.embed(one_per_call, texts[:cap])  # untimed: open the pooled connections
         emulator.reset_stats()
         batched_seconds = median_seconds(lambda: embedder.embed(batched, texts), REPEAT)

@@ -16,7 +16,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.synchronize import Event
 from typing import Any
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from embedrock_local.emulator import Emulator
 from embedrock_local.emulator.server import ADMIN
 from embedrock_local.runtime import environment_set, function_environment
@@ -55,7 +55,7 @@ def _serve(latency_ms: float, url_sink: Connection, stop: Event) -> None:
 
 @contextmanager
 def emulated_bedrock(latency_ms: float) -> Iterator[RemoteEmulator]:
-    """An emulator adding `latency_ms` to every call; `dependencies.embedder()` calls it.
+    """An emulator adding `latency_ms` to every call; `wiring.embedder()` calls it.
 
     The environment is the one the local runtime gives its functions, so the product builds
     its real boto3 bedrock-runtime client (retry mode, pool size, timeouts) against it.
@@ -71,11 +71,11 @@ def emulated_bedrock(latency_ms: float) -> Iterator[RemoteEmulator]:
             raise RuntimeError("the Bedrock emulator process did not start; see its error above")
         emulator = RemoteEmulator(url_source.recv())
         with environment_set(function_environment(emulator.url)):
-            dependencies.reset()  # clients built before would point elsewhere
+            wiring.reset()  # clients built before would point elsewhere
             try:
                 yield emulator
             finally:
-                dependencies.reset()
+                wiring.reset()
     finally:
         stop.set()
         process.join(timeout=10)

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import numpy as np
 
-from embedrock.api import dependencies
+from embedrock import wiring
 from embedrock.bedrock.embedder import EmbedResult
 from embedrock.embeddings import resolve_spec
 from embedrock_local.perf.common import (
@@ -50,8 +50,8 @@ def measure(sizes: Sizes) -> Result:
     texts = sample_texts(sizes.fanout_texts)
     spec = resolve_spec(model_id=TITAN_V2, dimensions=DIMENSIONS)
     with emulated_bedrock(sizes.latency_ms) as emulator:
-        embedder = dependencies.embedder()
-        cap = dependencies.settings().max_concurrency
+        embedder = wiring.embedder()
+        cap = wiring.settings().max_concurrency
         seed_client = boto3.client("bedrock-runtime")
         # Untimed warm-up: clients built, connections open (one per concurrent call).
         embedder.embed(spec, texts[:cap])

@@ -66,7 +66,7 @@ def _measure_here(sizes: Sizes) -> Result:
     )
     with contextlib.redirect_stdout(_Discard()):  # before the import: the logger keeps its stream
         from embedrock import routes
-        from embedrock.api import dependencies
+        from embedrock import wiring as dependencies
         from embedrock_local import gateway
 
         handler = import_module("embedrock.handlers.embeddings").handler

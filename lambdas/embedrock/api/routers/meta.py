@@ -6,7 +6,8 @@ import json
 
 from aws_lambda_powertools.event_handler import Response, content_types
 
-from embedrock.api import dependencies, openapi
+from embedrock import wiring
+from embedrock.api import openapi
 from embedrock.api.routers import new_router
 from embedrock.api.schemas import Health
 
@@ -15,7 +16,7 @@ router = new_router()
 
 @router.get("/health", summary="Liveness", tags=["Meta"], responses=openapi.responses("Up."))
 def health() -> Health:
-    return Health(version=openapi.api_version(), default_model=dependencies.settings().default_model_id)
+    return Health(version=openapi.api_version(), default_model=wiring.settings().default_model_id)
 
 
 @router.get("/openapi.json", summary="This API's OpenAPI document", include_in_schema=False)

@@ -7,8 +7,7 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from embedrock import models_service
-from embedrock.api import dependencies
+from embedrock import models_service, wiring
 from embedrock.api.openapi import responses
 from embedrock.api.routers import new_router
 from embedrock.api.schemas import ModelInfo, ModelList
@@ -27,7 +26,7 @@ router = new_router()
 def list_models(
     provider: Annotated[str | None, Query(description="Only this provider, e.g. Amazon or Cohere.")] = None,
 ) -> ModelList:
-    views = models_service.list_models(dependencies.control_client(), provider)
+    views = models_service.list_models(wiring.control_client(), provider)
     return ModelList(models=[ModelInfo.model_validate(view, from_attributes=True) for view in views])
 
 
@@ -41,5 +40,5 @@ def get_model(
     model_id: Annotated[str, Path(description="A model id such as amazon.titan-embed-text-v2:0.")],
 ) -> ModelInfo:
     # A client may send the ':' percent-encoded; ids never contain '%'.
-    view = models_service.get_model(dependencies.control_client(), unquote(model_id))
+    view = models_service.get_model(wiring.control_client(), unquote(model_id))
     return ModelInfo.model_validate(view, from_attributes=True)

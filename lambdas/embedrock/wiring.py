@@ -1,4 +1,7 @@
-"""What the routes depend on (settings, Bedrock clients, the embedder), built lazily once.
+"""The composition root: settings, Bedrock clients, the embedder and the cache, built lazily once.
+
+What every context (the API, the pipeline) and the local tools get their pieces from; it lives
+in the core so that no context depends on another for them.
 
 Each is created on first use and kept for the life of the Lambda container, so a function
 that never embeds never builds a bedrock-runtime client. Tests swap any of them with
@@ -7,10 +10,9 @@ that never embeds never builds a bedrock-runtime client. Tests swap any of them 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from threading import Lock
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from embedrock import settings as settings_module
 from embedrock.settings import Settings
@@ -19,13 +21,10 @@ if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
-    from embedrock.bedrock.embedder import EmbedResult
+    # Types only: importing the embedder or the cache loads numpy, which a function that never
+    # embeds (models) must not pay for at cold start.
+    from embedrock.bedrock.embedder import Embedder
     from embedrock.cache import EmbeddingCache
-    from embedrock.embeddings import EmbedSpec
-
-
-class Embedder(Protocol):
-    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult: ...
 
 
 @dataclass
@@ -74,8 +73,8 @@ def embedder() -> Embedder:
     runtime = runtime_client()
     with _lock:
         if _built.embedder is None:
-            from embedrock.api.observability import record_throttle
             from embedrock.bedrock.embedder import BedrockEmbedder
+            from embedrock.observability import record_throttle
 
             config = settings()
             _built.embedder = BedrockEmbedder(
