@@ -24,9 +24,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, Node
 
 from embedrock import catalog, routes
-from embedrock.bedrock.batch import MIN_RECORDS as BATCH_MIN_RECORDS
-from embedrock.bedrock.batch import TERMINAL
-from embedrock.cache import EXPIRES_AT, KEY
+from embedrock.bedrock.batch_limits import MIN_RECORDS as BATCH_MIN_RECORDS
+from embedrock.bedrock.batch_limits import TERMINAL
+from embedrock.cache_table import EXPIRES_AT, KEY
 from embedrock.ingest.layout import INPUT_PREFIX, OUTPUT_PREFIX, WORK_PREFIX
 from infra import nag
 from infra.bedrock_policy import foundation_model_arn

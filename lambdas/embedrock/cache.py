@@ -1,5 +1,6 @@
 """An opt-in DynamoDB cache of embeddings, used by the API and the pipeline: a text already
-embedded with the same settings is never paid for twice.
+embedded with the same settings is never paid for twice. It deals in arrays, as the embedder
+does; the pipeline's adapter is embedrock.ingest.cached_vectors.
 
 On when EMBEDROCK_CACHE_TABLE names a table (`-c embedrock:cache=true` creates one). The key is
 sha256(model, dimensions, normalize, input type, embedding type, text): everything that changes
@@ -14,7 +15,7 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,16 +23,15 @@ import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 
 from embedrock.bedrock.codecs import DTYPES
+from embedrock.cache_table import EXPIRES_AT, KEY, VECTOR
 from embedrock.embeddings import EmbedSpec
 from embedrock.encoding import PACKED_DTYPES
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder, EmbedResult
-    from embedrock.ingest.fanout import Vector
 
 # Part of every key: bump it if what a key stands for changes (2: Titan V2 binary is packed bits).
 KEY_VERSION = 2
-KEY, VECTOR, EXPIRES_AT = "pk", "v", "expires_at"
 _GET_BATCH, _WRITE_BATCH, _ATTEMPTS = 100, 25, 4
 
 logger = logging.getLogger(__name__)
@@ -91,21 +91,6 @@ class EmbeddingCache:
         requests = [{"PutRequest": {"Item": item}} for item in items.values()]
         for start in range(0, len(requests), _WRITE_BATCH):
             self._write(requests[start : start + _WRITE_BATCH])
-
-    # The pipeline's view (embedrock.ingest.chunk.VectorCache): vectors as lists, by record index.
-    def get_many(self, spec: EmbedSpec, texts: dict[int, str]) -> dict[int, Vector]:
-        from embedrock.encoding import to_lists
-        from embedrock.ingest.fanout import Vector
-
-        indices = list(texts)
-        found = self.lookup(spec, [texts[index] for index in indices])
-        return {indices[i]: Vector(to_lists(vector[np.newaxis])[0], 0) for i, vector in found.items()}
-
-    def put_many(self, spec: EmbedSpec, texts: dict[int, str], vectors: Mapping[int, Vector]) -> None:
-        indices = [index for index in texts if index in vectors]
-        if indices:
-            rows = np.asarray([vectors[index].embedding for index in indices])
-            self.store(spec, [texts[index] for index in indices], rows)
 
     def _get(self, keys: list[str]) -> list[dict[str, Any]]:
         request: dict[str, Any] = {self._table: {"Keys": [{KEY: {"S": key}} for key in keys]}}

@@ -12,6 +12,7 @@ from embedrock.bedrock.batch import BatchJobs, Job
 from embedrock.ingest import messages
 from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.batch import BatchPolicy, BatchRunner
+from embedrock.ingest.cached_vectors import CachedVectors
 from embedrock.ingest.pipeline import Enqueue, Pipeline
 from embedrock.ingest.settings import IngestSettings
 from embedrock.ingest.store import S3Client, S3Store
@@ -67,7 +68,7 @@ def pipeline(bucket: str) -> Pipeline:
         max_concurrency=config.max_concurrency,
         chunk_lines=ingest.chunk_lines,
         enqueue=_enqueue(bucket, ingest.queue_url) if ingest.queue_url else None,
-        cache=wiring.cache(),
+        cache=_cached_vectors(),
         batch=_batch(bucket, ingest),
     )
 
@@ -80,6 +81,11 @@ def batch_job(job_arn: str) -> Job:
             "a batch job event, but batch inference is not configured (EMBEDROCK_BATCH_ROLE_ARN)"
         )
     return BatchJobs(wiring.control_client(), role_arn=role_arn).describe(job_arn)
+
+
+def _cached_vectors() -> CachedVectors | None:
+    cache = wiring.cache()
+    return None if cache is None else CachedVectors(cache)
 
 
 def _batch(bucket: str, ingest: IngestSettings) -> BatchRunner | None:
