@@ -4,12 +4,16 @@ API errors keep their status, body and headers; pydantic failures become 400s na
 field; an unknown route is a 404; anything unexpected is a 500 without a stack trace (the
 trace goes to the log). Request bodies are JSON whatever Content-Type says (curl -d sends
 form-urlencoded by default).
+
+The API's top: it includes the routers (all of them for the OpenAPI document); routers import
+only leaves (responses.py, schemas.py), so nothing they import comes back here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -39,7 +43,7 @@ class EmbedrockResolver(APIGatewayRestResolver):
         """The whole API's document (Swagger UI at /docs shows every route, not just ours)."""
         from embedrock.api import openapi
 
-        return openapi.schema(servers=kwargs.get("servers"))
+        return openapi.schema(_whole_api_document(), servers=kwargs.get("servers"))
 
 
 def invocation_deadline(context: object, event: object = None) -> AbstractContextManager[float]:
@@ -115,6 +119,26 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
     for router in routers:
         app.include_router(router)
     return app
+
+
+def all_routers() -> list[Router]:
+    from embedrock.api.routers import embeddings, meta, models, similarity
+
+    return [embeddings.router, models.router, similarity.router, meta.router]
+
+
+def openapi_document(base_path: str = "") -> dict[str, Any]:
+    """The whole API's JSON document, with the server URL of the stage it is served from."""
+    from embedrock.api import openapi
+
+    return openapi.served_from(_whole_api_document(), base_path)
+
+
+@cache
+def _whole_api_document() -> dict[str, Any]:
+    from embedrock.api import openapi
+
+    return openapi.generate(build_resolver(*all_routers()))
 
 
 def cors_config(origins: tuple[str, ...]) -> CORSConfig | None:

@@ -1,24 +1,30 @@
 """The OpenAPI document of the whole API, although each function serves only its routes.
 
-It is generated once per container, from a resolver that includes every router, then
-tidied: this API answers validation errors with 400 and its own error shape (not
-Powertools' 422), and the API key requirement comes from the route table.
+Generated from a resolver that includes every router (app.py builds it, once per container),
+then tidied: this API answers validation errors with 400 and its own error shape (not
+Powertools' 422), and the API key requirement comes from the route table. This module imports
+neither the resolver nor the routers: it is handed the resolver, so nothing here cycles back.
+
+Not Powertools' OpenAPI merge (OpenAPIMerge / configure_openapi_merge, Powertools 3.x): it is
+made for functions that each define their own routes, and finds them by globbing files for an
+`app = APIGatewayRestResolver(...)` assignment (ours are `build_resolver(...)`, so it finds
+none without add_file), then executes those handler modules again under synthetic names, from
+file paths, at the first document request. Our functions share importable routers, so one
+resolver over all of them yields the document directly, with no file discovery in the bundle
+and no import the contract test (tests/unit/test_architecture.py) cannot see.
 """
 
 from __future__ import annotations
 
 import copy
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import embedrock
 from embedrock import routes
-from embedrock.api.schemas import ErrorResponse
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler.api_gateway import Router
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server
-    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 TITLE = "Embedrock"
 DESCRIPTION = (
@@ -27,58 +33,13 @@ DESCRIPTION = (
 )
 API_KEY_SCHEME = "apiKey"
 
-_ERRORS = {
-    400: "Invalid request: JSON, types, unknown fields or query parameters, model, dimensions, texts.",
-    403: "Missing or wrong x-api-key; or Bedrock denied access to the model (a third-party model needs its one-time AWS Marketplace subscription; see model_access_denied).",
-    404: "Unknown route or model.",
-    413: "The request body is over 6 MB, or the response would exceed Lambda's 6 MB limit.",
-    429: "Bedrock throttled the request after retries, or the API key's usage plan limit; see Retry-After.",
-    502: "The model failed, or returned a response that cannot be read.",
-    503: "Bedrock is unavailable.",
-    504: "Bedrock timed out, or the request ran out of time (API Gateway waits 29 s).",
-}
 
-
-def responses(success: str, *statuses: int) -> dict[int, OpenAPIResponse]:
-    """The documented responses of a route: its model on 200, the error shape otherwise."""
-    documented: dict[int, OpenAPIResponse] = {200: {"description": success}}
-    for status in statuses:
-        documented[status] = {
-            "description": _ERRORS[status],
-            "content": {"application/json": {"model": ErrorResponse}},
-        }
-    return documented
-
-
-def all_routers() -> list[Router]:
-    from embedrock.api.routers import embeddings, meta, models, similarity
-
-    return [embeddings.router, models.router, similarity.router, meta.router]
-
-
-def schema(servers: list[Server] | None = None) -> OpenAPI:
-    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-
-    document = copy.deepcopy(_document())
-    if servers:
-        document["servers"] = [server.model_dump(by_alias=True, exclude_none=True) for server in servers]
-    return OpenAPI.model_validate(document)
-
-
-def document(base_path: str = "") -> dict[str, Any]:
-    """The JSON document, with the server URL of the stage it is served from."""
-    return {**_document(), "servers": [{"url": base_path or "/"}]}
-
-
-@cache
-def _document() -> dict[str, Any]:
+def generate(resolver: APIGatewayRestResolver) -> dict[str, Any]:
+    """The JSON document of every route `resolver` includes."""
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
     from aws_lambda_powertools.event_handler.openapi.models import APIKey
 
-    from embedrock.api.app import build_resolver
-
-    resolver = build_resolver(*all_routers())
-    # The base class method: EmbedrockResolver.get_openapi_schema delegates to this module.
+    # The base class method: EmbedrockResolver.get_openapi_schema serves the whole API's document.
     generated = APIGatewayRestResolver.get_openapi_schema(
         resolver,
         title=TITLE,
@@ -88,6 +49,21 @@ def _document() -> dict[str, Any]:
     )
     raw: dict[str, Any] = generated.model_dump(mode="json", by_alias=True, exclude_none=True)
     return _tidy(raw)
+
+
+def schema(document: dict[str, Any], servers: list[Server] | None = None) -> OpenAPI:
+    """The document as Powertools' model (what Swagger UI is served from)."""
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+    document = copy.deepcopy(document)
+    if servers:
+        document["servers"] = [server.model_dump(by_alias=True, exclude_none=True) for server in servers]
+    return OpenAPI.model_validate(document)
+
+
+def served_from(document: dict[str, Any], base_path: str = "") -> dict[str, Any]:
+    """The document with the server URL of the stage it is served from."""
+    return {**document, "servers": [{"url": base_path or "/"}]}
 
 
 def _tidy(raw: dict[str, Any]) -> dict[str, Any]:

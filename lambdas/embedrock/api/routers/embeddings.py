@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from embedrock.api.openapi import responses
+from embedrock.api.responses import responses
 from embedrock.api.routers import new_router
 from embedrock.api.schemas import (
     EmbeddingsRequest,

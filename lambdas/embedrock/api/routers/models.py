@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from embedrock import models_service, wiring
-from embedrock.api.openapi import responses
+from embedrock.api.responses import responses
 from embedrock.api.routers import new_router
 from embedrock.api.schemas import ModelInfo, ModelList
 
