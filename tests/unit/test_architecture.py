@@ -1,0 +1,307 @@
+"""The architecture contract (DESIGN.md, "Architecture rules"), checked over the import graph.
+
+The graph comes from parsing every module of lambdas/embedrock, local/embedrock_local and infra
+with `ast`: every import counts, at module level or inside a function (a lazy import still runs,
+and still ties two modules together), and `import_module("a.literal")` too; relative imports
+are resolved. An import under `if TYPE_CHECKING:` never runs, so it is exempt from the cycle
+rule only: it may not point upward either, as what it names is still a dependency. (An AST
+check rather than import-linter: no tool to lock, and its self-test feeds it a synthetic package.)
+
+- the contexts (api, ingest, collections) never import each other;
+- the core (everything else in embedrock but handlers) imports no context; a handler imports the
+  core and its own context only, and nothing imports a handler (handlers are the composition
+  edges);
+- no cycles among the modules of lambdas/embedrock, nor among those of local/embedrock_local;
+- lambdas/embedrock never imports embedrock_local, infra or tests;
+- what `cdk synth` loads of embedrock (infra's imports, then module-level ones) loads no numpy,
+  botocore or boto3.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = {
+    "embedrock": ROOT / "lambdas" / "embedrock",
+    "embedrock_local": ROOT / "local" / "embedrock_local",
+    "infra": ROOT / "infra",
+}
+CONTEXTS = frozenset({"api", "ingest", "collections"})
+# The context each function's handler composes (a new handler must say which).
+HANDLER_CONTEXTS = {"embeddings": "api", "models": "api", "similarity": "api", "ingest": "ingest"}
+NOT_FOR_LAMBDAS = frozenset({"embedrock_local", "infra", "tests"})
+NOT_AT_SYNTH = frozenset({"numpy", "botocore", "boto3"})
+# Cycles known and owned elsewhere, each checked to still exist (so the entry goes when it does).
+KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
+    # TODO(emulator branch): engines.py registers minilm lazily, minilm imports engines' helpers.
+    {frozenset({"embedrock_local.emulator.engines", "embedrock_local.emulator.minilm"})}
+)
+
+
+@dataclass(frozen=True)
+class Import:
+    source: str
+    target: str  # the most specific module of ours it names, or the external name
+    line: int
+    type_checking: bool = False  # under `if TYPE_CHECKING:`: never runs
+    deferred: bool = False  # inside a function: runs on first call, not at import
+
+    def __str__(self) -> str:
+        how = " (TYPE_CHECKING)" if self.type_checking else " (in a function)" if self.deferred else ""
+        return f"{self.source}:{self.line} -> {self.target}{how}"
+
+
+Graph = dict[str, list[Import]]
+
+
+def find_modules(packages: Mapping[str, Path]) -> dict[str, Path]:
+    modules: dict[str, Path] = {}
+    for name, directory in packages.items():
+        for path in sorted(directory.rglob("*.py")):
+            parts = path.relative_to(directory).with_suffix("").parts
+            if "__pycache__" not in parts:
+                modules[".".join((name, *parts[: -1 if parts[-1] == "__init__" else None]))] = path
+    return modules
+
+
+def import_graph(packages: Mapping[str, Path]) -> Graph:
+    modules = find_modules(packages)
+    return {module: list(_imports(module, path, modules)) for module, path in modules.items()}
+
+
+def _imports(module: str, path: Path, modules: Mapping[str, Path]) -> Iterator[Import]:
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+
+    def known(name: str) -> str:  # a.b.c, or our package a.b when c is a name it defines
+        ours = name
+        while ours not in modules and "." in ours:
+            ours = ours.rpartition(".")[0]
+        return ours if ours in modules else name
+
+    for node, type_checking, deferred in _nodes(ast.parse(path.read_text(), str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *filter(None, [node.module])])
+            names = [
+                f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base for alias in node.names
+            ]
+        elif dynamic := _import_module_name(node):
+            names = [dynamic]
+        for target in dict.fromkeys(known(name) for name in names):
+            yield Import(module, target, getattr(node, "lineno", 0), type_checking, deferred)
+
+
+def _nodes(
+    node: ast.AST, type_checking: bool = False, deferred: bool = False
+) -> Iterator[tuple[ast.AST, bool, bool]]:
+    yield node, type_checking, deferred
+    deferred = deferred or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+    if isinstance(node, ast.If) and "TYPE_CHECKING" in {
+        getattr(node.test, "id", None),
+        getattr(node.test, "attr", None),
+    }:
+        for child in node.body:
+            yield from _nodes(child, True, deferred)
+        for child in node.orelse:
+            yield from _nodes(child, type_checking, deferred)
+        return
+    for nested in ast.iter_child_nodes(node):
+        yield from _nodes(nested, type_checking, deferred)
+
+
+def _import_module_name(node: ast.AST) -> str | None:
+    """The module of `import_module("a.literal")`."""
+    if not isinstance(node, ast.Call) or not node.args or not isinstance(node.args[0], ast.Constant):
+        return None
+    called = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+    name = node.args[0].value
+    return name if called == "import_module" and isinstance(name, str) else None
+
+
+def _top(module: str) -> str:
+    return module.partition(".")[0]
+
+
+def part_of(module: str) -> str:
+    """A module of embedrock's part: a context's name, "handlers" or "core"."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and (parts[1] in CONTEXTS or parts[1] == "handlers") else "core"
+
+
+def layer_violations(graph: Graph, handler_contexts: Mapping[str, str] = HANDLER_CONTEXTS) -> list[str]:
+    found: list[str] = []
+    for edge in (edge for imports in graph.values() for edge in imports if _top(edge.source) == "embedrock"):
+        if _top(edge.target) in NOT_FOR_LAMBDAS:
+            found.append(f"lambdas/embedrock imports {_top(edge.target)}: {edge}")
+        if _top(edge.target) != "embedrock":
+            continue
+        source, target = part_of(edge.source), part_of(edge.target)
+        if target == "handlers" and edge.target != "embedrock.handlers":
+            found.append(f"a handler is a composition edge, never imported: {edge}")
+        elif source == "handlers" and target in CONTEXTS:
+            handler = edge.source.split(".")[2] if edge.source.count(".") > 1 else ""
+            if handler_contexts.get(handler) != target:
+                found.append(
+                    f"handler {handler} composes {handler_contexts.get(handler)}, not {target}: {edge}"
+                )
+        elif source == "core" and target != "core":
+            found.append(f"the core imports {target}: {edge}")
+        elif source in CONTEXTS and target in CONTEXTS and source != target:
+            found.append(f"context {source} imports context {target}: {edge}")
+    return found
+
+
+def cycles(graph: Graph, package: str) -> list[list[Import]]:
+    """One cycle per strongly connected set of `package`'s modules, over imports that run."""
+    edges = {
+        module: {edge.target: edge for edge in imports if not edge.type_checking and edge.target != module}
+        for module, imports in graph.items()
+        if _top(module) == package
+    }
+    found = []
+    for component in _strongly_connected(edges):
+        if len(component) > 1:
+            found.append(_a_cycle(edges, component))
+    return found
+
+
+def _strongly_connected(edges: Mapping[str, Mapping[str, Import]]) -> list[set[str]]:
+    """Tarjan's algorithm (the graph is ~130 modules: recursion is fine)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    components: list[set[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for target in edges[module]:
+            if target not in edges:
+                continue
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = {stack.pop()}
+            while module not in component:
+                component.add(stack.pop())
+            components.append(component)
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    return components
+
+
+def _a_cycle(edges: Mapping[str, Mapping[str, Import]], component: set[str]) -> list[Import]:
+    """The shortest path from the component's first module back to itself (breadth first)."""
+    start = min(component)
+    paths: dict[str, list[Import]] = {start: []}
+    queue = [start]
+    for module in queue:
+        for target, edge in sorted(edges[module].items()):
+            if target == start:
+                return [*paths[module], edge]
+            if target in component and target not in paths:
+                paths[target] = [*paths[module], edge]
+                queue.append(target)
+    raise AssertionError(f"no cycle through {start}")
+
+
+def synth_imports(graph: Graph) -> list[str]:
+    """numpy, botocore or boto3 reached from infra: infra's own imports of embedrock (any, as synth
+    calls infra's functions), then embedrock's module-level ones, parent packages included."""
+    chains = {edge.target: [edge] for module in graph if _top(module) == "infra" for edge in graph[module]}
+    queue = [module for module in chains if _top(module) == "embedrock"]
+    found = []
+    for module in queue:
+        parents = [".".join(module.split(".")[:n]) for n in range(1, module.count(".") + 1)]
+        for edge in [*graph.get(module, []), *(Import(module, parent, 0) for parent in parents)]:
+            if edge.type_checking or edge.deferred or edge.target in chains:
+                continue
+            chains[edge.target] = [*chains[module], edge]
+            if _top(edge.target) in NOT_AT_SYNTH:
+                found.append(" ; ".join(map(str, chains[edge.target])))
+            elif _top(edge.target) == "embedrock":
+                queue.append(edge.target)
+    return found
+
+
+@pytest.fixture(scope="module")
+def graph() -> Graph:
+    return import_graph(PACKAGES)
+
+
+def test_the_graph_sees_lazy_imports(graph: Graph) -> None:
+    # A parser that found nothing would pass every rule: check it sees what the rules rely on.
+    assert len(graph) > 100
+    assert any(
+        edge.target == "embedrock.api.routers.meta" and edge.deferred for edge in graph["embedrock.api.app"]
+    )
+
+
+def test_contexts_never_import_each_other_and_the_core_imports_none(graph: Graph) -> None:
+    assert layer_violations(graph) == []
+
+
+@pytest.mark.parametrize("package", ["embedrock", "embedrock_local"])
+def test_no_import_cycles(graph: Graph, package: str) -> None:
+    found = {frozenset(edge.source for edge in cycle): cycle for cycle in cycles(graph, package)}
+    new = [" ; ".join(map(str, cycle)) for members, cycle in found.items() if members not in KNOWN_CYCLES]
+    assert new == []
+    gone = [sorted(known) for known in KNOWN_CYCLES if _top(min(known)) == package and known not in found]
+    assert gone == [], "no longer a cycle: remove it from KNOWN_CYCLES"
+
+
+def test_synth_loads_no_numpy_or_botocore(graph: Graph) -> None:
+    assert synth_imports(graph) == []
+
+
+def test_the_checker_reports_cycles_and_upward_imports(tmp_path: Path) -> None:
+    # Given a package with a lazy upward import closing a cycle through a relative import, a
+    # context importing another, a handler imported (under TYPE_CHECKING only, which closes a
+    # cycle that never runs) and an import of the local tools
+    sources = {
+        "__init__.py": "",
+        "cache.py": "def build():\n    from embedrock.api import app\n",
+        "api/__init__.py": "",
+        "api/app.py": "from .. import cache\n",
+        "ingest/__init__.py": "",
+        "ingest/run.py": (
+            "from typing import TYPE_CHECKING\nfrom embedrock.api.app import x\n"
+            "if TYPE_CHECKING:\n    from embedrock.handlers import h\n"
+        ),
+        "handlers/__init__.py": "",
+        "handlers/h.py": "import embedrock.ingest.run\nimport embedrock_local.gateway\n",
+    }
+    for name, source in sources.items():
+        (tmp_path / "embedrock" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "embedrock" / name).write_text(source)
+    synthetic = import_graph({"embedrock": tmp_path / "embedrock"})
+    handler_contexts = {"h": "api"}
+
+    # Then the cycle is reported, and only the one that runs
+    assert [[str(edge) for edge in cycle] for cycle in cycles(synthetic, "embedrock")] == [
+        ["embedrock.api.app:1 -> embedrock.cache", "embedrock.cache:2 -> embedrock.api.app (in a function)"]
+    ]
+    # And so is every upward import
+    assert sorted(layer_violations(synthetic, handler_contexts)) == [
+        "a handler is a composition edge, never imported: embedrock.ingest.run:4 -> embedrock.handlers.h (TYPE_CHECKING)",
+        "context ingest imports context api: embedrock.ingest.run:2 -> embedrock.api.app",
+        "handler h composes api, not ingest: embedrock.handlers.h:1 -> embedrock.ingest.run",
+        "lambdas/embedrock imports embedrock_local: embedrock.handlers.h:2 -> embedrock_local.gateway",
+        "the core imports api: embedrock.cache:2 -> embedrock.api.app (in a function)",
+    ]
