@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from aws_cdk import Size
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -31,7 +31,11 @@ ACCESS_LOG_FIELDS: Mapping[str, str] = {
     "responseLatency": apigw.AccessLogField.context_response_latency(),
     "integrationLatency": apigw.AccessLogField.context_integration_latency(),
     "errorType": apigw.AccessLogField.context_error_response_type(),
-    "integrationError": apigw.AccessLogField.context_integration_error_message(),
+    # Lambda's status for the invoke (a number, or "-"); why a 5xx happened is in the function logs.
+    # Not $context.integrationErrorMessage: API Gateway writes it as raw text, which may hold quotes
+    # and break the JSON line (AWS, "Variables for access logging for API Gateway"). Every value
+    # here is an id, a number, a time or a name that never holds a quote or a backslash.
+    "integrationStatus": apigw.AccessLogField.context_integration_status(),
     # The key's id, not its value: tells which client used the quota.
     "apiKeyId": apigw.AccessLogField.context_identity_api_key_id(),
     "xrayTraceId": apigw.AccessLogField.context_xray_trace_id(),
@@ -41,6 +45,13 @@ NO_AUTHORIZER_REASON = (
     "Clients authenticate with an API key bound to a usage plan (throttle and daily quota); "
     "no IAM, Cognito or Lambda authorizer is used."
 )
+PREFLIGHT_REASON = (
+    "CORS preflight (OPTIONS) is answered by API Gateway itself with a mock integration, before any "
+    "key is checked, as browsers send it without credentials; it reaches no function and no data."
+)
+# What a browser may send (API Gateway's usual set: Content-Type, X-Api-Key, Authorization, ...).
+CORS_ALLOW_HEADERS = tuple(apigw.Cors.DEFAULT_HEADERS)
+CORS_MAX_AGE = Duration.minutes(10)
 PUBLIC_ROUTE_REASON = (
     "Health check and API documentation are public on purpose, so that probes and browsers "
     "need no key; embeddings, similarity and the model catalog stay behind the key."
@@ -55,17 +66,20 @@ class EmbedrockApi(Construct):
         *,
         functions: Mapping[str, lambda_.IFunction],
         limits: UsagePlanLimits,
+        cors_origins: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         access_logs = log_group(self, "AccessLogs")
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name="embedrock",
+            # Named after the stack: API Gateway's metrics are keyed by ApiName, so two stacks in one
+            # account and region must not share a name (the alarms and dashboard use this one).
+            rest_api_name=Stack.of(self).stack_name,
             description="Embedrock: embeddings, similarity and model catalog on Amazon Bedrock",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # Vectors in JSON compress well; clients that send Accept-Encoding get gzip.
-            min_compression_size=Size.kibibytes(1),
+            min_compression_size=Size.bytes(routes.MIN_COMPRESSION_BYTES),
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
@@ -80,8 +94,10 @@ class EmbedrockApi(Construct):
         )
         self._own_execution_logs()
         self._add_routes(functions)
+        if cors_origins:
+            self._add_cors_preflight(cors_origins)
         self.api_key = self._add_usage_plan(limits)
-        add_gateway_errors(self.rest_api)
+        add_gateway_errors(self.rest_api, cors_headers=gateway_cors_headers(cors_origins))
         self._acknowledge_account_findings()
 
     def _own_execution_logs(self) -> None:
@@ -114,6 +130,22 @@ class EmbedrockApi(Construct):
             for rule_id in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
                 nag.acknowledge(method, rule_id, reason)
 
+    def _add_cors_preflight(self, origins: tuple[str, ...]) -> None:
+        """OPTIONS on each path of the route table, answered by API Gateway (the functions add
+        the CORS headers to their own responses: embedrock.api.app, EMBEDROCK_CORS_ORIGINS)."""
+        methods: dict[str, set[str]] = {}
+        for route in routes.ROUTES:
+            methods.setdefault(route.path, set()).add(route.method)
+        for path, path_methods in methods.items():
+            preflight = self.rest_api.root.resource_for_path(path).add_cors_preflight(
+                allow_origins=list(origins),
+                allow_methods=[*sorted(path_methods), "OPTIONS"],
+                allow_headers=list(CORS_ALLOW_HEADERS),
+                max_age=CORS_MAX_AGE,
+            )
+            for rule_id in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                nag.acknowledge(preflight, rule_id, PREFLIGHT_REASON)
+
     def _add_usage_plan(self, limits: UsagePlanLimits) -> apigw.IApiKey:
         api_key = self.rest_api.add_api_key("ApiKey", description="Embedrock client key")
         plan = self.rest_api.add_usage_plan(
@@ -137,6 +169,21 @@ class EmbedrockApi(Construct):
             "it; the AWS managed policy is the documented one, and a policy scoped to this API's "
             "log groups would break logging of the account's other APIs.",
         )
+
+
+def gateway_cors_headers(origins: tuple[str, ...]) -> dict[str, str]:
+    """CORS headers of API Gateway's own error responses (missing key, throttled, ...), as
+    gateway-response parameters. Their values are static, so with several origins the request's
+    Origin is echoed (a method.request.header mapping; AWS, "x-amazon-apigateway-gateway-responses.
+    responseParameters object"): these bodies are error messages only and carry no data."""
+    if not origins:
+        return {}
+    allow_origin = f"'{origins[0]}'" if len(origins) == 1 else "method.request.header.Origin"
+    return {
+        "Access-Control-Allow-Origin": allow_origin,
+        "Access-Control-Allow-Headers": f"'{','.join(CORS_ALLOW_HEADERS)}'",
+        "Vary": "'Origin'",
+    }
 
 
 def _path_parameters(path: str) -> list[str]:

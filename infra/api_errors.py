@@ -75,14 +75,18 @@ GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
 )
 
 
-def add_gateway_errors(api: apigw.RestApi) -> None:
+def add_gateway_errors(api: apigw.RestApi, *, cors_headers: Mapping[str, str] | None = None) -> None:
+    """`cors_headers` are added to every response as given (gateway-response parameter values:
+    a quoted static value or a request mapping such as method.request.header.Origin)."""
     for response in GATEWAY_RESPONSES:
+        # Header values in a gateway response are static, so single-quoted.
+        headers = {name: f"'{value}'" for name, value in response.headers.items()}
+        headers.update(cors_headers or {})
         api.add_gateway_response(
             # e.g. "InvalidApiKey", "Default4Xx": stable logical ids.
             response.response_type.response_type.title().replace("_", ""),
             type=response.response_type,
             status_code=str(response.status) if response.status is not None else None,
             templates={"application/json": response.template},
-            # Header values in a gateway response are static, so single-quoted.
-            response_headers={name: f"'{value}'" for name, value in response.headers.items()} or None,
+            response_headers=headers or None,
         )

@@ -6,10 +6,8 @@ from typing import Any
 
 import aws_cdk as cdk
 
-from infra import nag
+from infra import config, nag
 from infra.stack import EmbedrockStack
-
-STACK_NAME = "Embedrock"
 
 
 def build_app(
@@ -18,7 +16,7 @@ def build_app(
     app = cdk.App(context=context, outdir=outdir)
     stack = EmbedrockStack(
         app,
-        STACK_NAME,
+        config.stack_name(app.node),  # context embedrock:stackName, default Embedrock
         description="Embedrock: serverless embeddings on Amazon Bedrock (API Gateway + Lambda)",
     )
     cdk.Tags.of(app).add("project", "embedrock")

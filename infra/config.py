@@ -5,6 +5,7 @@ The fallbacks equal the cdk.json defaults, so `python app.py` without the CLI bu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from constructs import Node
@@ -16,6 +17,11 @@ WAF = "embedrock:waf"
 WAF_RATE_LIMIT = "embedrock:wafRateLimit"
 WAF_COUNT_RULES = "embedrock:wafCountRules"
 ALARM_EMAIL = "embedrock:alarmEmail"
+CORS_ORIGINS = "embedrock:corsOrigins"
+STACK_NAME = "embedrock:stackName"
+DEFAULT_STACK_NAME = "Embedrock"
+# CloudFormation's rule for stack names.
+_STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,45 @@ def alarm_email(node: Node) -> str | None:
     if not local or "." not in domain or " " in email:
         raise ValueError(f"context {ALARM_EMAIL} must be an email address, got {raw!r}")
     return email
+
+
+def stack_name(node: Node) -> str:
+    """The stack's name; another name deploys a second, independent copy in the same account
+    (the REST API, and so its metrics, alarms and dashboard, are named after the stack)."""
+    raw: object = node.try_get_context(STACK_NAME)
+    name = DEFAULT_STACK_NAME if raw is None or str(raw).strip() == "" else str(raw).strip()
+    if not _STACK_NAME.match(name):
+        raise ValueError(
+            f"context {STACK_NAME} must start with a letter and hold only letters, digits and hyphens "
+            f"(at most 128), got {raw!r}"
+        )
+    return name
+
+
+# scheme://host[:port], as a browser sends it in Origin: no path, no trailing slash.
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def cors_origins(node: Node) -> tuple[str, ...]:
+    """Browser origins allowed to call the API (CORS), or none: CORS is off by default.
+
+    A JSON list in cdk.json, or `-c embedrock:corsOrigins=https://a.example,https://b.example`;
+    "*" allows any origin.
+    """
+    raw: object = node.try_get_context(CORS_ORIGINS)
+    if raw is None:
+        return ()
+    items = [str(item) for item in raw] if isinstance(raw, list) else str(raw).split(",")
+    origins = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ValueError(
+                f"context {CORS_ORIGINS}: {origin!r} is not an origin like https://app.example.com "
+                "(scheme and host, optional port, no path or trailing slash) or *"
+            )
+    if "*" in origins and len(origins) > 1:
+        raise ValueError(f"context {CORS_ORIGINS}: * allows every origin; list no other with it")
+    return origins
 
 
 def _flag(node: Node, key: str) -> bool:

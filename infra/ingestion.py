@@ -53,6 +53,15 @@ BATCH_JOB_PREFIX = (
     "embedrock-"  # embedrock.ingest.batch names its jobs so  # a file and its output are spooled to /tmp
 )
 
+# EventBridge's delivery of a batch job's end to the queue: retried for as long as EventBridge allows
+# (AWS: at most 185 attempts and 24 h, "Retry policies and dead-letter queues"), then kept in a
+# dead-letter queue with an alarm. A lost event would leave its file waiting for that job forever.
+JOB_EVENT_MAX_AGE = Duration.hours(24)
+JOB_EVENT_RETRY_ATTEMPTS = 185
+
+# Where a batch job's records and results live: work/<run id>/batch/<job>/...
+BATCH_DATA_PREFIX = f"{WORK_PREFIX}*/batch/*"
+
 OUTPUT_TIERING_AFTER = Duration.days(30)
 NONCURRENT_VERSIONS_EXPIRE_AFTER = Duration.days(30)
 WORK_EXPIRES_AFTER = Duration.days(7)
@@ -111,6 +120,21 @@ class Ingestion(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
+        # Batch job events EventBridge could not deliver to the queue (its own DLQ; the queue's
+        # DLQ is for messages the function failed on).
+        self.undelivered_job_events = sqs.Queue(
+            self,
+            "UndeliveredJobEvents",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        nag.acknowledge(
+            self.undelivered_job_events,
+            "AwsSolutions-SQS3",
+            "This queue is a dead-letter queue: the EventBridge rule's target names it in its "
+            "DeadLetterConfig, which cdk-nag does not recognize (it looks only at SQS redrive policies).",
+        )
         timeout = function.timeout or Duration.minutes(15)
         self.queue = sqs.Queue(
             self,
@@ -130,6 +154,8 @@ class Ingestion(Construct):
         self._grant_data_access()
         self.batch_role = self._batch_inference(config)
         self.alarm = self._dead_letter_alarm()
+        # Every alarm of the pipeline, for the stack to notify and show (EmbedrockAlarms.add).
+        self.alarms = [self.alarm, self._undelivered_job_events_alarm()]
 
     def _bucket(self) -> s3.Bucket:
         access_logs = s3.Bucket(
@@ -268,6 +294,12 @@ class Ingestion(Construct):
                         bucket.arn_for_objects(f"{WORK_PREFIX}*"),
                     ],
                 ),
+                # A published run prunes its chunks' data (DeleteObjects needs DeleteObject per key).
+                iam.PolicyStatement(
+                    sid="PruneWork",
+                    actions=["s3:DeleteObject"],
+                    resources=[bucket.arn_for_objects(f"{WORK_PREFIX}*")],
+                ),
                 # Without it S3 answers 403, not 404, for a missing key (a sidecar, a plan).
                 iam.PolicyStatement(
                     sid="ListBucket", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
@@ -309,9 +341,15 @@ class Ingestion(Construct):
                     statements=[
                         iam.PolicyStatement(
                             actions=["s3:GetObject", "s3:PutObject"],
-                            resources=[self.bucket.arn_for_objects(f"{WORK_PREFIX}*/batch/*")],
+                            resources=[self.bucket.arn_for_objects(BATCH_DATA_PREFIX)],
                         ),
-                        iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn]),
+                        # Listing only where jobs read records and write results: the input and
+                        # output URIs CreateModelInvocationJob gets (embedrock.ingest.layout).
+                        iam.PolicyStatement(
+                            actions=["s3:ListBucket"],
+                            resources=[self.bucket.bucket_arn],
+                            conditions={"StringLike": {"s3:prefix": [BATCH_DATA_PREFIX]}},
+                        ),
                     ]
                 )
             },
@@ -320,7 +358,7 @@ class Ingestion(Construct):
         assert own_policies is not None
         nag.acknowledge(
             own_policies,
-            f"AwsSolutions-IAM5[Resource::<{_logical_id(self.bucket)}.Arn>/{WORK_PREFIX}*/batch/*]",
+            f"AwsSolutions-IAM5[Resource::<{_logical_id(self.bucket)}.Arn>/{BATCH_DATA_PREFIX}]",
             "Bedrock reads each job's records and writes its results under work/<run id>/batch/ of this "
             "bucket; run ids are only known at run time.",
         )
@@ -370,9 +408,36 @@ class Ingestion(Construct):
                 detail_type=["Batch Inference Job State Change"],
                 detail={"status": sorted(TERMINAL), "batchJobName": [{"prefix": BATCH_JOB_PREFIX}]},
             ),
-            targets=[targets.SqsQueue(self.queue)],
+            # CDK adds the DLQ's policy: events.amazonaws.com may send, for this rule only.
+            targets=[
+                targets.SqsQueue(
+                    self.queue,
+                    dead_letter_queue=self.undelivered_job_events,
+                    max_event_age=JOB_EVENT_MAX_AGE,
+                    retry_attempts=JOB_EVENT_RETRY_ATTEMPTS,
+                )
+            ],
         )
         return role
+
+    def _undelivered_job_events_alarm(self) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self,
+            "UndeliveredJobEventsAlarm",
+            alarm_description=(
+                "EventBridge could not deliver the end of a Bedrock batch inference job to the ingestion "
+                "queue (retried up to 24 hours, or not at all when denied): its file waits for that job. "
+                "Check the ingestion queue's policy, then send each message's body (the event) from this "
+                "dead-letter queue to the ingestion queue."
+            ),
+            metric=self.undelivered_job_events.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
 
     def _dead_letter_alarm(self) -> cloudwatch.Alarm:
         return cloudwatch.Alarm(

@@ -10,7 +10,7 @@ from constructs import Construct
 from embedrock import routes
 from infra.alarms import EmbedrockAlarms
 from infra.api import EmbedrockApi
-from infra.config import alarm_email, usage_plan_limits, waf_settings
+from infra.config import alarm_email, cors_origins, usage_plan_limits, waf_settings
 from infra.dashboard import EmbedrockDashboard
 from infra.functions import EmbedrockFunctions
 from infra.ingestion import Ingestion, add_cache, ingestion_config
@@ -23,7 +23,13 @@ class EmbedrockStack(Stack):
         # tokens), so synth needs no credentials and makes no lookups.
         super().__init__(scope, construct_id, **kwargs)
         functions = EmbedrockFunctions(self, "Functions")
-        api = EmbedrockApi(self, "Api", functions=functions.by_name, limits=usage_plan_limits(self.node))
+        cors = cors_origins(self.node)
+        api = EmbedrockApi(
+            self, "Api", functions=functions.by_name, limits=usage_plan_limits(self.node), cors_origins=cors
+        )
+        if cors:  # the functions add the CORS headers to their own answers (embedrock.api.app)
+            for function in functions.by_name.values():
+                function.add_environment("EMBEDROCK_CORS_ORIGINS", ",".join(cors))
         ingestion = Ingestion(
             self, "Ingestion", function=functions.add(routes.INGEST), config=ingestion_config(self.node)
         )
@@ -37,7 +43,8 @@ class EmbedrockStack(Stack):
         alarms = EmbedrockAlarms(
             self, "Alarms", api=api.rest_api, functions=watched, email=alarm_email(self.node)
         )
-        alarms.add(ingestion.alarm)  # the pipeline's dead-letter alarm notifies like the others
+        for alarm in ingestion.alarms:  # the pipeline's dead-letter alarms notify like the others
+            alarms.add(alarm)
         # Alarms added here (alarms.add, alarms.watch_queue_depth) appear on the dashboard too.
         dashboard = EmbedrockDashboard(
             self, "Dashboard", api=api.rest_api, functions=watched, alarms=alarms.alarms

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Set before any product module is imported: settings and Powertools read them at import.
@@ -35,3 +37,18 @@ for name in (
     "AWS_ENDPOINT_URL_BEDROCK",
 ):
     os.environ.pop(name, None)
+
+MISSING_DATA = (
+    "The benchmark data sets are not in {data_dir}. Point EMBEDROCK_DATA at a folder holding "
+    "stsb-test.tsv, stsb-dev.tsv and scifact/ (by default ../shared/data beside the checkout), or download "
+    "them there once with `.venv/bin/embedrock bench data --data-dir {data_dir}` (README: Tests)."
+)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real data sets; a test that needs them fails (never skips) with how to get them."""
+    data_dir = Path(os.environ["EMBEDROCK_DATA"])
+    if not (data_dir / "stsb-test.tsv").is_file() or not (data_dir / "scifact" / "corpus.jsonl").is_file():
+        pytest.fail(MISSING_DATA.format(data_dir=data_dir), pytrace=False)
+    return data_dir

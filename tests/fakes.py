@@ -85,7 +85,7 @@ class FakeBedrockRuntime:
                     "texts": texts,
                     "embeddings": vectors,
                 }
-            by_type = {kind: [[int(v * 10) for v in vector] for vector in vectors] for kind in types}
+            by_type = {kind: _cohere_typed(vectors, kind) for kind in types}
             return {
                 "id": "fake",
                 "response_type": "embeddings_by_type",
@@ -105,6 +105,15 @@ class FakeBedrockRuntime:
         if family is Family.TITAN_TEXT_V2:
             by_type: dict[str, Any] = {"float": vector}
             if "binary" in request.get("embeddingTypes", []):
-                by_type["binary"] = [1 if v > 0 else 0 for v in vector]
+                by_type["binary"] = [1 if v > 0 else 0 for v in vector]  # per bit, as Titan V2
             payload["embeddingsByType"] = by_type
         return payload
+
+
+def _cohere_typed(vectors: list[list[float]], kind: str) -> list[list[int]]:
+    """Integer types as Cohere returns them: int8/uint8 per dimension, binary types packed bits."""
+    if kind in ("binary", "ubinary"):
+        packed = np.packbits(np.asarray(vectors) > 0, axis=1).astype(np.int64)
+        shifted: list[list[int]] = (packed - (128 if kind == "binary" else 0)).tolist()
+        return shifted
+    return [[int(v * 10) for v in vector] for vector in vectors]

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from embedrock.bedrock.embedder import EmbedResult
     from embedrock.ingest.fanout import Vector
 
-KEY_VERSION = 1  # part of every key: bump it if what a key stands for changes
+# Part of every key: bump it if what a key stands for changes (2: Titan V2 binary is packed bits).
+KEY_VERSION = 2
 KEY, VECTOR, EXPIRES_AT = "pk", "v", "expires_at"
 _GET_BATCH, _WRITE_BATCH, _ATTEMPTS = 100, 25, 4
 

@@ -45,6 +45,8 @@ class CatalogModel:
     # Whether the model normalizes on request; otherwise the client layer normalizes floats.
     native_normalize: bool
     price_per_million_tokens: float
+    # Bedrock batch inference (CreateModelInvocationJob) takes the model: AWS's "Supported Regions and
+    # models for batch inference" page is the source for each flag.
     batch_inference: bool
 
     @property
@@ -92,7 +94,10 @@ MODELS: tuple[CatalogModel, ...] = (
         embedding_types=("float",),
         native_normalize=False,
         price_per_million_tokens=0.10,
-        batch_inference=True,
+        # Not in Amazon Bedrock User Guide, "Supported Regions and models for batch inference"
+        # (batch-inference-supported.html), whose Amazon embedding models are Titan Text Embeddings
+        # V2 and Titan Multimodal Embeddings G1. The batch role's grants follow this flag.
+        batch_inference=False,
     ),
     CatalogModel(
         id="amazon.titan-embed-image-v1",

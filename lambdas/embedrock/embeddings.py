@@ -12,9 +12,12 @@ from typing import Literal
 
 from embedrock import catalog
 from embedrock.catalog import CatalogModel
-from embedrock.errors import InvalidRequest, PayloadTooLarge, one_of
+from embedrock.errors import InvalidRequest, PayloadTooLarge, one_of, shown
 
 Encoding = Literal["float", "base64"]
+
+# Packed bits, 8 dimensions per byte, for every model (DESIGN: one meaning per name).
+BINARY_TYPES = frozenset({"binary", "ubinary"})
 
 # Worst-case bytes one number takes in a response: a JSON float such as
 # "-0.012345678901234567," or 4 float32 bytes as base64 (4 * 4/3). Integers are shorter.
@@ -37,6 +40,11 @@ class EmbedSpec:
     def cache_key_parts(self) -> tuple[str, int, bool, str | None, str]:
         return (self.model.id, self.dimensions, self.normalize, self.input_type, self.embedding_type)
 
+    @property
+    def width(self) -> int:
+        """Values in one vector as returned: one per dimension, or one byte per 8 for binary types."""
+        return -(-self.dimensions // 8) if self.embedding_type in BINARY_TYPES else self.dimensions
+
 
 def resolve_spec(
     *,
@@ -52,7 +60,7 @@ def resolve_spec(
         dimensions = model.default_dimensions
     elif dimensions not in model.dimensions:
         raise InvalidRequest(
-            f"dimensions {dimensions} is not allowed for {model.id}; "
+            f"dimensions {shown(dimensions)} is not allowed for {model.id}; "
             f"allowed values: {one_of(model.dimensions)}.",
             param="dimensions",
             code="invalid_dimensions",
@@ -68,7 +76,7 @@ def resolve_spec(
         )
     elif input_type not in model.input_types:
         raise InvalidRequest(
-            f"input_type '{input_type}' is not allowed for {model.id}; "
+            f"input_type '{shown(input_type)}' is not allowed for {model.id}; "
             f"allowed values: {one_of(model.input_types)}.",
             param="input_type",
             code="invalid_input_type",
@@ -76,7 +84,7 @@ def resolve_spec(
     embedding_type = embedding_type or "float"
     if embedding_type not in model.embedding_types:
         raise InvalidRequest(
-            f"embedding_type '{embedding_type}' is not allowed for {model.id}; "
+            f"embedding_type '{shown(embedding_type)}' is not allowed for {model.id}; "
             f"allowed values: {one_of(model.embedding_types)}.",
             param="embedding_type",
             code="invalid_embedding_type",
@@ -88,7 +96,7 @@ def resolve_model(model_id: str, *, param: str = "model") -> CatalogModel:
     model = catalog.find(model_id)
     if model is None:
         raise InvalidRequest(
-            f"model '{model_id}' is not a supported embedding model; "
+            f"model '{shown(model_id)}' is not a supported embedding model; "
             f"allowed values: {one_of(catalog.model_ids())}.",
             param=param,
             code="model_not_found",
@@ -132,13 +140,23 @@ def estimated_response_bytes(n_texts: int, spec: EmbedSpec, encoding: Encoding) 
         per_number = _BASE64_BYTES_PER_FLOAT if spec.embedding_type == "float" else 4 / 3
     else:
         per_number = _JSON_FLOAT_BYTES if spec.embedding_type == "float" else _JSON_INT_BYTES
-    return int(n_texts * (spec.dimensions * per_number + _PER_VECTOR_OVERHEAD))
+    return int(n_texts * (spec.width * per_number + _PER_VECTOR_OVERHEAD))
 
 
-def check_response_size(n_texts: int, spec: EmbedSpec, encoding: Encoding, *, limit_bytes: int) -> None:
+def check_response_size(
+    n_texts: int,
+    spec: EmbedSpec,
+    encoding: Encoding,
+    *,
+    limit_bytes: int,
+    param: str = "texts",
+    encoding_field: str = "encoding",
+) -> None:
+    """413 before any call. `param` and `encoding_field` are the route's names for the texts and
+    the encoding (`input` and `encoding_format` on /v1/embeddings)."""
     estimate = estimated_response_bytes(n_texts, spec, encoding)
     if estimate > limit_bytes:
-        advice = [] if encoding == "base64" else ['ask for "encoding": "base64" (about 4x smaller)']
+        advice = [] if encoding == "base64" else [f'"{encoding_field}": "base64" (about 4x smaller)']
         smaller = [d for d in spec.model.dimensions if d < spec.dimensions]
         if smaller:
             advice.append(f"fewer dimensions ({one_of(smaller)})")
@@ -146,6 +164,6 @@ def check_response_size(n_texts: int, spec: EmbedSpec, encoding: Encoding, *, li
         raise PayloadTooLarge(
             f"the response would be about {estimate / 1e6:.1f} MB, over Lambda's 6 MB response "
             f"limit ({limit_bytes / 1e6:.1f} MB usable); use {', or '.join(advice)}.",
-            param="texts",
+            param=param,
             code="response_too_large",
         )

@@ -9,6 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+# Values from the request shown in a message are cut to this many characters: an error must
+# not echo unbounded input (a 1 MB model id once produced a 1 MB error).
+SHOWN_CHARS = 100
+# Backstop for a whole message or param, whatever was put into it.
+_MAX_MESSAGE_CHARS = 2_000
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """`value` as text for a message, cut to `limit` characters with its real length noted."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
 
 class ApiError(Exception):
     status: int = 500
@@ -23,9 +37,10 @@ class ApiError(Exception):
         code: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        message = shown(message, _MAX_MESSAGE_CHARS)
         super().__init__(message)
         self.message = message
-        self.param = param
+        self.param = None if param is None else shown(param)
         if code is not None:
             self.code = code
         self.headers = headers or {}

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from embedrock import catalog
 from embedrock.bedrock.errors import bedrock_errors
-from embedrock.errors import InvalidRequest, NotFound
+from embedrock.errors import InvalidRequest, NotFound, shown
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
@@ -63,7 +63,7 @@ def list_models(client: BedrockClient, provider: str | None = None) -> list[Mode
 
 def get_model(client: BedrockClient, model_id: str) -> ModelView:
     not_embedding = NotFound(
-        f"'{model_id}' is not an embedding model available in this region; GET /models lists them.",
+        f"'{shown(model_id)}' is not an embedding model available in this region; GET /models lists them.",
         param="model_id",
         code="model_not_found",
     )

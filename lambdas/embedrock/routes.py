@@ -147,6 +147,16 @@ QUOTA_EXCEEDED = GatewayError(
     "quota_exceeded",
     "This API key's daily quota is used up; retry tomorrow or ask for a higher quota.",
 )
+# API Gateway decodes gzip, deflate and identity request bodies; any other coding, or a body
+# not compressed as declared, is its 415 ("Call an API method with a compressed payload").
+UNSUPPORTED_CONTENT_ENCODING = GatewayError(
+    "UNSUPPORTED_MEDIA_TYPE",
+    415,
+    "invalid_request_error",
+    "unsupported_content_encoding",
+    "The request's Content-Encoding is not one API Gateway decodes (gzip, deflate, identity), or the "
+    "body is not encoded as it says; send it uncompressed, or compressed as declared.",
+)
 INTEGRATION_TIMEOUT = GatewayError(
     "INTEGRATION_TIMEOUT",
     504,
@@ -169,6 +179,7 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
     UNKNOWN_ROUTE,
     INVALID_API_KEY,
     BODY_TOO_LARGE,
+    UNSUPPORTED_CONTENT_ENCODING,
     GATEWAY_THROTTLED,
     QUOTA_EXCEEDED,
     INTEGRATION_TIMEOUT,
@@ -176,3 +187,5 @@ GATEWAY_ERRORS: tuple[GatewayError, ...] = (
 )
 # Requests API Gateway (and so the local gateway) accepts: Lambda takes at most 6 MB.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
+# The API's minimumCompressionSize: responses this large are compressed for clients that ask.
+MIN_COMPRESSION_BYTES = 1024

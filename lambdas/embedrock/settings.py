@@ -40,6 +40,16 @@ class Settings(BaseModel):
     # The DynamoDB embeddings cache (embedrock.cache): off unless a table is named.
     cache_table: str | None = Field(default=None, min_length=3, alias="EMBEDROCK_CACHE_TABLE")
     cache_ttl_days: int = Field(default=30, ge=1, le=3650, alias="EMBEDROCK_CACHE_TTL_DAYS")
+    # Browser origins whose requests get CORS headers (comma-separated, "*" for any): set by the
+    # stack from CDK context embedrock:corsOrigins; unset, no CORS headers are sent.
+    cors_origins: tuple[str, ...] = Field(default=(), alias="EMBEDROCK_CORS_ORIGINS")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(origin.strip() for origin in value.split(",") if origin.strip())
+        return value
 
     @field_validator("default_model_id")
     @classmethod

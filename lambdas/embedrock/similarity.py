@@ -2,6 +2,8 @@
 
 cosine and dot are similarities (higher is closer); euclidean is a distance (lower is
 closer), and ranking follows that. Validation helpers raise InvalidRequest naming the field.
+Contract: identical vectors (so identical texts) score exactly 1.0 with cosine and exactly 0.0
+with euclidean; rounding (0.9999999999999999) never shows through.
 """
 
 from __future__ import annotations
@@ -146,10 +148,13 @@ def pairwise(first: np.ndarray, second: np.ndarray, metric: Metric = "cosine") -
     if metric == "euclidean":
         distances: np.ndarray = np.linalg.norm(first - second, axis=-1)
         return distances
+    same = (first == second).all(axis=-1) if metric == "cosine" else None
     if metric == "cosine":
         first, second = _unit(first), _unit(second)
     scores: np.ndarray = np.einsum("ij,ij->i", first, second)
-    return np.clip(scores, -1.0, 1.0) if metric == "cosine" else scores
+    if same is None:
+        return scores
+    return np.where(same, 1.0, np.clip(scores, -1.0, 1.0))
 
 
 def score(first: np.ndarray, second: np.ndarray, metric: Metric = "cosine") -> float:
@@ -157,7 +162,8 @@ def score(first: np.ndarray, second: np.ndarray, metric: Metric = "cosine") -> f
 
 
 def matrix(vectors: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
-    """n x n scores, exactly symmetric, with the diagonal exactly 1 (cosine) or 0 (euclidean)."""
+    """n x n scores, exactly symmetric; identical rows (the diagonal, repeated texts) score
+    exactly 1 (cosine) or 0 (euclidean)."""
     rows = _unit(vectors) if metric == "cosine" else vectors
     gram = rows @ rows.T
     if metric == "euclidean":
@@ -165,11 +171,14 @@ def matrix(vectors: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
         # |a-b|^2 = |a|^2 + |b|^2 - 2ab; rounding can make it slightly negative.
         gram = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0.0))
     result: np.ndarray = (gram + gram.T) / 2
+    if metric == "dot":
+        return result
     if metric == "cosine":
         result = np.clip(result, -1.0, 1.0)
-        np.fill_diagonal(result, 1.0)
-    elif metric == "euclidean":
-        np.fill_diagonal(result, 0.0)
+    # Rows equal to each other, found by their index in the distinct rows (O(n d log n)).
+    _, group = np.unique(vectors, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    result[group[:, None] == group[None, :]] = 1.0 if metric == "cosine" else 0.0
     return result
 
 
@@ -196,7 +205,17 @@ def scores_against(query: np.ndarray, documents: np.ndarray, metric: Metric = "c
                     np.linalg.norm(query),
                 )
             scores = np.clip(scores / (norms * query_norm), -1.0, 1.0)
+            _exact_for_identical(scores, query, documents)
     return scores
+
+
+def _exact_for_identical(scores: np.ndarray, query: np.ndarray, documents: np.ndarray) -> None:
+    """Documents equal to the query score exactly 1; only near-1 scores are compared, so a
+    large search makes no second pass over its documents."""
+    near = np.flatnonzero(scores > 1.0 - 1e-6)
+    if near.size:
+        same = near[(documents[near] == query).all(axis=-1)]
+        scores[same] = 1.0
 
 
 def top_k(

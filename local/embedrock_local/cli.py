@@ -5,6 +5,7 @@ subcommands of the modules in SUBCOMMANDS (each has `add_parser(subparsers)` and
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -13,6 +14,8 @@ from collections.abc import Sequence
 from importlib import import_module
 from types import FrameType
 from typing import TYPE_CHECKING
+
+from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 if TYPE_CHECKING:
     from embedrock_local.runtime import LocalRuntime
@@ -56,10 +59,29 @@ def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
         help="worker processes per function (like warm Lambda containers)",
     )
     parser.add_argument(
+        "--client-timeout",
+        type=float,
+        default=CLIENT_TIMEOUT_SECONDS,
+        help="seconds a client has to send a request (headers, then the whole body) and to take the "
+        "response; a slower one gets a 408 and the connection is closed",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=IDLE_TIMEOUT_SECONDS,
+        help="seconds a keep-alive connection may stay idle before the gateway closes it",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=MAX_CONNECTIONS,
+        help="connections served at once (one thread each); more wait until one frees up",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
-        help="the functions' log level",
+        help="the functions' and the gateway's log level",
     )
     parser.add_argument("--access-log", action="store_true", help="print one line per request")
 
@@ -81,6 +103,9 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    # The gateway's own lines (e.g. clients that hung up, at DEBUG) go to stderr at this level.
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedrock_local").setLevel(args.log_level)
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -110,6 +135,9 @@ def _runtime(args: argparse.Namespace) -> LocalRuntime:
         api_key=args.api_key,
         containers=args.containers,
         log_level=args.log_level,
+        client_timeout=args.client_timeout,
+        idle_timeout=args.idle_timeout,
+        max_connections=args.max_connections,
         access_log=args.access_log,
     )
 

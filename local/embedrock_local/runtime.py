@@ -8,7 +8,8 @@ from contextlib import contextmanager
 from typing import Literal
 
 from embedrock_local.emulator import Emulator
-from embedrock_local.gateway import LocalGateway
+from embedrock_local.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
+from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 BedrockMode = Literal["emulator", "aws"]
 
@@ -74,14 +75,16 @@ class LocalRuntime:
         containers: int = 2,
         log_level: str = "WARNING",
         settings: dict[str, str] | None = None,
-        integration_timeout: float | None = None,
+        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
+        client_timeout: float = CLIENT_TIMEOUT_SECONDS,
+        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
+        max_connections: int = MAX_CONNECTIONS,
         access_log: bool = False,
     ) -> None:
         self.emulator = Emulator("127.0.0.1", emulator_port, engine) if bedrock == "emulator" else None
         environment = function_environment(
             self.emulator.url if self.emulator else None, log_level=log_level, extra=settings
         )
-        options = {} if integration_timeout is None else {"integration_timeout": integration_timeout}
         try:
             self.gateway = LocalGateway(
                 environment,
@@ -89,8 +92,11 @@ class LocalRuntime:
                 port=port,
                 api_key=api_key,
                 containers=containers,
+                integration_timeout=integration_timeout,
+                client_timeout=client_timeout,
+                idle_timeout=idle_timeout,
+                max_connections=max_connections,
                 access_log=access_log,
-                **options,
             )
         except BaseException:
             self.close()

@@ -19,12 +19,15 @@ from infra.stack import EmbedrockStack
 
 # Not the cdk.json defaults: proves the usage plan reads its limits from context.
 CUSTOM_LIMITS = config.UsagePlanLimits(rate_limit=7, burst_limit=11, quota_per_day=1234)
+CORS_ORIGINS = ("https://app.example.com", "https://admin.example.com")
 CONTEXT: dict[str, Any] = {
     # Tests never run pip: CDK skips bundling and stages the source directory instead.
     "aws:cdk:bundling-stacks": [],
     config.THROTTLE_RATE_LIMIT: CUSTOM_LIMITS.rate_limit,
     config.THROTTLE_BURST_LIMIT: CUSTOM_LIMITS.burst_limit,
     config.QUOTA_PER_DAY: CUSTOM_LIMITS.quota_per_day,
+    # CORS is off by default; on here, with two origins, so its resources are synthesized and checked.
+    config.CORS_ORIGINS: list(CORS_ORIGINS),
 }
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
 from embedrock import routes
-from infra import api_errors
+from infra import api, api_errors, config
 from tests.infra import cfn
-from tests.infra.conftest import CUSTOM_LIMITS, Synthesized
+from tests.infra.conftest import CORS_ORIGINS, CUSTOM_LIMITS, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -33,8 +35,55 @@ def test_one_method_per_route(synthesized: Synthesized) -> None:
     # Given the synthesized API
     # When its methods are listed by HTTP method and path
     methods = _methods(synthesized)
-    # Then they are exactly the routes of the route table
-    assert sorted(methods) == sorted((route.method, route.path) for route in routes.ROUTES)
+    # Then they are exactly the routes of the route table, plus (CORS is on in the test context)
+    # one preflight OPTIONS per path of the table
+    paths = {route.path for route in routes.ROUTES}
+    assert sorted(methods) == sorted(
+        [(route.method, route.path) for route in routes.ROUTES] + [("OPTIONS", path) for path in paths]
+    )
+
+
+@pytest.mark.parametrize("path", sorted({route.path for route in routes.ROUTES}))
+def test_cors_preflight_is_answered_by_api_gateway_for_the_allowed_origins(
+    synthesized: Synthesized, path: str
+) -> None:
+    # Given the OPTIONS method of a route-table path
+    method = _methods(synthesized)[("OPTIONS", path)]
+    # Then API Gateway answers it (mock integration, no key: browsers send none) ...
+    assert method.get("ApiKeyRequired", False) is False
+    integration = method["Integration"]
+    assert isinstance(integration, dict) and integration["Type"] == "MOCK"
+    (response,) = integration["IntegrationResponses"]
+    parameters = response["ResponseParameters"]
+    # ... with the path's methods, the headers a client sends, and only the allowed origins
+    allowed = {route.method for route in routes.ROUTES if route.path == path} | {"OPTIONS"}
+    assert (
+        set(parameters["method.response.header.Access-Control-Allow-Methods"].strip("'").split(","))
+        == allowed
+    )
+    assert "X-Api-Key" in parameters["method.response.header.Access-Control-Allow-Headers"]
+    # (CDK: the first origin is the default answer, the others are echoed when they match)
+    first, *others = CORS_ORIGINS
+    assert parameters["method.response.header.Access-Control-Allow-Origin"] == f"'{first}'"
+    template = response["ResponseTemplates"]["application/json"]
+    assert all(f'$origin == "{origin}"' in template for origin in others)
+
+
+def test_gateway_errors_carry_cors_headers(synthesized: Synthesized) -> None:
+    # Given API Gateway's own error responses (missing key, throttled, unknown route, ...)
+    for response_type, response in _gateway_responses(synthesized).items():
+        parameters = response["ResponseParameters"]
+        # Then a browser can read them: the request's origin (two are allowed), and Vary: Origin
+        assert (
+            parameters["gatewayresponse.header.Access-Control-Allow-Origin"] == "method.request.header.Origin"
+        ), response_type
+        assert parameters["gatewayresponse.header.Vary"] == "'Origin'"
+
+
+def test_gateway_cors_headers_are_static_for_one_origin_and_absent_without() -> None:
+    assert api.gateway_cors_headers(()) == {}
+    headers = api.gateway_cors_headers(("https://app.example.com",))
+    assert headers["Access-Control-Allow-Origin"] == "'https://app.example.com'"
 
 
 @pytest.mark.parametrize("route", routes.ROUTES, ids=lambda route: f"{route.method} {route.path}")
@@ -174,7 +223,7 @@ def test_gateway_error_answers_the_route_table_status_and_body(
 
 def test_throttled_gateway_error_says_when_to_retry(synthesized: Synthesized) -> None:
     response = _gateway_responses(synthesized)[routes.GATEWAY_THROTTLED.response_type]
-    assert response["ResponseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+    assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
 @pytest.mark.parametrize(
@@ -241,3 +290,91 @@ def test_a_gateway_error_body_that_velocity_would_evaluate_is_refused() -> None:
     # Then synthesis refuses it rather than send a body the local gateway does not
     with pytest.raises(ValueError, match="must not contain"):
         api_errors.static_template(error)
+
+
+# Access-log variables whose values are ids, numbers, times, methods, paths of the route table or
+# enum names: none can hold a quote or a backslash, so each is safe inside a JSON string. Raw
+# texts such as $context.integrationErrorMessage or $context.identity.userAgent are not.
+JSON_SAFE_ACCESS_LOG_VARIABLES = {
+    "$context.requestId",
+    "$context.requestTime",
+    "$context.identity.sourceIp",
+    "$context.httpMethod",
+    "$context.resourcePath",
+    "$context.status",
+    "$context.protocol",
+    "$context.responseLength",
+    "$context.responseLatency",
+    "$context.integrationLatency",
+    "$context.integrationStatus",
+    "$context.error.responseType",
+    "$context.identity.apiKeyId",
+    "$context.xrayTraceId",
+}
+
+
+def test_every_access_log_value_is_one_json_safe_variable(synthesized: Synthesized) -> None:
+    # Given the stage's access-log format
+    _, stage = cfn.only(synthesized.resources, "AWS::ApiGateway::Stage")
+    log_format = stage["Properties"]["AccessLogSetting"]["Format"]
+    fields = json.loads(log_format)
+    # Then each value is exactly one variable whose text can never break the JSON line
+    assert fields and all(isinstance(value, str) for value in fields.values())
+    assert set(fields.values()) <= JSON_SAFE_ACCESS_LOG_VARIABLES, (
+        set(fields.values()) - JSON_SAFE_ACCESS_LOG_VARIABLES
+    )
+    assert "integrationErrorMessage" not in log_format
+    # and a line stays JSON whatever such values API Gateway puts in
+    line = log_format
+    for value in sorted(fields.values(), key=len, reverse=True):
+        line = line.replace(value, "-")
+    assert set(json.loads(line).values()) == {"-"}
+
+
+def test_the_api_is_named_after_its_stack_and_its_metrics_follow(synthesized: Synthesized) -> None:
+    # Given the REST API and everything that reads its metrics
+    resources = synthesized.resources
+    _, api = cfn.only(resources, "AWS::ApiGateway::RestApi")
+    name = synthesized.stack.stack_name
+    # Then the API's name is the stack's, so two stacks in one account never share metrics
+    assert api["Properties"]["Name"] == name
+    alarm_api_names = {
+        dimension["Value"]
+        for alarm in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        for dimension in alarm["Properties"].get("Dimensions", [])
+        if dimension["Name"] == "ApiName"
+    }
+    alarm_api_names |= {
+        dimension["Value"]
+        for alarm in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        for metric in alarm["Properties"].get("Metrics", [])
+        for dimension in metric.get("MetricStat", {}).get("Metric", {}).get("Dimensions", [])
+        if dimension["Name"] == "ApiName"
+    }
+    assert alarm_api_names == {name}
+    # and the dashboard's API widgets use that name too
+    (dashboard,) = cfn.of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    body = cfn.render(dashboard["Properties"]["DashboardBody"])
+    assert f'"ApiName","{name}"' in body
+    assert '"ApiName","embedrock"' not in body
+
+
+def test_without_cors_context_there_is_no_preflight_and_no_cors_header() -> None:
+    # Given the API construct alone, built with no CORS origins (the default)
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    stack = cdk.Stack(app, "NoCors")
+    functions = {
+        function.name: lambda_.Function.from_function_arn(
+            stack, function.name, f"arn:aws:lambda:us-east-1:123456789012:function:{function.name}"
+        )
+        for function in routes.FUNCTIONS
+    }
+    api.EmbedrockApi(stack, "Api", functions=functions, limits=config.UsagePlanLimits())
+    resources = Template.from_stack(stack).to_json()["Resources"]
+    # Then no OPTIONS method exists and no gateway response names a CORS header
+    methods = cfn.of_type(resources, "AWS::ApiGateway::Method").values()
+    assert {m["Properties"]["HttpMethod"] for m in methods} == {route.method for route in routes.ROUTES}
+    for response in cfn.of_type(resources, "AWS::ApiGateway::GatewayResponse").values():
+        assert not any(
+            "Access-Control" in name for name in response["Properties"].get("ResponseParameters", {})
+        )

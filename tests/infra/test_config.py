@@ -56,3 +56,42 @@ def test_invalid_limit_fails_with_the_key_name(bad: str) -> None:
     # When it is read, Then the error names the context key
     with pytest.raises(ValueError, match=config.QUOTA_PER_DAY):
         config.usage_plan_limits(app.node)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, ()),  # off by default
+        (["https://app.example.com"], ("https://app.example.com",)),
+        ("https://a.example.com, http://localhost:3000", ("https://a.example.com", "http://localhost:3000")),
+        ("*", ("*",)),
+        ("", ()),
+    ],
+)
+def test_cors_origins_come_from_context(raw: object, expected: tuple[str, ...]) -> None:
+    app = cdk.App(context={} if raw is None else {config.CORS_ORIGINS: raw})
+    assert config.cors_origins(app.node) == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["app.example.com", "https://app.example.com/", "https://a.example/path", "*,https://a.b"]
+)
+def test_an_invalid_cors_origin_fails_with_the_key_name(bad: str) -> None:
+    app = cdk.App(context={config.CORS_ORIGINS: bad})
+    with pytest.raises(ValueError, match=config.CORS_ORIGINS):
+        config.cors_origins(app.node)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(None, "Embedrock"), ("", "Embedrock"), ("EmbedrockStaging", "EmbedrockStaging")]
+)
+def test_the_stack_name_comes_from_context(raw: str | None, expected: str) -> None:
+    app = cdk.App(context={} if raw is None else {config.STACK_NAME: raw})
+    assert config.stack_name(app.node) == expected
+
+
+@pytest.mark.parametrize("bad", ["9lives", "has space", "under_score", "x" * 129])
+def test_an_invalid_stack_name_fails_with_the_key_name(bad: str) -> None:
+    app = cdk.App(context={config.STACK_NAME: bad})
+    with pytest.raises(ValueError, match=config.STACK_NAME):
+        config.stack_name(app.node)

@@ -6,7 +6,7 @@ import pytest
 
 from embedrock import routes
 from tests.infra import cfn
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import CORS_ORIGINS, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -74,6 +74,8 @@ def test_function_environment_configures_powertools_and_concurrency(
         "POWERTOOLS_METRICS_NAMESPACE": "Embedrock",
         "POWERTOOLS_LOG_LEVEL": "INFO",
         "EMBEDROCK_MAX_CONCURRENCY": "16",
+        # the CORS origins of the test context (conftest), for the functions' own answers
+        "EMBEDROCK_CORS_ORIGINS": ",".join(CORS_ORIGINS),
     }
 
 

@@ -19,6 +19,7 @@ BUCKET_ID = "IngestionBucket3AECAE21"  # the ingestion bucket's logical id (stab
 # cdk-nag findings the ingestion construct acknowledges, each with its reason there.
 INGESTION_ACKNOWLEDGEMENTS = {
     "AwsSolutions-S1",  # the access-log bucket does not log itself
+    "AwsSolutions-SQS3",  # the EventBridge target's dead-letter queue is one (cdk-nag sees only redrives)
     *(f"AwsSolutions-IAM5[Resource::<{BUCKET_ID}.Arn>/{prefix}/*]" for prefix in ("input", "output", "work")),
     f"AwsSolutions-IAM5[Resource::<{BUCKET_ID}.Arn>/work/*/batch/*]",  # the batch role's data
     # batch job ids are Bedrock's
@@ -228,7 +229,7 @@ def test_ingest_role_is_least_privilege(synthesized: Synthesized) -> None:
     grants = _grants(resources)
     queue = f"${{{queue_id}.Arn}}"
     # Then they are exactly: its own logs, X-Ray, consume and send on its queue, read input/,
-    # read and write output/ and work/, list the bucket, and invoke the catalog's models
+    # read and write output/ and work/, delete under work/, list the bucket, and invoke the catalog's models
     assert grants == {
         "logs:CreateLogStream": {log_group},
         "logs:PutLogEvents": {log_group},
@@ -240,6 +241,7 @@ def test_ingest_role_is_least_privilege(synthesized: Synthesized) -> None:
         "s3:GetObjectVersion": {f"{BUCKET_ARN}/input/*"},
         "s3:PutObject": {f"{BUCKET_ARN}/output/*", f"{BUCKET_ARN}/work/*"},
         "s3:AbortMultipartUpload": {f"{BUCKET_ARN}/output/*", f"{BUCKET_ARN}/work/*"},
+        "s3:DeleteObject": {f"{BUCKET_ARN}/work/*"},  # pruning a published run's work area
         "s3:ListBucket": {BUCKET_ARN},
         "bedrock:InvokeModel": {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS},
         # batch inference: jobs on the models that have it, read them, and pass them the batch role only
@@ -330,6 +332,14 @@ def test_the_batch_role_is_bedrocks_for_this_accounts_jobs_and_reaches_batch_dat
         "s3:PutObject": {f"{BUCKET_ARN}/work/*/batch/*"},
         "s3:ListBucket": {BUCKET_ARN},
     }
+    # And it may list only the batch folders, where a job's input and output URIs point
+    (listing,) = [
+        statement
+        for policy in properties["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if statement["Action"] == "s3:ListBucket"
+    ]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["work/*/batch/*"]}}
 
 
 def test_ended_batch_jobs_reach_the_queue_through_an_eventbridge_rule(synthesized: Synthesized) -> None:
@@ -362,6 +372,42 @@ def test_ended_batch_jobs_reach_the_queue_through_an_eventbridge_rule(synthesize
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
 
 
+def test_job_events_eventbridge_cannot_deliver_are_retried_then_kept_with_an_alarm(
+    synthesized: Synthesized,
+) -> None:
+    # Given the rule's target and the queue it keeps undelivered events in
+    resources = synthesized.resources
+    _, rule = _one(resources, "AWS::Events::Rule", "IngestionBatchJobsEnded")
+    (target,) = rule["Properties"]["Targets"]
+    rule_id, _ = _one(resources, "AWS::Events::Rule", "IngestionBatchJobsEnded")
+    dlq_id, dlq = _one(resources, "AWS::SQS::Queue", "IngestionUndeliveredJobEvents")
+    # Then EventBridge retries as long as it allows (24 h, 185 attempts), then uses that queue
+    assert target["RetryPolicy"] == {
+        "MaximumEventAgeInSeconds": 24 * 3600,
+        "MaximumRetryAttempts": ingestion.JOB_EVENT_RETRY_ATTEMPTS,
+    }
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+    # And the queue is encrypted and TLS only, keeps events 14 days, and lets EventBridge send
+    # for this rule only
+    assert dlq["Properties"]["SqsManagedSseEnabled"] is True
+    assert dlq["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    statements = _policy_statements(resources, "AWS::SQS::QueuePolicy", dlq_id)
+    assert _denies_plain_http(statements)
+    (allow,) = [s for s in statements if s.get("Principal") == {"Service": "events.amazonaws.com"}]
+    assert (allow["Effect"], allow["Action"]) == ("Allow", "sqs:SendMessage")
+    assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
+    # And an alarm fires on the first undelivered event, saying what to do
+    (alarm,) = [
+        a["Properties"]
+        for a in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}
+        in a["Properties"].get("Dimensions", [])
+    ]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    assert "dead-letter queue" in alarm["AlarmDescription"]
+
+
 def test_the_function_knows_the_batch_role_threshold_and_bucket(synthesized: Synthesized) -> None:
     variables = _ingest(synthesized.resources)[1]["Environment"]["Variables"]
     assert variables["EMBEDROCK_BATCH_ROLE_ARN"] == {
@@ -375,3 +421,17 @@ def test_a_batch_threshold_under_bedrocks_minimum_is_refused() -> None:
     app = cdk.App(context={ingestion.BATCH_MIN_LINES: "99"})
     with pytest.raises(ValueError, match="at least 100"):
         ingestion.ingestion_config(app.node)
+
+
+def test_batch_jobs_are_allowed_only_on_the_models_aws_lists_for_batch_inference(
+    synthesized: Synthesized,
+) -> None:
+    # Given the models the ingest role may start batch jobs on
+    models = {
+        resource.removeprefix(FOUNDATION_MODEL_ARN)
+        for resource in _grants(synthesized.resources)["bedrock:CreateModelInvocationJob"]
+        if resource.startswith(FOUNDATION_MODEL_ARN)
+    }
+    # Then they are Titan Text V2 and Titan Multimodal ("Supported Regions and models for batch
+    # inference"): not Titan Text V1, not Cohere v3
+    assert models == {"amazon.titan-embed-text-v2:0", "amazon.titan-embed-image-v1"}

@@ -68,7 +68,7 @@ RAW_BODIES: list[tuple[str, bytes, str | None, str]] = [
     ("invalid JSON", b'{"texts": ["a"', None, "invalid_json"),
     ("not UTF-8", b'{"text": "caf\xe9"}', None, "invalid_json"),
     ("UTF-16", '{"text": "a"}'.encode("utf-16"), None, "invalid_json"),
-    ("byte order mark", b'\xef\xbb\xbf{"text": "a"}', None, "invalid_json"),
+    # (A UTF-8 byte order mark is skipped, not an error: tests/unit/test_error_messages.py.)
     ("nested too deeply", b'{"texts": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", None, "invalid_json"),
     (
         "an integer of 5000 digits",
@@ -112,8 +112,14 @@ def test_bodies_over_the_limit_are_413_before_any_function_runs(api: LocalRuntim
 
 @pytest.mark.parametrize(
     "framing",
-    [b"Content-Length: abc\r\n", b"Content-Length: -1\r\n", b"Transfer-Encoding: chunked\r\n\r\nzz\r\n"],
-    ids=["letters", "negative", "bad-chunk"],
+    [
+        b"Content-Length: abc\r\n",
+        b"Content-Length: -1\r\n",
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
+        # A negative chunk size is broken framing, not a body "over the 10 MB limit" (413).
+        b"Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
+    ],
+    ids=["letters", "negative", "bad-chunk", "negative-chunk"],
 )
 def test_broken_framing_is_a_400_not_a_dropped_connection(api: LocalRuntime, framing: bytes) -> None:
     host, port = api.url.removeprefix("http://").split(":")
@@ -394,7 +400,13 @@ def test_a_response_over_lambdas_6_mb_is_a_413_with_advice(api: LocalRuntime) ->
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/nowhere"), ("DELETE", "/embeddings"), ("TRACE", "/models"), ("PUT", "/models/x")],
+    [
+        ("GET", "/nowhere"),
+        ("DELETE", "/embeddings"),
+        ("TRACE", "/models"),
+        ("PUT", "/models/x"),
+        ("M-SEARCH", "/models"),
+    ],
 )
 def test_unknown_routes_and_methods_are_404_in_the_error_shape(
     api: LocalRuntime, method: str, path: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -67,9 +66,10 @@ def test_limited_run_on_the_shared_data_writes_every_report_and_reuses_its_cache
 
     second = bench(tmp_path, "--limit", "3")
     assert second["requests_made"] == 0
-    assert [(r["score"], r["input_tokens"], r["latency_p50_ms"]) for r in second["results"]] == [
-        (r["score"], r["input_tokens"], r["latency_p50_ms"]) for r in rows
-    ]
+    # Cached vectors give the same figures (floats within rounding, counts exactly).
+    assert [r["input_tokens"] for r in second["results"]] == [r["input_tokens"] for r in rows]
+    for field in ("score", "latency_p50_ms"):
+        assert [r[field] for r in second["results"]] == pytest.approx([r[field] for r in rows], rel=1e-9)
     assert "0 requests made by this run" in capsys.readouterr().out
 
 
@@ -92,7 +92,7 @@ def test_a_second_run_makes_no_model_call_and_an_interrupted_one_resumes(tmp_pat
         again, _ = Runner(target, cache, plan, no_progress).run([sts, retrieval])
         assert stats.calls() == after_sts + resumed
         cache.close()
-    assert [row["score"] for row in again] == [row["score"] for row in rows]
+    assert [row["score"] for row in again] == pytest.approx([row["score"] for row in rows], rel=1e-9)
     retrieval_rows = [row for row in rows if row["dataset"] == "retrieval"]
     assert {row["metric"] for row in retrieval_rows} == {"ndcg@10"}
     assert all(set(row["metrics"]) == {"ndcg@10", "recall@10"} for row in retrieval_rows)
@@ -135,7 +135,7 @@ def test_a_model_without_access_is_reported_and_the_others_still_measured(tmp_pa
     assert [row["model"] for row in rows] == ["amazon.titan-embed-text-v1"]
     (error,) = runner.errors
     assert (error["model"], error["status"]) == ("cohere.embed-english-v3", 403)
-    assert "model access" in error["message"]
+    assert "aws-marketplace:Subscribe" in error["message"]
 
 
 def test_seed_replay_lists_models_and_embeds_at_every_titan_v2_dimension():
@@ -155,13 +155,12 @@ def test_seed_replay_lists_models_and_embeds_at_every_titan_v2_dimension():
     default_engine() != "minilm",
     reason="minilm packages not installed (requirements-bench.txt)",
 )
-def test_minilm_reproduces_the_published_stsb_score_through_the_service(tmp_path):
+def test_minilm_reproduces_the_published_stsb_score_through_the_service(tmp_path, shared_data):
     """all-MiniLM-L6-v2 on the STS-B test split: 82.03 Spearman x100 published (MTEB results).
 
     Runs the whole path: the bench command, the client layer, the emulator's Titan V2 codec and
     the minilm engine, for 2,552 distinct sentences (about a minute on 2 cores).
     """
-    assert (Path(os.environ["EMBEDROCK_DATA"]) / "stsb-test.tsv").is_file(), "no STS-B data in EMBEDROCK_DATA"
     argv = ["--engine", "minilm", "--dataset", "stsb", "--model", "amazon.titan-embed-text-v2:0@1024"]
     argv += ["--embedding-types", "float", "--truncate", "none", "--no-download"]
     assert cli.main(["bench", *argv, "--out", str(tmp_path)]) == 0

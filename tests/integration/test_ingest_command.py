@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from subprocess import PIPE
 
+import numpy as np
 import pytest
 
+from embedrock_local.emulator import Emulator
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -17,8 +23,11 @@ pytestmark = pytest.mark.integration
 FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
 
 
+INGEST = [sys.executable, "-m", "embedrock_local.cli", "ingest", "--no-progress"]
+
+
 def ingest(*arguments: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "embedrock_local.cli", "ingest", *map(str, arguments), "--no-progress"]
+    command = [*INGEST, *map(str, arguments)]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -35,7 +44,9 @@ def test_ingest_embeds_a_file_reports_bad_lines_and_reuses_the_result(tmp_path: 
     assert first.returncode == 0, first.stderr
     assert "complete: 2 of 9 lines embedded, 7 reported" in first.stdout
     assert "line 8: the line is not valid UTF-8" in first.stdout
-    output, manifest = tmp_path / "out" / "bad.jsonl", tmp_path / "out" / "bad.manifest.json"
+    output, manifest = tmp_path / "out" / "bad.jsonl.jsonl", tmp_path / "out" / "bad.jsonl.manifest.json"
+    assert f"output:   {Path('out') / 'bad.jsonl.jsonl'}" in first.stdout
+    assert f"manifest: {Path('out') / 'bad.jsonl.manifest.json'}" in first.stdout
     assert [row["id"] for row in rows(output)] == [1, 6]
     assert json.loads(manifest.read_text())["counts"]["lines"] == 9
     # When it runs again on the same file and configuration
@@ -55,10 +66,10 @@ def test_ingest_runs_chunks_in_order_with_options_and_a_sidecar(tmp_path: Path) 
     result = ingest("notes.txt", "--out", "out", "--chunk-lines", "2", "--dimensions", "256", cwd=tmp_path)
     # Then the output is in input order, at the option's dimensions, with the sidecar's normalize
     assert result.returncode == 0, result.stderr
-    output = rows(tmp_path / "out" / "notes.jsonl")
+    output = rows(tmp_path / "out" / "notes.txt.jsonl")
     assert [row["id"] for row in output] == list(range(1, 8))
     assert {row["dimensions"] for row in output} == {256}
-    manifest = json.loads((tmp_path / "out" / "notes.manifest.json").read_text())
+    manifest = json.loads((tmp_path / "out" / "notes.txt.manifest.json").read_text())
     assert manifest["counts"]["chunks"] == 4
     assert manifest["config"]["normalize"] is False
     assert manifest["config_sources"] == {
@@ -95,3 +106,83 @@ def test_ingest_help_explains_every_option(tmp_path: Path) -> None:
         "sidecar",
     ):
         assert option in result.stdout
+
+
+def test_a_damaged_output_is_rebuilt_and_the_work_area_pruned(tmp_path: Path) -> None:
+    # Given a file embedded once, its work area pruned, and a temporary left by a killed writer
+    shutil.copy(FIXTURES / "docs.jsonl", tmp_path)
+    assert ingest("docs.jsonl", "--out", "out", cwd=tmp_path).returncode == 0
+    output = tmp_path / "out" / "docs.jsonl.jsonl"
+    good = output.read_bytes()
+    work = tmp_path / "out" / ".embedrock-work"
+    (run,) = work.iterdir()
+    assert sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file()) == [
+        "plan.json",
+        "pruned.json",
+        "results/000000.json",
+    ]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / "out" / f".docs.jsonl.jsonl.x7y8.tmp-{dead.pid}"
+    stale.write_bytes(b"half")
+    # When the output is truncated and the command runs again
+    output.write_bytes(good[:10])
+    again = ingest("docs.jsonl", "--out", "out", cwd=tmp_path)
+    # Then it is rebuilt, not trusted, and the stale temporary is gone
+    assert again.returncode == 0, again.stderr
+    assert "Already embedded" not in again.stdout
+    assert "the published output was 10 bytes" in again.stdout and "rebuilt" in again.stdout
+    before, after = ([json.loads(line) for line in raw.splitlines()] for raw in (good, output.read_bytes()))
+    assert [row["id"] for row in after] == [row["id"] for row in before]
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_allclose(new["embedding"], old["embedding"], rtol=1e-6)
+    assert not stale.exists()
+
+
+LINES = 600
+
+
+def test_ctrl_c_keeps_what_was_paid_for_and_the_rerun_pays_only_for_the_rest(tmp_path: Path) -> None:
+    # Given a 600-line file and a Bedrock emulator answering each call in 20 ms
+    (tmp_path / "big.txt").write_text("".join(f"line number {i}\n" for i in range(1, LINES + 1)))
+    with Emulator(latency_ms=20) as emulator:
+        environment = {
+            **os.environ,
+            **emulator.env(),
+            "AWS_ACCESS_KEY_ID": "embedrock-test",
+            "AWS_SECRET_ACCESS_KEY": "embedrock-test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        command = [
+            *INGEST, "big.txt", "--out", "out", "--bedrock", "aws", "--chunk-lines", "100", "--concurrency", "4"
+        ]  # fmt: skip
+        # When `embedrock ingest` gets SIGINT in the middle of its second chunk
+        process = subprocess.Popen(
+            command, cwd=tmp_path, env=environment, stdout=PIPE, stderr=PIPE, text=True
+        )
+        deadline = time.monotonic() + 60
+        while emulator.stats.calls() < 150 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+        time.sleep(0.2)  # the emulator's last answers are counted
+        first = emulator.stats.calls()
+        # Then it exits 130 with one line (no traceback) reporting the calls it made and their cost
+        assert process.returncode == 130, stderr
+        assert stderr.strip().count("\n") == 0 and "Traceback" not in stderr, stderr
+        assert f"interrupted after {first} Bedrock calls in this run" in stderr
+        assert "estimated $" in stderr
+        assert 150 <= first < LINES
+        # When the same command runs again
+        emulator.stats.reset()
+        again = subprocess.run(
+            command, cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert again.returncode == 0, again.stderr
+        # Then it paid only for the lines not embedded before: every line exactly once in all
+        assert first + emulator.stats.calls() == LINES
+    # And the manifest counts the calls made across both runs, and every line is in the output
+    manifest = json.loads((tmp_path / "out" / "big.txt.manifest.json").read_text())
+    assert manifest["counts"]["bedrock_calls"] == LINES
+    assert manifest["counts"]["embedded"] == LINES
+    assert [row["id"] for row in rows(tmp_path / "out" / "big.txt.jsonl")] == list(range(1, LINES + 1))

@@ -32,6 +32,8 @@ def test_quick_perf_runs_every_measure_and_writes_each_timing_pair(tmp_path: Pat
         line.split("|")[1].strip() for line in completed.stdout.splitlines() if line.startswith("| ")
     }
     assert set(MEASURES) <= table_rows, completed.stdout[-3000:]
+    # And no CloudWatch EMF blob reached the terminal (the handlers run with metrics disabled)
+    assert '"_aws"' not in completed.stdout + completed.stderr
     # And the JSON holds one key per measure, each with the two timings, their ratio and the goal
     results = json.loads(report.read_text())
     assert list(results) == list(MEASURES)

@@ -108,6 +108,22 @@ def test_int8_embeddings_are_json_integers(bedrock: FakeBedrockRuntime) -> None:
     assert body["embeddings"][0][:5] == [int(v * 10) for v in fake_vector("a b", 1024)[:5]]
 
 
+@pytest.mark.parametrize("model", [TITAN_V2, COHERE])
+def test_binary_is_packed_bits_for_every_model(bedrock: FakeBedrockRuntime, model: str) -> None:
+    # Given a binary request to Titan V2 (which answers one 0/1 per dimension) and to Cohere
+    # When it is embedded, as JSON and as base64
+    listed = response_json(post({"text": SEED, "model": model, "embedding_type": "binary"}))
+    packed = response_json(
+        post({"text": SEED, "model": model, "embedding_type": "binary", "encoding": "base64"})
+    )
+
+    # Then both are 1024 dimensions packed 8 per byte, first dimension in the top bit, as int8
+    bits = unit(SEED, 1024) > 0
+    expected = (np.packbits(bits).astype(np.int16) - 128).tolist()
+    assert listed["dimensions"] == 1024 and listed["embeddings"] == [expected]
+    assert base64.b64decode(packed["embeddings"][0]) == np.array(expected, dtype=np.int8).tobytes()
+
+
 def test_base64_encoding_is_little_endian_float32_per_vector(bedrock: FakeBedrockRuntime) -> None:
     # Given a request for base64 vectors
     # When two texts are embedded
@@ -275,7 +291,7 @@ def test_too_many_texts_follows_settings(bedrock: FakeBedrockRuntime) -> None:
 @pytest.mark.parametrize(
     ("failure", "status", "words"),
     [
-        (client_error("AccessDeniedException", 403), 403, "Bedrock console"),
+        (client_error("AccessDeniedException", 403), 403, "aws-marketplace:Subscribe"),
         (client_error("ThrottlingException", 429), 429, "retry after"),
         (client_error("ModelNotReadyException", 429), 429, "not ready"),
         (client_error("ModelErrorException", 424, "boom"), 502, "failed to process"),
@@ -396,4 +412,4 @@ class TestDirectInvocation:
         result = embeddings.handler({"text": SEED}, LambdaContext())
 
         # Then the 403 is a value
-        assert result["status"] == 403 and "Bedrock console" in result["error"]["message"]
+        assert result["status"] == 403 and "aws-marketplace:Subscribe" in result["error"]["message"]

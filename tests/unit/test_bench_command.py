@@ -161,3 +161,36 @@ def test_report_markdown_says_where_vectors_came_from_and_tabulates_rows():
     assert "| amazon.titan-embed-text-v2:0 | 256 | binary | native | 80.50 | n/a |" in text
     assert "| 12.0 | 20.0 | 25.0 | 900 | 1,234 | 0.000025 | 0.35 | 32 |" in text
     assert "## Published reference points" in text
+
+
+def test_bench_data_downloads_only_the_missing_named_sets(tmp_path, monkeypatch, capsys):
+    # Given a data directory that already holds STS-B test, and a stand-in for the network
+    from embedrock_local.bench import datasets, sources
+
+    (tmp_path / "stsb-test.tsv").write_text("score\tsentence1\tsentence2\n", encoding="utf-8")
+    fetched: list[str] = []
+
+    def fake_fetch(name: str, data_dir: Path, opener: object = None) -> Path:
+        fetched.append(name)
+        return data_dir / datasets.NAMED[name]
+
+    monkeypatch.setattr(sources, "fetch", fake_fetch)
+
+    # When `embedrock bench data` runs
+    assert cli.main(["bench", "data", "--data-dir", str(tmp_path)]) == 0
+
+    # Then only the missing sets are fetched, and it says where the tests will find them
+    assert sorted(fetched) == ["scifact", "stsb-dev"]
+    assert f"EMBEDROCK_DATA={tmp_path}" in capsys.readouterr().out
+
+
+def test_bench_data_offline_fails_with_one_line_naming_the_folder(tmp_path, monkeypatch, capsys):
+    from embedrock_local.bench import sources
+
+    def offline(url: str) -> bytes:
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(sources, "_download", offline)
+    assert cli.main(["bench", "data", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "EMBEDROCK_DATA" in err and str(tmp_path) in err

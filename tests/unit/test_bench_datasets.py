@@ -21,7 +21,7 @@ def test_sts_fixture_loads_pairs_scores_and_distinct_texts():
     dataset = datasets.load("sts", FIXTURES / "sts.tsv")
     assert isinstance(dataset, StsDataset)
     assert len(dataset.pairs) == 6
-    assert dataset.gold[:3] == [5.0, 3.8, 3.8]
+    assert dataset.gold[:3] == pytest.approx([5.0, 3.8, 3.8])
     assert dataset.pairs[0] == ("A man is playing a guitar.", "A man plays the guitar.")
     # "A man is playing a guitar." appears twice but is embedded once.
     assert len(dataset.texts()) == 11
@@ -146,7 +146,7 @@ def test_fetch_converts_the_upstream_stsb_csv_and_checks_its_digest(tmp_path, mo
         HEADER
         + "2.5\tA girl is styling her hair.\tA girl is brushing her hair.\n5.0\tQuoted, with comma\tPlain\n"
     )
-    assert datasets.load_sts("stsb", path).gold == [2.5, 5.0]
+    assert datasets.load_sts("stsb", path).gold == pytest.approx([2.5, 5.0])
 
 
 def test_fetch_refuses_a_download_with_the_wrong_digest(tmp_path):
@@ -178,12 +178,9 @@ def test_fetch_failure_says_where_to_put_the_files(tmp_path):
         sources.fetch("scifact", tmp_path, opener=offline)
 
 
-def test_shared_data_matches_the_readme_counts():
+def test_shared_data_matches_the_readme_counts(shared_data: Path):
     """The real sets (EMBEDROCK_DATA, set by tests/conftest.py) load with their documented sizes."""
-    import os
-
-    data_dir = Path(os.environ["EMBEDROCK_DATA"])
-    assert (data_dir / "stsb-test.tsv").is_file(), f"no data in {data_dir}"
+    data_dir = shared_data
     stsb = datasets.load("stsb", data_dir / "stsb-test.tsv")
     assert isinstance(stsb, StsDataset) and len(stsb.pairs) == 1379
     scifact = datasets.load("scifact", data_dir / "scifact")

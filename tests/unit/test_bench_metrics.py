@@ -54,14 +54,14 @@ def test_ndcg_with_graded_relevance_by_hand():
 
 def test_ndcg_is_one_for_the_ideal_order_and_zero_without_relevant_documents():
     assert metrics.ndcg_at_k(["a", "b", "c"], {"a": 2, "b": 1, "c": 1}) == pytest.approx(1.0)
-    assert metrics.ndcg_at_k(["a"], {"a": 0}) == 0.0
+    assert metrics.ndcg_at_k(["a"], {"a": 0}) == pytest.approx(0.0)
 
 
 def test_recall_at_k_counts_relevant_documents_found():
     relevance = {"a": 2, "b": 1, "c": 1, "z": 0}
     assert metrics.recall_at_k(["x", "b", "a", "z"], relevance) == pytest.approx(2 / 3)
     assert metrics.recall_at_k(["x", "b", "a"], relevance, k=2) == pytest.approx(1 / 3)
-    assert metrics.recall_at_k(["x"], {"z": 0}) == 0.0
+    assert metrics.recall_at_k(["x"], {"z": 0}) == pytest.approx(0.0)
 
 
 def test_top_k_ranks_by_cosine_and_breaks_ties_by_corpus_order():
@@ -72,13 +72,13 @@ def test_top_k_ranks_by_cosine_and_breaks_ties_by_corpus_order():
 
 
 def test_binary_types_compare_by_hamming_distance():
-    titan = np.array([[1, 0, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0]], dtype=np.int8)
-    signs = metrics.comparable(titan, "binary", 8)
+    bits = np.array([[1, 0, 1, 1, 0, 0, 0, 0], [1, 1, 1, 1, 0, 0, 0, 0]], dtype=bool)
+    packed_unsigned = np.packbits(bits, axis=1)  # ubinary, every model: one byte per 8 dims
+    signs = metrics.comparable(packed_unsigned, "ubinary", 8)
+    assert signs.tolist() == np.where(bits, 1, -1).tolist()
     # One bit in 8 differs: cosine of +-1 vectors = 1 - 2 * 1/8.
     assert metrics.pair_cosines(signs[:1], signs[1:])[0] == pytest.approx(0.75)
-    packed_unsigned = np.packbits(titan.astype(bool), axis=1)  # Cohere ubinary: one byte per 8 dims
-    assert np.array_equal(metrics.comparable(packed_unsigned, "ubinary", 8), signs)
-    packed_signed = (packed_unsigned.astype(np.int16) - 128).astype(np.int8)  # Cohere binary
+    packed_signed = (packed_unsigned.astype(np.int16) - 128).astype(np.int8)  # binary
     assert np.array_equal(metrics.comparable(packed_signed, "binary", 8), signs)
 
 

@@ -192,10 +192,10 @@ def test_the_pipeline_pays_once_for_texts_seen_in_another_file(
     aws.deliver()
     # Then only the new text is sent, and the manifest and metrics show two cache hits
     assert [body["inputText"] for _, body in bedrock.calls[calls:]] == ["four"]
-    manifest = aws.manifest("second")
+    manifest = aws.manifest("second.txt")
     assert manifest["counts"]["cache_hits"] == 2 and manifest["counts"]["embedded"] == 3
     assert manifest["input_tokens"] == 1
-    first, second = aws.output("first"), aws.output("second")
+    first, second = aws.output("first.txt"), aws.output("second.txt")
     np.testing.assert_allclose(second[2]["embedding"], first[0]["embedding"], rtol=1e-6)
     assert cache_hits_metrics(capsys.readouterr().out)[-1] == 2
 

@@ -1,7 +1,8 @@
 """Deadlines, bounded retries and partial results in the Bedrock client layer and the handlers.
 
 Every Bedrock call of an invocation shares one deadline: min(Lambda's remaining time,
-EMBEDROCK_REQUEST_TIMEOUT) minus EMBEDROCK_DEADLINE_MARGIN. Retries never sleep past it,
+EMBEDROCK_REQUEST_TIMEOUT less the time since API Gateway received the request) minus
+EMBEDROCK_DEADLINE_MARGIN. Retries never sleep past it,
 no attempt starts after it, and reaching it answers 504 - well before API Gateway's 29 s.
 """
 
@@ -94,8 +95,64 @@ class TestBudget:
         budget = deadline.budget_seconds(Context(remaining_ms), request_timeout=timeout, margin=margin)
         assert budget == pytest.approx(expected)
 
+    @pytest.mark.parametrize("seconds_ago", [0.0, 5.0, 20.5])
+    def test_time_since_api_gateway_received_the_request_is_taken_off(self, seconds_ago: float) -> None:
+        # Given a proxy event API Gateway received `seconds_ago` (cold start, gateway overhead)
+        now = 1_800_000_000.0
+        event = {"requestContext": {"requestTimeEpoch": int((now - seconds_ago) * 1000)}}
+        # When the budget is computed with a full Lambda clock
+        budget = deadline.budget_seconds(
+            Context(60_000), request_timeout=29.0, margin=1.0, event=event, now=now
+        )
+        # Then it is shorter by exactly that time
+        assert budget == pytest.approx(28.0 - seconds_ago)
+
+    def test_lambdas_remaining_time_still_caps_the_budget(self) -> None:
+        now = 1_800_000_000.0
+        event = {"requestContext": {"requestTimeEpoch": int((now - 5) * 1000)}}
+        budget = deadline.budget_seconds(
+            Context(10_000), request_timeout=29.0, margin=1.0, event=event, now=now
+        )
+        assert budget == pytest.approx(9.0)  # min(10, 29 - 5) - 1
+
+    def test_a_request_older_than_the_timeout_has_no_budget(self) -> None:
+        now = 1_800_000_000.0
+        event = {"requestContext": {"requestTimeEpoch": int((now - 3600) * 1000)}}
+        assert (
+            deadline.budget_seconds(Context(60_000), request_timeout=29.0, margin=1.0, event=event, now=now)
+            == 0
+        )
+
+    @pytest.mark.parametrize(
+        "request_context",
+        [
+            {"requestTimeEpoch": int((1_800_000_000.0 + 30) * 1000)},  # in the future: clocks apart
+            {"requestTimeEpoch": -5},
+            {"requestTimeEpoch": 0},
+            {"requestTimeEpoch": "1800000000000"},
+            {"requestTimeEpoch": True},
+            {"requestTimeEpoch": float("nan")},
+            {"requestTimeEpoch": float("inf")},
+            {"requestTimeEpoch": None},
+            {},
+            "not a mapping",
+        ],
+        ids=["future", "negative", "zero", "string", "bool", "nan", "inf", "null", "absent", "bogus-context"],
+    )
+    def test_an_unusable_epoch_falls_back_to_the_handlers_clock(self, request_context: object) -> None:
+        event = {"requestContext": request_context}
+        budget = deadline.budget_seconds(
+            Context(60_000), request_timeout=29.0, margin=1.0, event=event, now=1_800_000_000.0
+        )
+        assert budget == pytest.approx(28.0)
+
+    @pytest.mark.parametrize("event", [None, {"texts": ["x"]}, ["not", "a", "dict"]])
+    def test_direct_invocations_start_the_clock_at_the_handler(self, event: object) -> None:
+        budget = deadline.budget_seconds(Context(60_000), request_timeout=29.0, margin=1.0, event=event)
+        assert budget == pytest.approx(28.0)
+
     def test_a_context_without_a_clock_gets_the_request_timeout(self) -> None:
-        assert deadline.budget_seconds(object(), request_timeout=29.0, margin=1.0) == 28.0
+        assert deadline.budget_seconds(object(), request_timeout=29.0, margin=1.0) == pytest.approx(28.0)
 
     def test_the_deadline_holds_only_inside_the_invocation(self) -> None:
         assert deadline.current() is None
@@ -270,10 +327,10 @@ def bedrock() -> Iterator[ScriptedRuntime]:
     dependencies.reset()
 
 
-def post(body: Any, context: Any = None) -> dict[str, Any]:
-    response: dict[str, Any] = embeddings.handler(
-        api_event("POST", "/embeddings", body), context or LambdaContext()
-    )
+def post(body: Any, context: Any = None, *, received_seconds_ago: float = 0.0) -> dict[str, Any]:
+    event = api_event("POST", "/embeddings", body)
+    event["requestContext"]["requestTimeEpoch"] = int((time.time() - received_seconds_ago) * 1000)
+    response: dict[str, Any] = embeddings.handler(event, context or LambdaContext())
     return response
 
 
@@ -289,6 +346,28 @@ class TestThroughTheHandler:
         assert response["statusCode"] == 504 and elapsed < 0.9
         assert response_json(response)["error"]["code"] == "deadline_exceeded"
         assert deadline.current() is None  # the deadline ended with the invocation
+
+    def test_time_spent_before_the_handler_shrinks_the_deadline(self, bedrock: ScriptedRuntime) -> None:
+        # Given Bedrock answering after 1 s, and API Gateway having received the request 27.6 s
+        # ago (a cold start): 29 - 27.6 - 1 s margin = 0.4 s left, though Lambda has 29 s
+        bedrock.latency_seconds = 1.0
+
+        # When a text is embedded
+        response, elapsed = timed(lambda: post({"text": "x"}, received_seconds_ago=27.6))
+
+        # Then the deadline counts from API Gateway's clock: a 504 after ~0.4 s, not a 200 after 1 s
+        assert response["statusCode"] == 504 and elapsed < 0.9
+        assert response_json(response)["error"]["code"] == "deadline_exceeded"
+
+    def test_a_request_already_past_its_deadline_calls_no_bedrock(self, bedrock: ScriptedRuntime) -> None:
+        # Given a request API Gateway received 28.5 s ago: within the 1 s margin of its 29 s
+        # When texts are embedded
+        response, elapsed = timed(lambda: post({"texts": ["x", "y"]}, received_seconds_ago=28.5))
+
+        # Then the answer is the deadline's 504 at once, and Bedrock was never called (nor paid)
+        assert response["statusCode"] == 504 and elapsed < 0.5
+        assert response_json(response)["error"]["code"] == "deadline_exceeded"
+        assert bedrock.calls == []
 
     def test_the_request_timeout_setting_caps_the_deadline(self, bedrock: ScriptedRuntime) -> None:
         dependencies.override(
@@ -332,7 +411,7 @@ class TestThroughTheHandler:
         bedrock.always = client_error("AccessDeniedException", 403)
         response = post({"texts": ["one", "two"], "partial": True})
         assert response["statusCode"] == 403
-        assert "Bedrock console" in response_json(response)["error"]["message"]
+        assert "aws-marketplace:Subscribe" in response_json(response)["error"]["message"]
 
     def test_partial_must_be_a_boolean(self, bedrock: ScriptedRuntime) -> None:
         response = post({"texts": ["one"], "partial": "yes"})

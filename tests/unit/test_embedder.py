@@ -154,7 +154,10 @@ def test_titan_v2_binary_and_multimodal_request_bodies() -> None:
         "normalize": True,
         "embeddingTypes": ["binary"],
     }
-    assert set(np.unique(binary.vectors)) <= {0, 1} and binary.vectors.shape == (1, 512)
+    # Titan V2's one 0/1 per dimension comes back packed, as every model's binary: 512 / 8 bytes
+    bits = np.array(fake_vector("x y", 512)) / np.linalg.norm(fake_vector("x y", 512)) > 0
+    assert binary.vectors.shape == (1, 64) and binary.vectors.dtype == np.int8
+    assert binary.vectors.tolist() == [(np.packbits(bits).astype(np.int16) - 128).tolist()]
     assert fake.calls[1][1] == {"inputText": "x y", "embeddingConfig": {"outputEmbeddingLength": 384}}
     assert multimodal.vectors.shape == (1, 384)
 
@@ -188,7 +191,8 @@ def test_bedrock_errors_map_to_the_documented_statuses(
     if http_status == 429:
         assert raised.value.headers == {"Retry-After": "7"}
     if code == "AccessDeniedException":
-        assert "enable model access in the Amazon Bedrock console" in raised.value.message
+        assert "aws-marketplace:Subscribe" in raised.value.message
+        assert "enable model access" not in raised.value.message  # the retired console page
 
 
 def test_a_read_timeout_becomes_504() -> None:
@@ -242,3 +246,25 @@ def test_clients_use_standard_retries_and_a_pool_as_large_as_the_cap() -> None:
     assert control.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
     for client in (runtime, control):
         assert client.meta.config.max_pool_connections == 48
+
+
+@pytest.mark.parametrize(
+    "bits",
+    [[0, 1, 2, 0, 0, 0, 0, 0] * 32, [0, 1] * 100, "01" * 128],
+    ids=["not-a-bit", "too-few", "a-string"],
+)
+def test_titan_v2_binary_that_is_not_one_bit_per_dimension_is_a_model_error(bits: Any) -> None:
+    from embedrock.bedrock import codecs
+
+    spec = resolve_spec(model_id="amazon.titan-embed-text-v2:0", dimensions=256, embedding_type="binary")
+    with pytest.raises(ModelFailed):
+        codecs.decode(spec, {"embeddingsByType": {"binary": bits}}, expected=1)
+
+
+def test_titan_v2_bits_pack_most_significant_first_as_cohere_does() -> None:
+    from embedrock.bedrock import codecs
+
+    spec = resolve_spec(model_id="amazon.titan-embed-text-v2:0", dimensions=256, embedding_type="binary")
+    bits = [1, 0, 0, 0, 0, 0, 0, 1] + [0] * 248  # 0b10000001 = 129 unsigned, 1 signed
+    decoded = codecs.decode(spec, {"embeddingsByType": {"binary": bits}}, expected=1)
+    assert decoded.shape == (1, 32) and decoded[0, 0] == 1 and (decoded[0, 1:] == -128).all()

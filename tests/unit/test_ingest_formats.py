@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from embedrock.ingest.formats import Record, Rejection, physical_lines, read_items
+from embedrock.ingest.formats import MAX_DEPTH, Record, Rejection, physical_lines, read_items
 from embedrock.ingest.layout import Format, input_file
 from tests.conftest import ROOT
 
@@ -67,6 +67,31 @@ def test_jsonl_wrong_types_are_rejected(line: bytes, code: str) -> None:
     # Given a line whose id or text has the wrong type
     # When it is read, Then it is rejected with the code naming the problem
     assert codes(items(Format.JSONL, line)) == [(1, code)]
+
+
+def nested(depth: int) -> bytes:
+    return b'{"id": 1, "text": "x", "deep": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        (b'{"id": 1, "text": "x", "score": NaN}', "invalid_json"),
+        (b'{"id": 1, "text": "x", "score": -Infinity}', "invalid_json"),
+        (b'{"id": 1, "text": "x", "score": 1e999}', "invalid_json"),  # Python would read inf
+        (b'{"id": 1, "text": "x", "score": 1.5e300}', "ok"),
+        (b'{"id": 1' + b"0" * 5000 + b', "text": "x"}', "invalid_json"),  # over int's digit limit
+        (nested(MAX_DEPTH), "ok"),  # the innermost array MAX_DEPTH levels below the line's object
+        (nested(MAX_DEPTH + 1), "invalid_json"),
+        (nested(2000), "invalid_json"),  # deeper than the parser's recursion limit
+        (nested(100_000), "invalid_json"),
+    ],
+)
+def test_jsonl_lines_no_output_could_hold_are_rejected_not_crashed(line: bytes, code: str) -> None:
+    # Given a line Python's parser reads but JSON output cannot carry (NaN), or nested without end
+    # When it is read, Then it is one rejected line, not an exception
+    found = items(Format.JSONL, line)
+    assert codes(found) == [(1, code)]
 
 
 def test_jsonl_without_id_uses_the_line_number() -> None:
@@ -133,6 +158,34 @@ def test_txt_wrong_encoding_is_reported_and_the_rest_is_read() -> None:
     assert codes(found) == [(1, "ok"), (2, "invalid_encoding"), (3, "ok")]
 
 
+def test_a_lone_surrogate_escape_in_jsonl_is_one_rejected_line() -> None:
+    # Given JSONL lines escaping half a UTF-16 pair, in the text, another field and a field name,
+    # around a line with a whole pair (an emoji)
+    data = b"\n".join(
+        [
+            rb'{"id": 1, "text": "bad \ud800 text"}',
+            rb'{"id": 2, "text": "ok \ud83d\ude00"}',
+            rb'{"id": 3, "text": "fine", "meta": {"tags": ["\udc00"]}}',
+            rb'{"id": 4, "text": "fine", "\udfff": 1}',
+        ]
+    )
+    # When it is read
+    found = items(Format.JSONL, data)
+    # Then each bad line is one rejection naming the escape, and the whole pair is read
+    assert codes(found) == [(1, "invalid_unicode"), (2, "ok"), (3, "invalid_unicode"), (4, "invalid_unicode")]
+    assert isinstance(found[0], Rejection) and "\\ud800" in found[0].reason and '"text"' in found[0].reason
+    assert found[1] == Record(2, 2, "ok \U0001f600", {})
+
+
+@pytest.mark.parametrize("fmt", [Format.CSV, Format.TXT])
+def test_a_surrogate_encoded_as_bytes_in_csv_or_txt_is_one_rejected_line(fmt: Format) -> None:
+    # Given a line holding a surrogate written as UTF-8 would (ED A0 80: not valid UTF-8)
+    found = items(fmt, b"1,ok\n2,bad \xed\xa0\x80\n3,fine\n")
+    # Then that line alone is rejected, with the byte and its column
+    assert codes(found) == [(1, "ok"), (2, "invalid_encoding"), (3, "ok")]
+    assert isinstance(found[1], Rejection) and "byte 0xed at column 7" in found[1].reason
+
+
 def test_physical_lines_span_read_blocks_and_ignore_the_final_newline() -> None:
     # Given lines longer than one read block
     long = b"x" * (3 << 20)
@@ -145,13 +198,17 @@ def test_physical_lines_span_read_blocks_and_ignore_the_final_newline() -> None:
 @pytest.mark.parametrize(
     ("key", "expected"),
     [
-        ("input/docs.jsonl", ("docs", Format.JSONL, "output/docs.jsonl", "input/docs.config.json")),
+        (
+            "input/docs.jsonl",
+            ("docs.jsonl", Format.JSONL, "output/docs.jsonl.jsonl", "input/docs.config.json"),
+        ),
+        ("input/docs.csv", ("docs.csv", Format.CSV, "output/docs.csv.jsonl", "input/docs.config.json")),
         (
             "input/a/b/Docs.CSV",
-            ("a/b/Docs", Format.CSV, "output/a/b/Docs.jsonl", "input/a/b/Docs.config.json"),
+            ("a/b/Docs.CSV", Format.CSV, "output/a/b/Docs.CSV.jsonl", "input/a/b/Docs.config.json"),
         ),
-        ("input/notes.txt", ("notes", Format.TXT, "output/notes.jsonl", "input/notes.config.json")),
-        ("input/data.json", ("data", None, "output/data.jsonl", "input/data.config.json")),
+        ("input/docs.md", ("docs.md", None, "output/docs.md.jsonl", "input/docs.config.json")),
+        ("input/README", ("README", None, "output/README.jsonl", "input/README.config.json")),
     ],
 )
 def test_input_keys_map_to_output_and_sidecar_keys(key: str, expected: tuple[object, ...]) -> None:

@@ -61,7 +61,7 @@ def test_models_are_joined_with_the_catalog(control: Any) -> None:
     titan, provisioned, unknown = views
     assert titan.supported and titan.dimensions is not None
     assert (titan.dimensions.allowed, titan.dimensions.default) == ([256, 512, 1024], 1024)
-    assert titan.price_per_million_tokens == 0.02 and titan.max_texts_per_call == 1
+    assert titan.price_per_million_tokens == pytest.approx(0.02) and titan.max_texts_per_call == 1
     assert titan.name == f"Bedrock name of {TITAN_V2}" and titan.lifecycle_status == "ACTIVE"
     # And a model the catalog lacks is shown unsupported, its catalog fields null
     assert not unknown.supported and unknown.provider == "Cohere"

@@ -70,8 +70,8 @@ def test_each_embedding_request_publishes_texts_tokens_calls_and_latency_by_mode
     assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == observability.NAMESPACE
     assert sorted(map(sorted, dimension_sets(record))) == [["Model", "service"]]
     assert record["Model"] == TITAN and record["service"] == observability.SERVICE
-    assert record["Texts"] == [3.0] and record["BedrockCalls"] == [3.0]
-    assert record["InputTokens"] == [6.0]  # the fake counts words
+    assert record["Texts"] == pytest.approx([3]) and record["BedrockCalls"] == pytest.approx([3])
+    assert record["InputTokens"] == pytest.approx([6])  # the fake counts words
     units = {m["Name"]: m["Unit"] for m in record["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert units["BedrockLatency"] == "Milliseconds" and units["Texts"] == "Count"
 
@@ -81,7 +81,7 @@ def test_similarity_requests_publish_the_same_usage(
 ) -> None:
     similarity.handler(api_event("POST", "/similarity", {"texts": ["a b", "c d"]}), LambdaContext())
     (record,) = [r for r in emf_records(capsys.readouterr().out) if "Texts" in r]
-    assert record["Texts"] == [2.0] and record["Model"] == TITAN
+    assert record["Texts"] == pytest.approx([2]) and record["Model"] == TITAN
 
 
 def test_every_throttled_attempt_is_counted_by_function_and_by_model(
@@ -124,3 +124,36 @@ def test_no_throttle_record_when_metrics_are_disabled(
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     observability.record_throttle(TITAN)
     assert capsys.readouterr().out == ""
+
+
+def test_a_cohere_search_records_its_two_calls_once(
+    bedrock: FakeBedrockRuntime, capsys: pytest.CaptureFixture[str], recwarn: pytest.WarningsRecorder
+) -> None:
+    # Given a Cohere search, whose query and documents are embedded in two calls (two input types)
+    body = {"query": "q w", "documents": ["a b", "c d", "e"], "model": "cohere.embed-english-v3"}
+
+    # When it is answered
+    response = similarity.handler(api_event("POST", "/similarity", body), LambdaContext())
+
+    # Then one record holds both calls, and Powertools did not warn about a second Model dimension
+    assert response["statusCode"] == 200, response["body"]
+    assert len(bedrock.calls) == 2
+    (record,) = [r for r in emf_records(capsys.readouterr().out) if "Texts" in r]
+    assert record["Texts"] == pytest.approx([4]) and record["BedrockCalls"] == pytest.approx([2])
+    assert record["Model"] == "cohere.embed-english-v3"
+    assert not [w for w in recwarn if "already been added" in str(w.message)]
+
+
+def test_no_emf_line_at_all_when_metrics_are_disabled(
+    bedrock: FakeBedrockRuntime, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given metrics disabled, as `embedrock serve`, `perf` and `ingest` run the handlers
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "1")
+
+    # When more requests are served than Powertools keeps values for (100 per metric)
+    for _ in range(120):
+        response = embeddings.handler(api_event("POST", "/embeddings", {"text": "a b"}), LambdaContext())
+        assert response["statusCode"] == 200
+
+    # Then not one EMF blob reached the terminal
+    assert '"_aws"' not in capsys.readouterr().out

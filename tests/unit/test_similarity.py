@@ -225,3 +225,31 @@ class TestValidation:
         # Then an error says so instead of returning inf
         with pytest.raises(InvalidRequest):
             similarity.top_k(huge[0], huge, 1, "dot")
+
+
+# Seeds whose vectors, on this machine, score 0.999... or 6e-08 with themselves without the
+# identical-vector rule; the rule makes the exact values part of the contract.
+@pytest.mark.parametrize("seed", [4, 8, 9, 10, 15])
+def test_identical_vectors_score_exactly_one_and_zero(seed: int) -> None:
+    # Given a vector and an equal copy of it
+    vector = np.random.default_rng(seed).normal(size=7)
+    twice = np.stack([vector, vector.copy()])
+
+    # When they are scored every way
+    # Then cosine is exactly 1 and euclidean exactly 0 (a contract, so compared exactly)
+    assert similarity.pairwise(twice[:1], twice[1:], "cosine")[0] == 1.0
+    assert similarity.score(vector, vector.copy(), "cosine") == 1.0
+    assert (similarity.matrix(twice, "cosine") == 1.0).all()
+    assert (similarity.matrix(twice, "euclidean") == 0.0).all()
+    assert (similarity.scores_against(vector, twice, "cosine") == 1.0).all()
+    assert [score for _, score in similarity.top_k(vector, twice, 2, "cosine")] == [1.0, 1.0]
+
+
+def test_only_identical_vectors_are_forced_to_one() -> None:
+    # Given a vector and one a hair away from it
+    vector = np.random.default_rng(9).normal(size=7)
+    near = vector + np.array([1e-9, 0, 0, 0, 0, 0, 0])
+
+    # When scored, the near one keeps its computed (clipped) cosine
+    computed = float(np.dot(vector, near) / (np.linalg.norm(vector) * np.linalg.norm(near)))
+    assert similarity.score(vector, near, "cosine") == pytest.approx(min(computed, 1.0), abs=1e-15)

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -23,7 +23,7 @@ from embedrock.api import body as request_body
 from embedrock.api import dependencies
 from embedrock.api.observability import logger
 from embedrock.api.validation import reject_unknown_query, to_invalid_request
-from embedrock.errors import ApiError, NotFound
+from embedrock.errors import ApiError, NotFound, shown
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 class EmbedrockResolver(APIGatewayRestResolver):
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        with invocation_deadline(context):
+        with invocation_deadline(context, event):
             return super().resolve(_as_json_body(request_body.decode(event)), context)
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
@@ -43,12 +43,16 @@ class EmbedrockResolver(APIGatewayRestResolver):
         return openapi.schema(servers=kwargs.get("servers"))
 
 
-def invocation_deadline(context: object) -> AbstractContextManager[float]:
-    """The deadline of this invocation's Bedrock calls (see deadline.py)."""
+def invocation_deadline(context: object, event: object = None) -> AbstractContextManager[float]:
+    """The deadline of this invocation's Bedrock calls (see deadline.py); `event` is the proxy
+    event, whose requestTimeEpoch starts the clock when API Gateway received the request."""
     config = dependencies.settings()
     return deadline.running(
         deadline.budget_seconds(
-            context, request_timeout=config.request_timeout_seconds, margin=config.deadline_margin_seconds
+            context,
+            request_timeout=config.request_timeout_seconds,
+            margin=config.deadline_margin_seconds,
+            event=event,
         )
     )
 
@@ -56,7 +60,11 @@ def invocation_deadline(context: object) -> AbstractContextManager[float]:
 def build_resolver(*routers: Router) -> EmbedrockResolver:
     # debug=False even if POWERTOOLS_DEV is set: debug mode prints events (texts) and traces.
     app = EmbedrockResolver(
-        enable_validation=True, debug=False, serializer=to_json, json_body_deserializer=request_body.parse
+        enable_validation=True,
+        debug=False,
+        serializer=to_json,
+        json_body_deserializer=request_body.parse,
+        cors=cors_config(dependencies.settings().cors_origins),
     )
 
     def api_error(error: ApiError) -> Response[dict[str, Any]]:
@@ -89,7 +97,8 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
         known = ", ".join(f"{route.method} {route.path}" for route in routes.ROUTES)
         return error_response(
             NotFound(
-                f"no route for {event.http_method} {event.path}; routes: {known}.", code="route_not_found"
+                f"no route for {shown(event.http_method)} {shown(event.path)}; routes: {known}.",
+                code="route_not_found",
             )
         )
 
@@ -107,6 +116,17 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
     for router in routers:
         app.include_router(router)
     return app
+
+
+def cors_config(origins: tuple[str, ...]) -> CORSConfig | None:
+    """CORS headers on every answer (errors too) to a request from an allowed Origin.
+
+    With a Lambda proxy integration API Gateway passes the function's headers through, so the
+    function must add them itself; API Gateway answers the preflight (infra/api.py).
+    """
+    if not origins:
+        return None
+    return CORSConfig(allow_origin=origins[0], extra_origins=list(origins[1:]), max_age=600)
 
 
 def to_json(body: Any) -> str:

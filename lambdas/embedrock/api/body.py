@@ -39,6 +39,9 @@ def decode(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def parse(text: str) -> Any:
     """json.loads, with the failures json.loads does not report as JSON errors turned into them."""
+    # A UTF-8 byte order mark (Windows tools write one) is not JSON, but its meaning is clear:
+    # skipped, as many servers do, instead of failing with Python's "decode using utf-8-sig".
+    text = text.removeprefix("\ufeff")
     if not text.isascii():  # O(1) in CPython: only bodies with non-ASCII text pay the check
         try:
             text.encode("utf-8")
@@ -50,8 +53,11 @@ def parse(text: str) -> Any:
         data = json.loads(text)
     except RecursionError:
         raise json.JSONDecodeError("it is nested too deeply", text, 0) from None
-    except json.JSONDecodeError:
-        raise
+    except json.JSONDecodeError as error:
+        # json's own message without its position ("Unterminated string starting at"), then
+        # the position once, in words.
+        where = f"line {error.lineno}, column {error.colno}"
+        raise json.JSONDecodeError(f"{error.msg.removesuffix(' at')} at {where}", text, error.pos) from None
     except ValueError:  # an integer of more digits than Python converts (4300)
         raise json.JSONDecodeError("a number in it has too many digits", text, 0) from None
     if "\\ud" in text or "\\uD" in text:  # a surrogate escape: only unpaired ones are a problem

@@ -45,11 +45,17 @@ def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single
         ) from None
 
 
-def embed(spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
-    """The one way the API layer calls Bedrock: embed, then record usage (never the texts)."""
+def embed(
+    spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False, record: bool = True
+) -> EmbedResult:
+    """The one way the API layer calls Bedrock: embed, then record usage (never the texts).
+
+    `record=False`: the caller makes several calls for one request and records their sum once
+    (a request's metrics carry one Model dimension)."""
     embedder = with_cache(dependencies.embedder(), dependencies.cache())
     result = embedder.embed(spec, texts, partial=True) if partial else embedder.embed(spec, texts)
-    record_embedding(spec.model.id, len(texts), result)
+    if record:
+        record_embedding(spec.model.id, len(texts), result)
     return result
 
 
@@ -67,11 +73,19 @@ def _checked_spec(
             default_model_id=config.default_model_id,
         )
         encoding: Encoding = request.encoding
+        encoding_field = "encoding"
     else:
         spec = resolve_spec(model_id=request.model, dimensions=request.dimensions)
-        encoding = request.encoding_format
+        encoding, encoding_field = request.encoding_format, "encoding_format"
     check_input(texts, spec.model, param=param, single=single)
-    check_response_size(len(texts), spec, encoding, limit_bytes=config.max_response_bytes)
+    check_response_size(
+        len(texts),
+        spec,
+        encoding,
+        limit_bytes=config.max_response_bytes,
+        param=param,
+        encoding_field=encoding_field,
+    )
     return spec
 
 

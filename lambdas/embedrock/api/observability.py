@@ -15,7 +15,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricResolution, MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 if TYPE_CHECKING:
@@ -28,7 +28,26 @@ logger = Logger(service=SERVICE)
 # imports at cold start) every library X-Ray supports that happens to be installed.
 tracer = Tracer(service=SERVICE, patch_modules=("botocore",))
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Embedrock")
-metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class _Metrics(Metrics):
+    """Powertools Metrics that keeps nothing while metrics are disabled (POWERTOOLS_METRICS_DISABLED,
+    as the local tools set it). Powertools would keep every value and, whatever the setting,
+    print an EMF blob to stdout each time one metric reaches 100 values: hundreds of JSON lines
+    in `embedrock perf`, `serve` and `ingest` terminals."""
+
+    def add_metric(
+        self, name: str, unit: MetricUnit | str, value: float, resolution: MetricResolution | int = 60
+    ) -> None:
+        if not is_metrics_disabled():
+            super().add_metric(name=name, unit=unit, value=value, resolution=resolution)
+
+    def add_dimension(self, name: str, value: str) -> None:
+        if not is_metrics_disabled():
+            super().add_dimension(name=name, value=value)
+
+
+metrics = _Metrics(namespace=NAMESPACE, service=SERVICE)
 THROTTLE_METRIC = "BedrockThrottles"
 
 # At DEBUG these libraries log request contents: Powertools the parsed body, botocore the

@@ -29,7 +29,7 @@ API_KEY_SCHEME = "apiKey"
 
 _ERRORS = {
     400: "Invalid request: JSON, types, unknown fields or query parameters, model, dimensions, texts.",
-    403: "Missing or wrong x-api-key; or Bedrock denied access: enable model access in the Bedrock console.",
+    403: "Missing or wrong x-api-key; or Bedrock denied access to the model (a third-party model needs its one-time AWS Marketplace subscription; see model_access_denied).",
     404: "Unknown route or model.",
     413: "The request body is over 6 MB, or the response would exceed Lambda's 6 MB limit.",
     429: "Bedrock throttled the request after retries, or the API key's usage plan limit; see Retry-After.",

@@ -73,7 +73,9 @@ class EmbeddingsRequest(Schema):
     input_type: InputType | None = _INPUT_TYPE
     embedding_type: EmbeddingType | None = Field(
         default=None,
-        description="Numeric type of the vectors (GET /models lists each model's). Default: float.",
+        description="Numeric type of the vectors (GET /models lists each model's). Default: float. "
+        "`binary` and `ubinary` are packed bits for every model: 8 dimensions per byte, the first "
+        "in the most significant bit, as int8 (`binary`) or uint8 (`ubinary`).",
     )
     encoding: Encoding = Field(
         default="float",

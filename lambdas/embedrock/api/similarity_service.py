@@ -15,6 +15,7 @@ import numpy as np
 from embedrock import similarity
 from embedrock.api import dependencies
 from embedrock.api.embeddings_service import check_input, embed
+from embedrock.api.observability import record_embedding
 from embedrock.api.schemas import (
     MatrixResponse,
     Metric,
@@ -40,6 +41,7 @@ class _Embedded:
     spec: EmbedSpec | None
     usage: Usage
     by_text: dict[str, np.ndarray]
+    bedrock_ms: float = 0.0
 
     def rows(self, texts: Sequence[str]) -> np.ndarray:
         return np.stack([self.by_text[text] for text in texts])
@@ -147,11 +149,24 @@ def _embed_search(
     # Both are checked before either is sent, so a bad document costs no query call.
     query_spec, query_texts = _checked(request, {"query": [query]}, "search_query")
     document_spec, document_texts = _checked(request, {"documents": documents}, "search_document")
-    query_part = _embed_distinct(query_spec, query_texts)
-    document_part = _embed_distinct(document_spec, document_texts)
+    query_part = _embed_distinct(query_spec, query_texts, record=False)
+    document_part = _embed_distinct(document_spec, document_texts, record=False)
     usage = Usage(
         input_tokens=query_part.usage.input_tokens + document_part.usage.input_tokens,
         requests=query_part.usage.requests + document_part.usage.requests,
+    )
+    # One record for the request, as for every other: two would add the Model dimension twice.
+    from embedrock.bedrock.embedder import EmbedResult  # here: Cohere searches only
+
+    record_embedding(
+        document_spec.model.id,
+        len(query_texts) + len(document_texts),
+        EmbedResult(
+            vectors=np.concatenate([query_part.rows(query_texts), document_part.rows(document_texts)]),
+            input_tokens=usage.input_tokens,
+            bedrock_calls=usage.requests,
+            bedrock_ms=query_part.bedrock_ms + document_part.bedrock_ms,
+        ),
     )
     embedded = _Embedded(document_spec, usage, document_part.by_text)
     return embedded, query_part.by_text[query], document_part.rows(documents)
@@ -179,11 +194,11 @@ def _checked(
     return spec, distinct
 
 
-def _embed_distinct(spec: EmbedSpec, distinct: list[str]) -> _Embedded:
-    result = embed(spec, distinct)
+def _embed_distinct(spec: EmbedSpec, distinct: list[str], *, record: bool = True) -> _Embedded:
+    result = embed(spec, distinct, record=record)
     usage = Usage(input_tokens=result.input_tokens, requests=result.bedrock_calls)
     vectors = result.vectors.astype(np.float64)
-    return _Embedded(spec, usage, dict(zip(distinct, vectors, strict=True)))
+    return _Embedded(spec, usage, dict(zip(distinct, vectors, strict=True)), result.bedrock_ms)
 
 
 def _embed_texts(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from embedrock.errors import InvalidRequest
+from embedrock.errors import InvalidRequest, shown
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -72,7 +72,7 @@ def to_invalid_request(
     if kind == "invalid_request":
         return InvalidRequest(str(ctx.get("message")), param=ctx.get("param"))
     loc = _clean(first.get("loc", ()), sources)
-    path = field_path(loc)
+    path = shown(field_path(loc))  # an unknown field's name is the caller's, of any length
     if not path:
         return InvalidRequest(_body_message(model), code="invalid_body")
     if kind == "missing":
@@ -128,9 +128,11 @@ def reject_unknown_query(app: APIGatewayRestResolver, next_middleware: NextMiddl
         for name in given:
             if name not in allowed:
                 takes = f"it takes: {', '.join(allowed)}" if allowed else "it takes none"
+                # Only a route with a body takes fields elsewhere (a GET has none).
+                body = " Request fields go in the JSON body." if route.dependant.body_params else ""
                 raise InvalidRequest(
-                    f"query parameter '{name}' is not known to {route.method} {route.openapi_path}; {takes}. "
-                    "Request fields go in the JSON body.",
+                    f"query parameter '{shown(name)}' is not known to {route.method} "
+                    f"{route.openapi_path}; {takes}.{body}",
                     param=name,
                     code="unknown_parameter",
                 )

@@ -8,13 +8,17 @@ from typing import Any, Protocol
 import numpy as np
 
 from embedrock.catalog import Family
-from embedrock.embeddings import EmbedSpec
+from embedrock.embeddings import BINARY_TYPES, EmbedSpec
 from embedrock.errors import ModelFailed
 
 TOKEN_COUNT_HEADER = "x-amzn-bedrock-input-token-count"
 
-# numpy dtype of each embedding type as Bedrock returns it; binary types are packed bits
-# (Cohere) or 0/1 per dimension (Titan), both fit these integer types.
+# numpy dtype of each embedding type as this service returns it. binary and ubinary are packed
+# bits, 8 dimensions per byte, first dimension in the most significant bit; ubinary is the byte
+# as uint8, binary the same byte minus 128 as int8. That is Cohere's format (Cohere docs,
+# "Compression Levels: A Note on Bits and Bytes", which unpacks ubinary with np.unpackbits on
+# uint8; signed binary = ubinary - 128 as in sentence-transformers' quantize_embeddings), and
+# Titan V2's one-0/1-per-dimension answer is packed into it here (pack_bits), once.
 DTYPES: Mapping[str, type[np.generic]] = {
     "float": np.float64,
     "int8": np.int8,
@@ -25,6 +29,9 @@ DTYPES: Mapping[str, type[np.generic]] = {
 
 
 class Codec(Protocol):
+    # True when binary types come back as one 0/1 value per dimension, to be packed.
+    bits_unpacked: bool
+
     def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]: ...
 
     def vectors(self, spec: EmbedSpec, payload: Mapping[str, Any]) -> list[Any]:
@@ -35,6 +42,8 @@ class Codec(Protocol):
 
 
 class TitanTextV2:
+    bits_unpacked = True
+
     def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
         body: dict[str, Any] = {
             "inputText": texts[0],
@@ -55,6 +64,8 @@ class TitanTextV2:
 
 
 class TitanTextV1:
+    bits_unpacked = False
+
     def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
         return {"inputText": texts[0]}
 
@@ -71,6 +82,8 @@ class TitanMultimodal(TitanTextV1):
 
 
 class CohereV3:
+    bits_unpacked = False
+
     def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
         # truncate is sent explicitly: NONE makes Bedrock reject an over-long text instead of
         # silently embedding only part of it.
@@ -99,15 +112,18 @@ CODECS: Mapping[Family, Codec] = {
 
 def decode(spec: EmbedSpec, payload: Mapping[str, Any], expected: int) -> np.ndarray:
     """The vectors of one response as an (expected, width) array, or ModelFailed if malformed."""
+    codec = CODECS[spec.model.family]
     try:
-        rows = CODECS[spec.model.family].vectors(spec, payload)
-        array = np.asarray(rows, dtype=DTYPES[spec.embedding_type])
-    except (KeyError, TypeError, ValueError) as error:
+        rows = codec.vectors(spec, payload)
+        if spec.embedding_type in BINARY_TYPES and codec.bits_unpacked:
+            array = pack_bits(spec, rows)
+        else:
+            array = np.asarray(rows, dtype=DTYPES[spec.embedding_type])
+    except (KeyError, TypeError, ValueError, OverflowError) as error:
         raise ModelFailed(
             f"{spec.model.id} returned a response this service cannot read ({type(error).__name__})."
         ) from error
-    width = spec.dimensions if spec.embedding_type == "float" else None
-    if array.ndim != 2 or array.shape[0] != expected or (width is not None and array.shape[1] != width):
+    if array.ndim != 2 or array.shape[0] != expected or array.shape[1] != spec.width:
         raise ModelFailed(
             f"{spec.model.id} returned {array.shape[0] if array.ndim else 0} vectors of shape "
             f"{array.shape[1:]} for {expected} texts at {spec.dimensions} dimensions."
@@ -115,6 +131,17 @@ def decode(spec: EmbedSpec, payload: Mapping[str, Any], expected: int) -> np.nda
     if spec.embedding_type == "float" and not np.isfinite(array).all():
         raise ModelFailed(f"{spec.model.id} returned non-finite numbers in an embedding.")
     return array
+
+
+def pack_bits(spec: EmbedSpec, rows: Sequence[Any]) -> np.ndarray:
+    """One 0/1 value per dimension (Titan V2) as packed bits in the type's dtype (see DTYPES)."""
+    bits = np.asarray(rows, dtype=np.int64)
+    if bits.ndim != 2 or bits.shape[1] != spec.dimensions or not np.isin(bits, (0, 1)).all():
+        raise ValueError("binary values must be one 0 or 1 per dimension")
+    packed = np.packbits(bits.astype(bool), axis=1)  # uint8, first dimension in the top bit
+    if spec.embedding_type == "binary":
+        return (packed.astype(np.int16) - 128).astype(np.int8)
+    return packed
 
 
 def input_tokens(spec: EmbedSpec, payload: Mapping[str, Any], headers: Mapping[str, str]) -> int:

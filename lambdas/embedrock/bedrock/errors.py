@@ -22,6 +22,7 @@ from embedrock.errors import (
     NotFound,
     Throttled,
     UpstreamTimeout,
+    shown,
 )
 
 RETRY_AFTER_SECONDS = 2
@@ -51,8 +52,8 @@ def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
     if not isinstance(error, ClientError):
         return ApiError("internal error while calling Bedrock.")
     code = error.response.get("Error", {}).get("Code", "")
-    detail = error.response.get("Error", {}).get("Message", "") or code
-    model = f"model {model_id}" if model_id else "the model"
+    detail = shown(error.response.get("Error", {}).get("Message", "") or code, 300)
+    model = f"model {shown(model_id)}" if model_id else "the model"
     if code in ("ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"):
         reason = "is not ready yet" if code == "ModelNotReadyException" else "throttled the request"
         return Throttled(
@@ -68,11 +69,7 @@ def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
             code="catalog_access_denied",
         )
     if code == "AccessDeniedException":
-        return ModelAccessDenied(
-            f"access to {model} is not granted to this account: enable model access in the "
-            "Amazon Bedrock console (Model access), then retry.",
-            param="model",
-        )
+        return ModelAccessDenied(model_access_denied_message(model, detail), param="model")
     if code == "ResourceNotFoundException":
         return NotFound(f"Bedrock does not know {model}: {detail}", param="model", code="model_not_found")
     if code in ("ValidationException", "ServiceQuotaExceededException"):
@@ -90,6 +87,27 @@ def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
             "Bedrock had an internal error; retry later.", code="bedrock_internal_error"
         )
     return ModelFailed(f"Bedrock failed with {code or 'an unknown error'}.", code="bedrock_error")
+
+
+def model_access_denied_message(model: str, detail: str) -> str:
+    """What to do about an AccessDeniedException from InvokeModel.
+
+    Bedrock's console page for requesting model access is retired: serverless models are enabled
+    by default, and the first call in an account to a third-party model (Cohere) starts its AWS
+    Marketplace subscription, which needs aws-marketplace:Subscribe and ViewSubscriptions once;
+    after that every role of the account may call it. This service's roles deliberately lack
+    those rights (README, "First call to a third-party model"). Source: Amazon Bedrock User
+    Guide, "Access Amazon Bedrock foundation models" (model-access.html), and AWS re:Post,
+    "Resolve AccessDeniedException for AWS Marketplace permissions in Amazon Bedrock".
+    """
+    return (
+        f"Bedrock denied access to {model}. For a third-party model (Cohere), the account's first "
+        "call starts an AWS Marketplace subscription that this service's role may not start: have "
+        "an administrator allowed aws-marketplace:Subscribe and aws-marketplace:ViewSubscriptions "
+        "invoke the model once in this account (in the Bedrock console playground or with the AWS "
+        "CLI), wait a few minutes, then retry. Otherwise an IAM policy or SCP denies "
+        f"bedrock:InvokeModel on it. Bedrock said: {detail}"
+    )
 
 
 @contextmanager

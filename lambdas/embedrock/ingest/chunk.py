@@ -33,6 +33,10 @@ class VectorCache(Protocol):
     def put_many(self, spec: EmbedSpec, texts: dict[int, str], vectors: dict[int, Vector]) -> None: ...
 
 
+class ChunkInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a chunk: what its finished calls embedded is saved first, for the re-run."""
+
+
 class ChunkFailed(Exception):
     """Bedrock failed for part of a chunk; what succeeded is saved and the chunk is retried."""
 
@@ -100,8 +104,6 @@ def run_chunk(
         on_done(len(hits))
     misses = {i: text for i, text in todo.items() if i not in hits}
     fan = embed_each_call(embedder, spec, misses, max_concurrency=max_concurrency, on_done=on_done)
-    if cache is not None and fan.vectors:
-        cache.put_many(spec, {i: misses[i] for i in fan.vectors}, fan.vectors)
     partial = Partial(
         partial.vectors | hits | fan.vectors,
         partial.cached | set(hits),
@@ -109,15 +111,20 @@ def run_chunk(
         partial.bedrock_calls + fan.bedrock_calls,
         partial.bedrock_ms + fan.bedrock_ms,
     )
-    if fan.failure is not None:
-        store.put(keys.chunk_partial(n), partial.to_bytes(), content_type=JSON)
-        chunk = plan.chunks[n]
-        raise ChunkFailed(
-            f"chunk {n} (lines {chunk.first_line}-{chunk.last_line}): {len(partial.vectors)} of "
-            f"{len(records)} texts embedded, then: {fan.failure.message}",
-            fan.failure,
-        ) from fan.failure
-    return _write(store, plan, n, records, partial=partial, fan=fan, started=started)
+    try:
+        if cache is not None and fan.vectors:
+            cache.put_many(spec, {i: misses[i] for i in fan.vectors}, fan.vectors)
+        if fan.failure is None and not fan.interrupted:
+            return _write(store, plan, n, records, partial=partial, fan=fan, started=started)
+    except KeyboardInterrupt:  # after the calls: what they embedded must not be lost
+        fan.interrupted = True
+    store.put(keys.chunk_partial(n), partial.to_bytes(), content_type=JSON)
+    chunk = plan.chunks[n]
+    done = f"chunk {n} (lines {chunk.first_line}-{chunk.last_line}): {len(partial.vectors)} of {len(records)} texts embedded"
+    if fan.interrupted:
+        raise ChunkInterrupted(f"{done}, then interrupted")
+    assert fan.failure is not None
+    raise ChunkFailed(f"{done}, then: {fan.failure.message}", fan.failure) from fan.failure
 
 
 def _write(

@@ -14,7 +14,7 @@ from embedrock.ingest.formats import Rejection
 from embedrock.ingest.layout import Format
 
 # Part of every run id: bump it when the output a run produces changes for the same input.
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2  # 2: outputs keyed by the input name with its extension
 
 Mode = Literal["on_demand", "batch"]
 
@@ -113,7 +113,7 @@ class ManifestError(_Document):
 
 
 class Manifest(_Document):
-    """output/<name>.manifest.json. Always: counts.lines == counts.embedded + counts.rejected."""
+    """output/<input file name>.manifest.json. Always: counts.lines == counts.embedded + counts.rejected."""
 
     status: Literal["complete", "rejected", "failed"]
     input: str
@@ -122,6 +122,9 @@ class Manifest(_Document):
     input_bytes: int = 0
     format: Format | None = None
     output: str
+    # What was published, checked before a re-run trusts it (a truncated or deleted output is rebuilt).
+    output_bytes: int = 0
+    output_sha256: str | None = None
     run_id: str | None = None
     mode: Mode | None = None
     model: str | None = None

@@ -3,7 +3,8 @@
 Unlike a request to the API, which fails whole, a chunk keeps what succeeded: a text Bedrock
 rejects (ValidationException, e.g. too many tokens) becomes a rejected line, found by halving
 the call it was in; any other failure stops the calls not yet started and is returned with the
-vectors already paid for, so the retry embeds only the rest.
+vectors already paid for, so the retry embeds only the rest. An interrupt (Ctrl-C) does the same:
+no call starts after it, and the calls in flight are waited for and kept (they are paid for).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class FanOut:
     vectors: dict[int, Vector] = field(default_factory=dict)
     rejected: dict[int, InvalidRequest] = field(default_factory=dict)
     failure: ApiError | None = None
+    interrupted: bool = False  # KeyboardInterrupt: what finished is here, the rest never started
     bedrock_calls: int = 0
     bedrock_ms: float = 0.0
 
@@ -59,25 +61,45 @@ def embed_each_call(
     if not groups:
         return outcome
     stop = threading.Event()
-    with ThreadPoolExecutor(max(1, min(max_concurrency, len(groups))), thread_name_prefix="ingest") as pool:
-        futures: dict[Future[FanOut], int] = {
-            pool.submit(_group, embedder, spec, texts, group, stop): len(group) for group in groups
-        }
+    pool = ThreadPoolExecutor(max(1, min(max_concurrency, len(groups))), thread_name_prefix="ingest")
+    futures: dict[Future[FanOut], int] = {}
+    # Each call's result is kept by one assignment, so an interrupt never loses (nor counts twice) one.
+    results: dict[Future[FanOut], FanOut] = {}
+    try:
+        for group in groups:
+            futures[pool.submit(_group, embedder, spec, texts, group, stop)] = len(group)
         for future in as_completed(futures):
             try:
-                outcome.merge(future.result())
+                results[future] = future.result()
             except CancelledError:
                 continue
             except ApiError as error:
                 if outcome.failure is None:
                     outcome.failure = error
-                    stop.set()
-                    for pending in futures:
-                        pending.cancel()
+                    _stop(stop, futures)
                 continue
             if on_done is not None:
                 on_done(futures[future])
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+        _stop(stop, futures)
+        for future in futures.keys() - results.keys():
+            try:
+                results[future] = future.result()  # a call in flight: wait for what it paid for
+            except (CancelledError, ApiError):
+                continue
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for result in results.values():
+        outcome.merge(result)
     return outcome
+
+
+def _stop(stop: threading.Event, futures: Mapping[Future[FanOut], int]) -> None:
+    """No call starts after this (a call already started finishes)."""
+    stop.set()
+    for pending in futures:
+        pending.cancel()
 
 
 def _group(

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -20,6 +22,8 @@ from pydantic import BaseModel, ConfigDict
 from embedrock.ingest.layout import Format
 
 _BOM = b"\xef\xbb\xbf"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_DEPTH = 64  # levels of arrays and objects in a JSONL line: deeper is refused, not a crash
 _READ_SIZE = 1 << 20
 # Texts may be long (Titan takes 50,000 characters); the csv module's default field limit is 131,072.
 csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
@@ -117,12 +121,18 @@ def _jsonl(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
 
 def _jsonl_record(line: int, decoded: str) -> Item:
     try:
-        value = json.loads(decoded)
+        value = json.loads(decoded, parse_constant=_not_json, parse_float=_finite)
     except json.JSONDecodeError as error:
         return Rejection(
             line=line,
             code="invalid_json",
             reason=f"the line is not valid JSON: {error.msg} at column {error.colno}.",
+        )
+    except ValueError as error:  # NaN, Infinity (or 1e999), too many digits: Python reads them, JSON has not
+        return Rejection(line=line, code="invalid_json", reason=f"the line is not valid JSON: {error}.")
+    except RecursionError:
+        return Rejection(
+            line=line, code="invalid_json", reason="the line nests arrays or objects too deeply to read."
         )
     if not isinstance(value, dict):
         return Rejection(
@@ -130,7 +140,50 @@ def _jsonl_record(line: int, decoded: str) -> Item:
             code="not_an_object",
             reason=f'the line holds a JSON {_json_type(value)}, not an object like {{"id": "1", "text": "..."}}.',
         )
+    unwritable = _unwritable(line, value)
+    if unwritable is not None:
+        return unwritable
     return _record(line, value)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value (use null or a string)")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"{number} is too large for a 64-bit float")
+    return value
+
+
+def _unwritable(line: int, value: Any) -> Rejection | None:
+    """Why a parsed line cannot be carried to the output: a lone surrogate, or nesting too deep.
+
+    Iterative, as a line may nest as deep as the parser allows."""
+    pending: list[tuple[Any, str, int]] = [(value, "the line", 0)]
+    while pending:
+        item, where, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return Rejection(
+                line=line,
+                code="invalid_json",
+                reason=f"the line nests arrays or objects more than {MAX_DEPTH} levels deep.",
+            )
+        if isinstance(item, str) and (match := _SURROGATE.search(item)):
+            # JSON may escape half a UTF-16 pair ("\ud800"); no UTF-8 output can hold it.
+            return Rejection(
+                line=line,
+                code="invalid_unicode",
+                reason=f"{where} holds the escape \\u{ord(match[0]):04x}, half of a UTF-16 surrogate "
+                "pair and not a character; UTF-8 cannot encode it. Remove it or give the whole pair.",
+            )
+        if isinstance(item, dict):
+            pending += [(child, f'"{key}"', depth + 1) for key, child in reversed(item.items())]
+            pending += [(key, "a field name", depth + 1) for key in reversed(item)]
+        elif isinstance(item, list):
+            pending += [(child, where, depth + 1) for child in reversed(item)]
+    return None
 
 
 def _txt(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:

@@ -26,7 +26,12 @@ FORMATS = {f".{fmt.value}": fmt for fmt in Format}
 
 @dataclass(frozen=True)
 class InputFile:
-    """A data file under input/: its name (path below input/ without extension) and format."""
+    """A data file under input/: its name (path below input/, extension included) and format.
+
+    Outputs are keyed by the whole name, so docs.jsonl and docs.csv never share an output:
+    input/docs.jsonl -> output/docs.jsonl.jsonl and output/docs.jsonl.manifest.json. The sidecar
+    is shared by the name without its extension (input/docs.config.json).
+    """
 
     key: str
     name: str
@@ -42,16 +47,16 @@ class InputFile:
 
     @property
     def sidecar_key(self) -> str:
-        return f"{INPUT_PREFIX}{self.name}{SIDECAR_SUFFIX}"
+        stem = PurePosixPath(self.name)
+        return f"{INPUT_PREFIX}{stem.with_suffix('') if stem.suffix else stem}{SIDECAR_SUFFIX}"
 
 
 def input_file(key: str) -> InputFile | None:
     """The data file at `key`, or None for what is not one: sidecars, folders, keys outside input/."""
     if not key.startswith(INPUT_PREFIX) or key.endswith("/") or key.endswith(SIDECAR_SUFFIX):
         return None
-    relative = PurePosixPath(key[len(INPUT_PREFIX) :])
-    name = str(relative.with_suffix("")) if relative.suffix else str(relative)
-    return InputFile(key=key, name=name, format=FORMATS.get(relative.suffix.lower()))
+    name = key[len(INPUT_PREFIX) :]
+    return InputFile(key=key, name=name, format=FORMATS.get(PurePosixPath(name).suffix.lower()))
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,15 @@ class RunKeys:
     @property
     def results_prefix(self) -> str:
         return f"{self.prefix}results/"
+
+    @property
+    def pruned(self) -> str:
+        # Written when the run is published and its chunks' data deleted: only plan and results remain.
+        return f"{self.prefix}pruned.json"
+
+    def kept_after_publishing(self, key: str) -> bool:
+        """The plan, results and marker: small, and all a late message or a re-run needs."""
+        return key in (self.plan, self.pruned) or key.startswith(self.results_prefix)
 
     def chunk_input(self, n: int) -> str:
         return f"{self.prefix}chunks/{n:06d}.jsonl"

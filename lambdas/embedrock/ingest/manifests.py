@@ -21,7 +21,15 @@ from embedrock.ingest.layout import InputFile
 from embedrock.ingest.store import ObjectInfo
 
 
-def complete(plan: Plan, results: Sequence[ChunkResult], *, output: str, assemble_ms: float) -> Manifest:
+def complete(
+    plan: Plan,
+    results: Sequence[ChunkResult],
+    *,
+    output: str,
+    output_bytes: int,
+    output_sha256: str,
+    assemble_ms: float,
+) -> Manifest:
     finished = time.time()
     rejected = sorted(
         [*plan.rejected, *(r for result in results for r in result.rejected)], key=lambda r: r.line
@@ -47,6 +55,8 @@ def complete(plan: Plan, results: Sequence[ChunkResult], *, output: str, assembl
     return Manifest(
         status="complete",
         **_described(plan, output),
+        output_bytes=output_bytes,
+        output_sha256=output_sha256,
         counts=counts,
         input_tokens=tokens + batch_tokens,
         batch_input_tokens=batch_tokens,

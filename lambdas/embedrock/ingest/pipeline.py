@@ -6,18 +6,16 @@ on a laptop with a directory store and the Bedrock emulator. Same code, same fil
 
 from __future__ import annotations
 
-import hashlib
-import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Literal, Protocol
 
 from embedrock.api.dependencies import Embedder
 from embedrock.bedrock.batch import Job
 from embedrock.errors import ApiError, InvalidRequest
-from embedrock.ingest import manifests
+from embedrock.ingest import manifests, publishing
 from embedrock.ingest.batch import BatchRunner
 from embedrock.ingest.chunk import ChunkFailed, VectorCache, run_chunk
 from embedrock.ingest.config import resolve
@@ -80,10 +78,13 @@ class Pipeline:
                 info = self.store.download(key, content, version_id=version_id)
             except KeyError:
                 return Outcome("ignored", key, detail="the object no longer exists")
-            plan = self._plan(_Upload(file, content, info, _sha256(content), started))
+            plan, damaged = self._plan(_Upload(file, content, info, publishing.sha256(content), started))
             if isinstance(plan, Outcome):
                 return plan
-        return self._run(plan)
+        outcome = self._run(plan)
+        if damaged is not None and outcome.status == "complete":
+            return replace(outcome, detail=f"the published output was {damaged}: rebuilt")
+        return outcome
 
     def run_chunk(self, run: str, n: int, *, last_attempt: bool = False) -> Outcome:
         """A chunk message: embed chunk `n` unless done, then publish the file if it was the last."""
@@ -96,28 +97,39 @@ class Pipeline:
 
     # --- planning ---------------------------------------------------------------------------
 
-    def _plan(self, upload: _Upload) -> Plan | Outcome:
+    def _plan(self, upload: _Upload) -> tuple[Plan | Outcome, str | None]:
+        """The run to do, and what was wrong with its published output if it is rebuilt."""
         file, info = upload.file, upload.info
         if file.format is None:
             error = InvalidRequest(
                 f"'{file.key}' is not a supported input; use one of {', '.join(sorted(FORMATS))}.",
                 code="unsupported_format",
             )
-            return self._reject(upload, error)
+            return self._reject(upload, error), None
         try:
             config = resolve(
                 info.metadata, self.store.get(file.sidecar_key), default_model_id=self.default_model_id
             )
         except InvalidRequest as error:
-            return self._reject(upload, error)
+            return self._reject(upload, error), None
         run = run_id(file.name, upload.sha256, config.canonical())
-        if self._already_published(file, run):
-            return Outcome(
-                "unchanged", file.key, detail=f"run {run} already published this content and configuration"
-            )
-        planned = self._load_plan(RunKeys(run))
+        keys = RunKeys(run)
+        manifest = publishing.published(self.store, file, run)
+        damaged = None if manifest is None else publishing.damage(self.store, manifest)
+        if manifest is not None and damaged is None:
+            if self.store.head(keys.plan) is not None and not publishing.is_pruned(self.store, keys):
+                publishing.prune(self.store, keys)  # a run stopped between publishing and pruning
+            detail = f"run {run} already published this content and configuration"
+            return Outcome("unchanged", file.key, detail=detail), None
+        planned = self._load_plan(keys)
+        if planned is not None and publishing.is_pruned(self.store, keys):
+            # Published, then its output was damaged or its manifest lost: the chunks' outputs
+            # are gone with the pruning, so the run starts again (the cache, if any, pays for nothing).
+            self.store.delete([keys.plan])
+            planned = None
         if planned is not None:
-            return self._current(planned, info)
+            return self._current(planned, info), damaged
+        publishing.clear_leftovers(self.store, keys)
         return make_plan(
             self.store,
             file=file,
@@ -129,7 +141,7 @@ class Pipeline:
             run_id=run,
             chunk_lines=self.chunk_lines,
             batch=self.batch.policy if self.batch is not None else None,
-        )
+        ), damaged
 
     def _reject(self, upload: _Upload, error: ApiError) -> Outcome:
         file = upload.file
@@ -138,24 +150,12 @@ class Pipeline:
         items = read_items(file.format, upload.content) if file.format else physical_lines(upload.content)
         lines = sum(1 for _ in items)
         manifest = manifests.rejected_file(upload, lines=lines, error=error)
-        # An empty output next to the manifest: a stale output of an earlier upload must not stand.
-        self.store.put(file.output_key, b"", content_type=JSONL)
+        # Only this file's own keys: an output left by an earlier upload of it no longer matches. A
+        # file of no supported format never had one (and an extensionless name may be an old-layout output).
+        if file.format is not None and self.store.head(file.output_key) is not None:
+            self.store.put(file.output_key, b"", content_type=JSONL)
         self.store.put(file.manifest_key, manifest.to_bytes(), content_type=JSON)
         return Outcome("rejected", file.key, manifest, detail=error.message)
-
-    def _already_published(self, file: InputFile, run: str) -> bool:
-        raw = self.store.get(file.manifest_key)
-        if raw is None:
-            return False
-        try:
-            published = json.loads(raw)
-        except ValueError:
-            return False
-        return (
-            isinstance(published, dict)
-            and published.get("run_id") == run
-            and published.get("status") == "complete"
-        )
 
     def _current(self, plan: Plan, info: ObjectInfo) -> Plan:
         """The same content uploaded again while its run is under way: that run now publishes for
@@ -201,6 +201,8 @@ class Pipeline:
         plan = self._load_plan(RunKeys(located[0])) if located is not None else None
         if located is None or plan is None or self.batch is None or located[1] >= len(plan.jobs):
             return Outcome("ignored", job.arn, detail="not a batch job of a run of this bucket")
+        if publishing.is_pruned(self.store, RunKeys(plan.run_id)):
+            return Outcome("unchanged", job.arn, detail=f"run {plan.run_id} is already published")
         planned = plan.jobs[located[1]]
         self.batch.collect(self.store, plan, planned, job, self.cache)
         keys = RunKeys(plan.run_id)
@@ -230,6 +232,8 @@ class Pipeline:
 
     def _publish_if_complete(self, plan: Plan) -> Outcome:
         keys = RunKeys(plan.run_id)
+        if publishing.is_pruned(self.store, keys):  # a late or repeated chunk message
+            return Outcome("unchanged", plan.input_key, detail=f"run {plan.run_id} is already published")
         done = self.store.list(keys.results_prefix)
         if len(done) < len(plan.chunks):
             return Outcome(
@@ -241,40 +245,10 @@ class Pipeline:
             return Outcome(
                 "superseded", plan.input_key, detail=f"version {plan.version_id} is no longer current"
             )
-        return self._publish(plan, keys)
-
-    def _publish(self, plan: Plan, keys: RunKeys) -> Outcome:
-        started = time.perf_counter()
-        file = _file(plan)
-        results = [ChunkResult.model_validate_json(self._get(keys.chunk_result(c.n))) for c in plan.chunks]
-        with tempfile.TemporaryFile() as output:
-            for chunk in plan.chunks:  # in input order, whatever order the chunks finished in
-                self.store.download(keys.chunk_output(chunk.n), output)
-            output.seek(0)
-            self.store.upload(file.output_key, output, content_type=JSONL)
-        manifest = manifests.complete(
-            plan, results, output=file.output_key, assemble_ms=(time.perf_counter() - started) * 1000
-        )
-        # Written last: a complete manifest means the output next to it is complete.
-        self.store.put(file.manifest_key, manifest.to_bytes(), content_type=JSON)
-        return Outcome("complete", plan.input_key, manifest)
-
-    def _get(self, key: str) -> bytes:
-        raw = self.store.get(key)
-        if raw is None:
-            raise LookupError(f"{key} is missing from the run's work area")
-        return raw
+        return Outcome("complete", plan.input_key, publishing.publish(self.store, plan, _file(plan)))
 
 
 def _file(plan: Plan) -> InputFile:
     file = input_file(plan.input_key)
     assert file is not None
     return file
-
-
-def _sha256(content: IO[bytes]) -> str:
-    content.seek(0)
-    digest = hashlib.sha256()
-    while block := content.read(1 << 20):
-        digest.update(block)
-    return digest.hexdigest()

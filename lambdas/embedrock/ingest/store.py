@@ -6,6 +6,7 @@ Only what the pipeline needs: whole small objects, streamed large ones, and pref
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
 
@@ -41,6 +42,10 @@ class Store(Protocol):
 
     def list(self, prefix: str) -> list[str]: ...
 
+    def delete(self, keys: Sequence[str]) -> None:
+        """Deletes the objects; a key already absent is not an error."""
+        ...
+
 
 class S3Client(Protocol):
     """The S3 operations used here (boto3's client, or moto's in tests)."""
@@ -55,7 +60,10 @@ class S3Client(Protocol):
 
     def get_paginator(self, operation_name: str) -> Any: ...
 
+    def delete_objects(self, **kwargs: Any) -> dict[str, Any]: ...
 
+
+_DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 _MISSING = ("NoSuchKey", "404", "NotFound", "NoSuchVersion")
 
 
@@ -108,6 +116,19 @@ class S3Store:
     def list(self, prefix: str) -> list[str]:
         pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for start in range(0, len(keys), _DELETE_BATCH):
+            objects = [{"Key": key} for key in keys[start : start + _DELETE_BATCH]]
+            response = self._client.delete_objects(
+                Bucket=self._bucket, Delete={"Objects": objects, "Quiet": True}
+            )
+            if response.get("Errors"):  # reported per key, not raised
+                first = response["Errors"][0]
+                raise RuntimeError(
+                    f"could not delete {len(response['Errors'])} objects, e.g. {first.get('Key')}: "
+                    f"{first.get('Code')} {first.get('Message')}"
+                )
 
 
 def _missing(error: ClientError) -> bool:

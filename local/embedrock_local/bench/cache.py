@@ -59,6 +59,8 @@ class VectorCache:
                 chunk,
             )
             for key, dtype, width, data, tokens in rows:
+                if width != spec.width:  # stored before binary types were packed for every model
+                    continue
                 vector = np.frombuffer(data, dtype=np.dtype(dtype)).reshape(width)
                 found[keys[key]] = Cached(vector, tokens)
         return found

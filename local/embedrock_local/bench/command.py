@@ -135,7 +135,22 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="fail instead of downloading a named data set that is missing",
     )
     actions = parser.add_subparsers(
-        dest="bench_action", metavar="{seed}", help="optional: run this instead of the benchmark"
+        dest="bench_action", metavar="{seed,data}", help="optional: run this instead of the benchmark"
+    )
+    actions.add_parser(
+        "data",
+        help="download the named data sets (stsb, stsb-dev, scifact) that are missing from the data "
+        "directory (STS-B checked by sha256), and exit",
+        description="Download the named data sets that are missing from --data-dir (default: $EMBEDROCK_DATA, "
+        "else ~/.cache/embedrock/data) from their public homes, so the benchmark and the test suite can run "
+        "offline. Sets already there are left untouched.",
+        formatter_class=_Help,
+    ).add_argument(
+        "--data-dir",
+        type=Path,
+        # SUPPRESS: without it this parser's default would overwrite `bench --data-dir DIR data`.
+        default=argparse.SUPPRESS,
+        help="where to put them (default: $EMBEDROCK_DATA, else ~/.cache/embedrock/data)",
     )
     actions.add_parser(
         "seed",
@@ -163,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     try:
+        if args.bench_action == "data":
+            return _fetch_data(args)
         if args.bench_action == "seed":
             from .seed import replay
 
@@ -208,12 +225,28 @@ def _plan(args: argparse.Namespace) -> Plan:
     return Plan(tuple(models), types, truncate, args.batch_size)
 
 
+def _data_dir(args: argparse.Namespace) -> Path:
+    return Path(args.data_dir or os.environ.get("EMBEDROCK_DATA") or Path.home() / ".cache/embedrock/data")
+
+
+def _fetch_data(args: argparse.Namespace) -> int:
+    from . import datasets, sources
+
+    data_dir = _data_dir(args)
+    for name, relative in datasets.NAMED.items():
+        if (data_dir / relative).exists():
+            print(f"{name}: already in {data_dir / relative}")
+            continue
+        print(f"{name}: downloading into {data_dir} ...", flush=True)
+        sources.fetch(name, data_dir)
+    print(f"Data sets ready in {data_dir}; the tests read them from there with EMBEDROCK_DATA={data_dir}")
+    return 0
+
+
 def _datasets(args: argparse.Namespace) -> list[Dataset]:
     from . import datasets, sources
 
-    data_dir = args.data_dir or Path(
-        os.environ.get("EMBEDROCK_DATA") or Path.home() / ".cache/embedrock/data"
-    )
+    data_dir = _data_dir(args)
     loaded: list[Dataset] = []
     for entry in args.dataset or DEFAULT_DATASETS:
         name, path = datasets.resolve(entry, data_dir)

@@ -80,19 +80,16 @@ def comparable(vectors: npt.NDArray[np.generic], embedding_type: str, dimensions
     """Vectors of any embedding type as floats whose cosine is the similarity to rank by.
 
     int8 as is; uint8 (int8 + 128) shifted back; binary types become +-1 per bit, whose cosine
-    is 1 - 2 * Hamming / dimensions (so ranking by it is ranking by Hamming distance). Titan
-    returns one 0/1 value per dimension; Cohere packs 8 bits per byte (binary = ubinary - 128).
+    is 1 - 2 * Hamming / dimensions (so ranking by it is ranking by Hamming distance). Binary
+    types are packed bits for every model, 8 per byte (binary = ubinary - 128; see codecs.DTYPES).
     """
     values = np.asarray(vectors)
     if embedding_type in ("float", "int8"):
         return values.astype(np.float64)
     if embedding_type == "uint8":
         return values.astype(np.float64) - 128
-    if values.shape[1] == dimensions:
-        bits = values > 0
-    else:
-        offset = 128 if embedding_type == "binary" else 0
-        bits = np.unpackbits((values.astype(np.int16) + offset).astype(np.uint8), axis=1)[:, :dimensions] > 0
+    offset = 128 if embedding_type == "binary" else 0
+    bits = np.unpackbits((values.astype(np.int16) + offset).astype(np.uint8), axis=1)[:, :dimensions] > 0
     signs: FloatArray = np.where(bits, 1.0, -1.0)
     return signs
 

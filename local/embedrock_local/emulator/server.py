@@ -19,6 +19,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
+from embedrock_local import httpio
+
 from . import models_api, runtime_api
 from .engines import Engine
 from .errors import BedrockError, validation
@@ -234,25 +236,20 @@ class BedrockHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         try:
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                return self._read_chunks()
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
+            # No size limit (Bedrock's own comes from the model); cut-off bodies are refused.
+            return httpio.read_body(
+                self.rfile,
+                self.connection,
+                self.headers,
+                max_bytes=None,
+                deadline=time.monotonic() + self.timeout,
+            )
+        except httpio.BodyError as error:
             # The framing is broken, so the rest of the connection cannot be trusted.
             self.close_connection = True
+            if isinstance(error, httpio.IncompleteBody):
+                raise validation("The HTTP body ended before its Content-Length or last chunk.") from None
             raise validation("Malformed HTTP body framing (Content-Length or chunk size).") from None
-        return self.rfile.read(length) if length > 0 else b""
-
-    def _read_chunks(self) -> bytes:
-        chunks: list[bytes] = []
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                    pass  # trailers
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline()
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         # orjson: a 96-text Cohere response is ~1 MB of floats, and stdlib json took most of

@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from embedrock.ingest.documents import Manifest
     from embedrock.ingest.pipeline import Outcome
+    from embedrock_local.ingest.local import Usage
 
 # Flags that act as the object metadata of an upload (the sidecar FILE's-stem.config.json is read too).
 CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type")
 SHOWN_REJECTIONS = 10
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,10 +29,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="embed a whole .jsonl, .csv or .txt file locally, as the S3 pipeline does",
         description=(
             "Embed every line of FILE with the ingestion pipeline the stack deploys, writing "
-            "DIR/<name>.jsonl (id, embedding, model, dimensions and the line's other fields) and "
-            "DIR/<name>.manifest.json (counts, tokens, cost, rejected lines with their reasons). "
-            "A sidecar <name>.config.json next to FILE is read as in S3; the options below win over it. "
-            "Running it again on the same file and configuration reuses the result. By default the "
+            "DIR/<FILE's name>.jsonl, e.g. DIR/docs.csv.jsonl (id, embedding, model, dimensions and the "
+            "line's other fields) and DIR/<FILE's name>.manifest.json (counts, tokens, cost, rejected "
+            "lines with their reasons). A sidecar <name without extension>.config.json next to FILE is "
+            "read as in S3; the options below win over it. "
+            "Running it again on the same file and configuration reuses the result once the output "
+            "matches its manifest (a damaged output is rebuilt). Ctrl-C keeps what was embedded (exit "
+            "130): running it again embeds only the rest. By default the "
             "vectors come from a Bedrock emulator (not Amazon Bedrock)."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -61,36 +66,65 @@ def run(args: argparse.Namespace) -> int:
         print(f"embedrock ingest: {file} is not a file", file=sys.stderr)
         return 2
     from embedrock.ingest.chunk import ChunkFailed
-    from embedrock_local.ingest.local import LocalIngest
+    from embedrock_local.ingest.local import LocalIngest, Usage
     from embedrock_local.ingest.progress import make_bar
+    from embedrock_local.runtime import environment_set
 
     metadata = {flag: str(getattr(args, flag)) for flag in CONFIG_FLAGS if getattr(args, flag) is not None}
     bar = make_bar(file.name, enabled=not args.no_progress)
+    usage = Usage()
+    # No CloudWatch agent reads this terminal: metrics (EMF JSON on stdout) are off, as in serve.
     try:
-        with LocalIngest(
-            out=args.out, bedrock=args.bedrock, engine=args.engine, concurrency=args.concurrency
-        ) as local:
+        with (
+            environment_set({"POWERTOOLS_METRICS_DISABLED": "1"}),
+            LocalIngest(
+                out=args.out,
+                bedrock=args.bedrock,
+                engine=args.engine,
+                concurrency=args.concurrency,
+                usage=usage,
+            ) as local,
+        ):
             outcome = local.ingest(file, metadata=metadata, chunk_lines=args.chunk_lines, progress=bar)
     except ChunkFailed as failure:
+        bar.close()
         print(
             f"\nembedrock ingest: {failure}\nRun the same command again: what is embedded is kept.",
             file=sys.stderr,
         )
         return 1
+    except KeyboardInterrupt:
+        bar.close()
+        print(_interrupted(usage), file=sys.stderr)
+        return INTERRUPTED
     finally:
         bar.close()
     return _report(outcome, args.out)
 
 
+def _interrupted(usage: Usage) -> str:
+    """One line: what this run paid for, and that it is kept (the chunks save it before stopping)."""
+    return (
+        f"embedrock ingest: interrupted after {usage.calls} Bedrock calls in this run "
+        f"({usage.tokens} tokens, estimated ${usage.cost_usd:.6f}); what they embedded is kept: "
+        "run the same command again to embed only the rest."
+    )
+
+
 def _report(outcome: Outcome, out: Path) -> int:
     manifest = outcome.manifest
     if outcome.status == "unchanged":
-        print(f"Already embedded with this configuration: {out} (nothing to do, no Bedrock call).")
+        print(
+            f"Already embedded with this configuration: {out} (the output matches its manifest; "
+            "nothing to do, no Bedrock call)."
+        )
         return 0
     if manifest is None:
         print(f"embedrock ingest: {outcome.status}: {outcome.detail}", file=sys.stderr)
         return 1
     print(_summary(manifest, out))
+    if outcome.status == "complete" and outcome.detail:  # e.g. a damaged output rebuilt
+        print(f"  note: {outcome.detail}")
     return 0 if manifest.status == "complete" else 1
 
 
@@ -108,7 +142,7 @@ def _summary(manifest: Manifest, out: Path) -> str:
         )
     lines += [
         f"  output:   {out / name}",
-        f"  manifest: {out / Path(manifest.output).name.replace('.jsonl', '.manifest.json')}",
+        f"  manifest: {out / name.removesuffix('.jsonl')}.manifest.json",
     ]
     if manifest.error is not None:
         lines.append(f"  error: {manifest.error.message}")

@@ -3,29 +3,71 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from embedrock.api import dependencies
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
 from embedrock_local.ingest.store import DirStore
 
+if TYPE_CHECKING:
+    from embedrock.api.dependencies import Embedder
+    from embedrock.bedrock.embedder import EmbedResult
+    from embedrock.embeddings import EmbedSpec
+
 BedrockMode = Literal["emulator", "aws"]
+
+
+@dataclass
+class Usage:
+    """The Bedrock calls this process made, and their tokens and estimated cost (for an interrupt's report)."""
+
+    calls: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, spec: EmbedSpec, result: EmbedResult) -> None:
+        with self._lock:
+            self.calls += result.bedrock_calls
+            self.tokens += result.input_tokens
+            self.cost_usd += result.input_tokens * spec.model.price_per_million_tokens / 1e6
+
+
+@dataclass(frozen=True)
+class _Counted:
+    embedder: Embedder
+    usage: Usage
+
+    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
+        result = self.embedder.embed(spec, texts, partial=partial)
+        self.usage.add(spec, result)
+        return result
 
 
 class LocalIngest:
     """Starts the emulator in this process (unless `aws`) and points the Bedrock client at it."""
 
     def __init__(
-        self, *, out: Path, bedrock: BedrockMode = "emulator", engine: str = "hash", concurrency: int = 8
+        self,
+        *,
+        out: Path,
+        bedrock: BedrockMode = "emulator",
+        engine: str = "hash",
+        concurrency: int = 8,
+        usage: Usage | None = None,
     ) -> None:
         from embedrock import settings
         from embedrock_local.emulator import Emulator
         from embedrock_local.runtime import function_environment
 
         self.out = out
+        self.usage = usage if usage is not None else Usage()
         self.emulator = Emulator("127.0.0.1", 0, engine) if bedrock == "emulator" else None
         if self.emulator is not None:
             environment = function_environment(self.emulator.url)
@@ -43,9 +85,11 @@ class LocalIngest:
         if data_file is not None:  # the sidecar sits next to the file, as it does in S3
             files[data_file.sidecar_key] = (file.with_name(PurePosixPath(data_file.sidecar_key).name), {})
         config = dependencies.settings()
+        store = DirStore(self.out, files)
+        store.remove_stale_temporaries()  # of a run killed mid-write; its work area itself is resumed
         pipeline = Pipeline(
-            store=DirStore(self.out, files),
-            embedder=dependencies.embedder(),
+            store=store,
+            embedder=_Counted(dependencies.embedder(), self.usage),
             default_model_id=config.default_model_id,
             max_concurrency=config.max_concurrency,
             chunk_lines=chunk_lines,

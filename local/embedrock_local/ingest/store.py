@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -14,6 +15,8 @@ from embedrock.ingest.layout import OUTPUT_PREFIX, WORK_PREFIX
 from embedrock.ingest.store import ObjectInfo
 
 WORK_DIR = ".embedrock-work"
+# .<target name>.<random>.tmp-<pid>: the writer's pid tells a stale file (its process died) from a live one.
+_TEMPORARY = re.compile(r"^\..+\.tmp-(?P<pid>[0-9]+)$")
 
 
 def _umask() -> int:
@@ -71,7 +74,36 @@ class DirStore:
         directory = self.path(prefix)
         if not directory.is_dir():
             return []
-        return sorted(prefix + str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+        # A file being written (or left by a killed writer) is not an object yet.
+        return sorted(
+            prefix + str(p.relative_to(directory))
+            for p in directory.rglob("*")
+            if p.is_file() and not _TEMPORARY.match(p.name)
+        )
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            path = self.path(key)
+            path.unlink(missing_ok=True)
+            self._remove_empty_parents(path)
+
+    def remove_stale_temporaries(self) -> tuple[Path, ...]:
+        """Deletes what writers killed mid-write (SIGKILL, power loss) left; returns those paths."""
+        candidates = self.out.rglob(".*.tmp-*") if self.out.is_dir() else iter(())
+        stale = tuple(path for path in candidates if path.is_file() and _stale(path.name))
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return stale
+
+    def _remove_empty_parents(self, path: Path) -> None:
+        # Keeps the work directory from filling with the empty folders of pruned runs.
+        for parent in path.parents:
+            if parent in (self.out, self.out.parent) or not parent.is_relative_to(self.out):
+                return
+            try:
+                parent.rmdir()
+            except OSError:  # not empty (or already gone)
+                return
 
     def _info(self, key: str, path: Path) -> ObjectInfo:
         metadata = self.files[key][1] if key in self.files else {}
@@ -81,7 +113,9 @@ class DirStore:
     def _replace(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         # Write next to the target, then rename: a reader never sees half a file (as with S3).
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp-{os.getpid()}"
+        )
         try:
             os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp creates 0600; keep the user's default
             with os.fdopen(handle, "wb") as stream:
@@ -90,3 +124,20 @@ class DirStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _stale(name: str) -> bool:
+    found = _TEMPORARY.match(name)
+    return found is not None and not _alive(int(found["pid"]))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
