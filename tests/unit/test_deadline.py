@@ -197,6 +197,22 @@ class TestDeadline:
         assert 1 <= len(runtime.calls) < 10
         assert throttles == [TITAN] * len(runtime.calls)
 
+    def test_no_retry_starts_that_would_still_be_in_flight_at_the_deadline(self, monkeypatch) -> None:
+        # Given Bedrock throttling after 0.2 s per call, the longest backoff (0.5 s), and 0.8 s left:
+        # a second attempt would start at 0.7 s and still be on the wire at the deadline
+        monkeypatch.setattr("embedrock.bedrock.embedder.random.uniform", lambda low, high: high)
+        runtime = ScriptedRuntime(always=THROTTLED, latency_seconds=0.2)
+
+        # When a text is embedded
+        with deadline.running(0.8):
+            error, elapsed = timed(
+                lambda: embedder(runtime, attempts=10).embed(resolve_spec(model_id=TITAN), ["x"])
+            )
+
+        # Then Bedrock's 429 is the answer, not the deadline's 504, after the one attempt
+        assert isinstance(error, Throttled), error
+        assert len(runtime.calls) == 1 and elapsed < 0.8
+
     def test_no_deadline_outside_an_invocation_keeps_every_attempt(self) -> None:
         runtime = ScriptedRuntime(script=[THROTTLED, THROTTLED])
         result = embedder(runtime, attempts=3).embed(resolve_spec(model_id=TITAN), ["x"])

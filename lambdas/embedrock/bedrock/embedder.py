@@ -46,6 +46,9 @@ RETRYABLE_CODES = THROTTLING_CODES | {
 THROTTLING_BACKOFF_BASE = 0.5
 OTHER_BACKOFF_BASE = 0.1
 MAX_BACKOFF = 8.0
+# A retry is only worth starting with this much of the deadline left after its backoff: one that
+# would still be in flight at the deadline turns Bedrock's answer (a 429) into a bare 504.
+RETRY_RESERVE = 0.25
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class _Run:
 
     def sleep(self, seconds: float) -> bool:
         """Wait before a retry; False if the deadline would pass first or the run was stopped."""
-        if self.deadline is not None and time.monotonic() + seconds >= self.deadline:
+        if self.deadline is not None and time.monotonic() + seconds + RETRY_RESERVE >= self.deadline:
             return False
         return not self.stopped.wait(seconds)
 
