@@ -27,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from embedrock import catalog
-from embedrock_local.emulator import Emulator, Fault, FaultKind, HashEngine
+from embedrock_local.emulator import Emulator, EmulatorOptions, Fault, FaultKind, HashEngine
 from embedrock_local.emulator.__main__ import build_parser, main
 from embedrock_local.emulator.server import BedrockHandler
 
@@ -497,7 +497,7 @@ def test_each_fault_gives_its_client_error(
 
 def test_faults_from_the_constructor() -> None:
     # Given an emulator started with a throttle on every 3rd call
-    with Emulator(throttle_every=3) as emulator:
+    with Emulator(EmulatorOptions(throttle_every=3)) as emulator:
         rt = client(emulator)
         # When four calls are made
         outcomes = []
