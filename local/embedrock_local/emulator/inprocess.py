@@ -17,47 +17,28 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 from botocore.response import StreamingBody
 
 from .backends import Backends
-from .engines import Engine
 from .errors import BedrockError
-from .faults import FaultSet
-from .options import EmulatorOptions
 from .state import Dropped
-from .stats import Stats
 
 ENDPOINT = "inprocess://embedrock-emulator"
 _T = TypeVar("_T")
 
 
-class InProcessEmulator:
+class InProcessEmulator(Backends):
     """The emulator without a server. Same options, faults and stats as `Emulator`.
 
     emulator = InProcessEmulator(EmulatorOptions(throttle_every=3))
     dependencies.override(runtime=emulator.runtime_client())
     """
 
-    def __init__(self, options: EmulatorOptions | None = None, /) -> None:
-        self.backends = Backends(options)
-
-    @property
-    def engine(self) -> Engine:
-        return self.backends.engine
-
-    @property
-    def faults(self) -> FaultSet:
-        return self.backends.faults
-
-    @property
-    def stats(self) -> Stats:
-        return self.backends.stats
-
     def runtime_client(self, region: str | None = None) -> RuntimeClient:
-        return RuntimeClient(self.backends, region)
+        return RuntimeClient(self, region)
 
     def control_client(self, region: str | None = None) -> ControlClient:
-        return ControlClient(self.backends, region)
+        return ControlClient(self, region)
 
     def close(self) -> None:
-        self.backends.stop()
+        self.stop()
 
 
 class RuntimeClient:
