@@ -7,7 +7,6 @@ import sys
 from collections.abc import Sequence
 
 from .options import EmulatorOptions
-from .runner import serve
 
 DESCRIPTION = (
     "Run a Bedrock-compatible emulator (NOT Amazon Bedrock): InvokeModel, ListFoundationModels and "
@@ -45,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .runner import serve  # the server's imports wait until it runs: `embedrock --help` stays quick
+
     try:
         serve(EmulatorOptions.from_args(args), host=args.host, port=args.port)
     except OSError as error:  # e.g. the port is taken

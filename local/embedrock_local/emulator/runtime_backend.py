@@ -62,7 +62,7 @@ class RuntimeBackend:
         started = time.perf_counter()
         try:
             malformed = self.state.apply_faults(OPERATION, model_id)
-            result = invoke(model_id, body, self.state.engine)
+            result = _answer(model_id, body, self.state.engine)
         except BedrockError as error:
             stats.record(OPERATION, model_id, error.code)
             raise
@@ -78,7 +78,8 @@ class RuntimeBackend:
         return InvokeOutput(raw, result.input_tokens, round((time.perf_counter() - started) * 1000))
 
 
-def invoke(model_id: str, raw_body: bytes, engine: Engine) -> Invocation:
+def _answer(model_id: str, raw_body: bytes, engine: Engine) -> Invocation:
+    """The model family's validation and response body."""
     model = catalog.find(model_id)
     if model is None:
         raise validation(_not_served(model_id))
