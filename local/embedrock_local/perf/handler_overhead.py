@@ -46,8 +46,8 @@ def _measure_here(sizes: Sizes) -> Result:
         from embedrock_local.emulator import InProcessEmulator
 
         handler = import_module("embedrock.handlers.embeddings").handler
-        fake = InProcessEmulator().runtime_client()
-        dependencies.override(runtime=fake)
+        emulated = InProcessEmulator().runtime_client()
+        dependencies.override(runtime=emulated)
         found = gateway.match("POST", "/embeddings")
         assert found is not None
         route, parameters = found
@@ -70,18 +70,18 @@ def _measure_here(sizes: Sizes) -> Result:
             assert response["statusCode"] == 200, response["body"]
 
         def direct() -> None:
-            fake.invoke_model(modelId=TITAN_V2, body=bedrock_body)["body"].read()
+            emulated.invoke_model(modelId=TITAN_V2, body=bedrock_body)["body"].read()
 
         for _ in range(20):  # warm: the first requests build the resolver's caches
             request()
-        through_handler, fake_alone = median_pair(request, direct, sizes.handler_requests)
-    added_ms = (through_handler - fake_alone) * 1000
+        through_handler, emulator_alone = median_pair(request, direct, sizes.handler_requests)
+    added_ms = (through_handler - emulator_alone) * 1000
     return Result(
         name="handler_overhead",
-        baseline=Timing("fake Bedrock alone", fake_alone),
-        product=Timing("handler + fake Bedrock", through_handler),
-        ratio=through_handler / fake_alone,
-        ratio_means="handler time / the fake alone",
+        baseline=Timing("in-process emulator alone", emulator_alone),
+        product=Timing("handler + the emulator", through_handler),
+        ratio=through_handler / emulator_alone,
+        ratio_means="handler time / the emulator alone",
         goal=f"< {BUDGET_MS:g} ms added per request",
         met=added_ms < BUDGET_MS,
         verdict=f"{added_ms:.2f} ms added per request (median)",
