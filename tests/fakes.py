@@ -60,6 +60,10 @@ class FakeBedrockRuntime:
     emulator: InProcessEmulator = field(default_factory=InProcessEmulator)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        self._client = self.emulator.runtime_client()
+        self.meta = self._client.meta  # botocore events hooked on this client fire on its calls
+
     def invoke_model(self, *, modelId: str, body: str, contentType: str, accept: str) -> dict[str, Any]:  # noqa: N803
         request = json.loads(body)
         with self._lock:
@@ -71,6 +75,4 @@ class FakeBedrockRuntime:
         for text in request["texts"] if "texts" in request else [request.get("inputText")]:
             if text in self.fail_on_text:
                 raise self.fail_on_text[text]
-        return self.emulator.runtime_client().invoke_model(
-            modelId=modelId, body=body, contentType=contentType, accept=accept
-        )
+        return self._client.invoke_model(modelId=modelId, body=body, contentType=contentType, accept=accept)

@@ -81,3 +81,21 @@ def test_control_plane_lists_and_gets_models() -> None:
     with pytest.raises(ClientError) as caught:
         control.get_foundation_model(modelIdentifier="no.such-model")
     assert code_status(caught.value) == ("ResourceNotFoundException", 404)
+
+
+def test_botocore_events_hooked_on_the_client_fire() -> None:
+    # Given hooks on the client's events, as code that wraps an injected boto3 client adds them
+    client = InProcessEmulator(EmulatorOptions(throttle_every=2)).runtime_client()
+    seen: list[tuple[str, int]] = []
+
+    def after_call(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        seen.append((model.name, parsed["ResponseMetadata"]["HTTPStatusCode"]))
+
+    client.meta.events.register("after-call.bedrock-runtime.InvokeModel", after_call)
+    # When one call succeeds and the next is throttled
+    invoke(client, {"inputText": "x"})
+    with pytest.raises(ClientError):
+        invoke(client, {"inputText": "x"})
+    # Then the hook saw both, with their status codes
+    assert seen == [("InvokeModel", 200), ("InvokeModel", 429)]
+    assert client.meta.region_name == "us-east-1"

@@ -7,13 +7,19 @@ without anyone hand-writing them. Inject the clients where a boto3 client is exp
 
 from __future__ import annotations
 
+import functools
 import io
 import traceback
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar
 
+import botocore.session
+from botocore.client import ClientMeta
+from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError
+from botocore.hooks import HierarchicalEmitter
+from botocore.model import ServiceModel
 from botocore.response import StreamingBody
 
 from .backends import Backends
@@ -21,7 +27,6 @@ from .errors import BedrockError
 from .state import Dropped
 
 ENDPOINT = "inprocess://embedrock-emulator"
-_T = TypeVar("_T")
 
 
 class InProcessEmulator(Backends):
@@ -41,12 +46,62 @@ class InProcessEmulator(Backends):
         self.stop()
 
 
-class RuntimeClient:
-    """bedrock-runtime's invoke_model, as boto3 returns it (or raises it)."""
+class _Client:
+    """What both clients share: boto3's `meta` (so code that hooks botocore events on an
+    injected client works) and the call path, which emits before-call and after-call."""
+
+    service: ClassVar[str]
 
     def __init__(self, backends: Backends, region: str | None = None) -> None:
         self._backends = backends
         self._region = region
+        self.meta = ClientMeta(
+            events=HierarchicalEmitter(),
+            client_config=Config(region_name=region or backends.state.region),
+            endpoint_url=ENDPOINT,
+            service_model=_service_model(self.service),
+            method_to_api_mapping={},
+            partition="aws",
+        )
+
+    def _call(
+        self, operation: str, params: dict[str, Any], answer: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The response, or the backend's error raised as botocore raises what the server sends."""
+        model = self.meta.service_model.operation_model(operation)
+        event = f"{self.meta.service_model.service_id.hyphenize()}.{operation}"
+        context: dict[str, Any] = {}
+        self.meta.events.emit(
+            f"before-call.{event}", model=model, params=params, request_signer=None, context=context
+        )
+        try:
+            response = answer()
+        except BedrockError as error:
+            failure = client_error(error, operation)
+        except Dropped:
+            closed = ConnectionClosedError(endpoint_url=ENDPOINT)
+            self.meta.events.emit(f"after-call-error.{event}", exception=closed, context=context)
+            raise closed from None
+        except Exception as unexpected:  # the HTTP server answers these with a 500 too
+            traceback.print_exc()
+            internal = BedrockError("InternalServerException", "The embedrock emulator failed; see its log.")
+            failure = client_error(internal, operation)
+            failure.__cause__ = unexpected
+        else:
+            self.meta.events.emit(
+                f"after-call.{event}", http_response=None, parsed=response, model=model, context=context
+            )
+            return response
+        self.meta.events.emit(
+            f"after-call.{event}", http_response=None, parsed=failure.response, model=model, context=context
+        )
+        raise failure
+
+
+class RuntimeClient(_Client):
+    """bedrock-runtime's invoke_model, as boto3 returns it (or raises it)."""
+
+    service = "bedrock-runtime"
 
     def invoke_model(
         self,
@@ -57,47 +112,52 @@ class RuntimeClient:
         accept: str = "application/json",
     ) -> dict[str, Any]:
         raw = body.encode() if isinstance(body, str) else body
-        output = _call("InvokeModel", lambda: self._backends.runtime.invoke_model(modelId, raw))
-        headers = {name.lower(): value for name, value in output.headers().items()}
-        return {
-            "ResponseMetadata": _metadata(200, {"content-type": "application/json", **headers}),
-            "contentType": "application/json",
-            "body": StreamingBody(io.BytesIO(output.body), len(output.body)),
-        }
+        params = {"modelId": modelId, "body": raw, "contentType": contentType, "accept": accept}
+
+        def answer() -> dict[str, Any]:
+            output = self._backends.runtime.invoke_model(modelId, raw)
+            headers = {name.lower(): value for name, value in output.headers().items()}
+            return {
+                "ResponseMetadata": _metadata(200, {"content-type": "application/json", **headers}),
+                "contentType": "application/json",
+                "body": StreamingBody(io.BytesIO(output.body), len(output.body)),
+            }
+
+        return self._call("InvokeModel", params, answer)
 
 
-class ControlClient:
+class ControlClient(_Client):
     """bedrock's list_foundation_models and get_foundation_model, as boto3 returns them."""
 
-    def __init__(self, backends: Backends, region: str | None = None) -> None:
-        self._backends = backends
-        self._region = region
+    service = "bedrock"
 
     def list_foundation_models(self, **filters: str) -> dict[str, Any]:
         control = self._backends.control
-        payload = _call("ListFoundationModels", lambda: control.list_foundation_models(filters, self._region))
-        return {"ResponseMetadata": _metadata(200), **payload}
+        return self._call(
+            "ListFoundationModels",
+            dict(filters),
+            lambda: {
+                "ResponseMetadata": _metadata(200),
+                **control.list_foundation_models(filters, self._region),
+            },
+        )
 
     def get_foundation_model(self, *, modelIdentifier: str) -> dict[str, Any]:  # noqa: N803
         control = self._backends.control
-        payload = _call(
-            "GetFoundationModel", lambda: control.get_foundation_model(modelIdentifier, self._region)
+        return self._call(
+            "GetFoundationModel",
+            {"modelIdentifier": modelIdentifier},
+            lambda: {
+                "ResponseMetadata": _metadata(200),
+                **control.get_foundation_model(modelIdentifier, self._region),
+            },
         )
-        return {"ResponseMetadata": _metadata(200), **payload}
 
 
-def _call(operation: str, answer: Callable[[], _T]) -> _T:
-    """The backend's answer, or its error raised as botocore raises what the HTTP server sends."""
-    try:
-        return answer()
-    except BedrockError as error:
-        raise client_error(error, operation) from None
-    except Dropped:
-        raise ConnectionClosedError(endpoint_url=ENDPOINT) from None
-    except Exception as failure:  # the HTTP server answers these with a 500 too
-        traceback.print_exc()
-        internal = BedrockError("InternalServerException", "The embedrock emulator failed; see its log.")
-        raise client_error(internal, operation) from failure
+@functools.cache
+def _service_model(service: str) -> ServiceModel:
+    # botocore's own model files, read from disk once: what boto3 clients carry in meta.
+    return botocore.session.get_session().get_service_model(service)
 
 
 def client_error(error: BedrockError, operation: str) -> ClientError:
