@@ -56,8 +56,9 @@ def test_validation_is_bedrock_worded_with_botocore_status() -> None:
 )
 def test_fault_options_raise_the_http_codes(options: EmulatorOptions, expected: tuple[str, int]) -> None:
     emulator = InProcessEmulator(options)
-    with pytest.raises(ClientError) as caught:
-        invoke(emulator.runtime_client(), {"inputText": "x"})
+    client = emulator.runtime_client()
+    with pytest.raises(getattr(client.exceptions, expected[0])) as caught:
+        invoke(client, {"inputText": "x"})
     assert code_status(caught.value) == expected
     assert emulator.stats.errors(expected[0]) == 1
 

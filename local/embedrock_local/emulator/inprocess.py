@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import botocore.session
 from botocore.client import ClientMeta
 from botocore.config import Config
+from botocore.errorfactory import ClientExceptionsFactory
 from botocore.exceptions import ClientError, ConnectionClosedError
 from botocore.hooks import HierarchicalEmitter
 from botocore.model import ServiceModel
@@ -63,6 +64,7 @@ class _Client:
             method_to_api_mapping={},
             partition="aws",
         )
+        self.exceptions = _exceptions(self.service)
 
     def _call(
         self, operation: str, params: dict[str, Any], answer: Callable[[], dict[str, Any]]
@@ -77,7 +79,7 @@ class _Client:
         try:
             response = answer()
         except BedrockError as error:
-            failure = client_error(error, operation)
+            failure = self._error(error, operation)
         except Dropped:
             closed = ConnectionClosedError(endpoint_url=ENDPOINT)
             self.meta.events.emit(f"after-call-error.{event}", exception=closed, context=context)
@@ -85,7 +87,7 @@ class _Client:
         except Exception as unexpected:  # the HTTP server answers these with a 500 too
             traceback.print_exc()
             internal = BedrockError("InternalServerException", "The embedrock emulator failed; see its log.")
-            failure = client_error(internal, operation)
+            failure = self._error(internal, operation)
             failure.__cause__ = unexpected
         else:
             self.meta.events.emit(
@@ -96,6 +98,11 @@ class _Client:
             f"after-call.{event}", http_response=None, parsed=failure.response, model=model, context=context
         )
         raise failure
+
+    def _error(self, error: BedrockError, operation: str) -> ClientError:
+        # The modeled class (ThrottlingException, ...), as boto3 raises it; all are ClientErrors.
+        error_class: type[ClientError] = self.exceptions.from_code(error.code)
+        return client_error(error, operation, error_class)
 
 
 class RuntimeClient(_Client):
@@ -155,19 +162,26 @@ class ControlClient(_Client):
 
 
 @functools.cache
+def _exceptions(service: str) -> Any:
+    return ClientExceptionsFactory().create_client_exceptions(_service_model(service))
+
+
+@functools.cache
 def _service_model(service: str) -> ServiceModel:
     # botocore's own model files, read from disk once: what boto3 clients carry in meta.
     return botocore.session.get_session().get_service_model(service)
 
 
-def client_error(error: BedrockError, operation: str) -> ClientError:
+def client_error(
+    error: BedrockError, operation: str, error_class: type[ClientError] = ClientError
+) -> ClientError:
     headers = {name.lower(): value for name, value in error.headers().items()}
     response: Any = {
         "Error": {"Code": error.code, "Message": error.message},
         "ResponseMetadata": _metadata(error.status, {"content-type": "application/json", **headers}),
         **error.body(),  # botocore puts an error's modeled members next to Error
     }
-    return ClientError(response, operation)
+    return error_class(response, operation)
 
 
 def _metadata(status: int, headers: dict[str, str] | None = None) -> dict[str, Any]:
