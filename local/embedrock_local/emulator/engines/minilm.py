@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .engines import FloatArray
+from .base import FloatArray
 
 WIDTH = 384
 _LAYERS = 6
