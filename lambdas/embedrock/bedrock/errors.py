@@ -25,8 +25,10 @@ from embedrock.errors import (
     UpstreamTimeout,
     shown,
 )
+from embedrock.settings import Settings
 
-RETRY_AFTER_SECONDS = 2
+# Seconds in Retry-After when the caller passes none: the settings' default.
+RETRY_AFTER_SECONDS = Settings().retry_after_seconds
 # Bedrock's answers to too many requests (TooManyRequests is the older name).
 THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 _BOTOCORE_FAILURES = (
