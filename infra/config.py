@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from constructs import Node
 
 from embedrock import settings as function_settings
-from embedrock.bedrock.batch import MIN_RECORDS as BATCH_MIN_RECORDS
+from embedrock.bedrock.batch_limits import MIN_RECORDS as BATCH_MIN_RECORDS
 from embedrock.ingest import settings as ingest_settings
 
 THROTTLE_RATE_LIMIT = "embedrock:throttleRateLimit"

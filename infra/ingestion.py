@@ -24,7 +24,7 @@ from constructs import Construct
 
 from embedrock import catalog, routes
 from embedrock import settings as function_settings
-from embedrock.bedrock.batch import TERMINAL
+from embedrock.bedrock.batch_limits import TERMINAL
 from embedrock.cache import EXPIRES_AT, KEY
 from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.layout import INPUT_PREFIX, OUTPUT_PREFIX, WORK_PREFIX

@@ -4,6 +4,8 @@ values from CDK context or the models' defaults; infra names no variable and rep
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +138,17 @@ def test_infra_names_no_environment_variable_of_the_functions() -> None:
     ]
     # Then none names a variable: the settings models' aliases do
     assert found == []
+
+
+def test_context_parsing_and_the_settings_models_load_no_numpy_or_botocore() -> None:
+    # Given a fresh interpreter that reads the context and builds the environments
+    code = (
+        "import sys, infra.config, embedrock.settings, embedrock.ingest.settings; "
+        "print(sorted({'numpy', 'botocore'} & set(sys.modules)))"
+    )
+    root = INFRA.parent
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True, timeout=120
+    )
+    # Then neither is imported: the settings modules stay pydantic-only
+    assert result.stdout.strip().splitlines()[-1] == "[]"
