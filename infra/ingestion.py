@@ -77,22 +77,10 @@ class Ingestion(Construct):
         # (CDK's recommended flag for new apps; set here so it applies to this construct only).
         self.node.set_context(S3_ACCESS_LOGS_USE_BUCKET_POLICY, True)
         self.function = function
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letters = self._dead_letter_queue("DeadLetters")
         # Batch job events EventBridge could not deliver to the queue (its own DLQ; the queue's
         # DLQ is for messages the function failed on).
-        self.undelivered_job_events = sqs.Queue(
-            self,
-            "UndeliveredJobEvents",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.undelivered_job_events = self._dead_letter_queue("UndeliveredJobEvents")
         nag.acknowledge(
             self.undelivered_job_events,
             "AwsSolutions-SQS3",
@@ -125,6 +113,15 @@ class Ingestion(Construct):
         self.alarm = self._dead_letter_alarm()
         # Every alarm of the pipeline, for the stack to notify and show (EmbedrockAlarms.add).
         self.alarms = [self.alarm, self._undelivered_job_events_alarm()]
+
+    def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
 
     def _bucket(self) -> s3.Bucket:
         access_logs = s3.Bucket(
@@ -395,33 +392,30 @@ class Ingestion(Construct):
         return role
 
     def _undelivered_job_events_alarm(self) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
+        return self._queue_alarm(
             "UndeliveredJobEventsAlarm",
-            alarm_description=(
-                "EventBridge could not deliver the end of a Bedrock batch inference job to the ingestion "
-                "queue (retried up to 24 hours, or not at all when denied): its file waits for that job. "
-                "Check the ingestion queue's policy, then send each message's body (the event) from this "
-                "dead-letter queue to the ingestion queue."
-            ),
-            metric=self.undelivered_job_events.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.undelivered_job_events,
+            "EventBridge could not deliver the end of a Bedrock batch inference job to the ingestion "
+            "queue (retried up to 24 hours, or not at all when denied): its file waits for that job. "
+            "Check the ingestion queue's policy, then send each message's body (the event) from this "
+            "dead-letter queue to the ingestion queue.",
         )
 
     def _dead_letter_alarm(self) -> cloudwatch.Alarm:
+        return self._queue_alarm(
+            "DeadLettersAlarm",
+            self.dead_letters,
+            "Ingestion messages failed every retry and are in the dead-letter queue: see the failed "
+            "manifests under output/ and the ingest function's logs, fix the cause, then redrive the DLQ.",
+        )
+
+    def _queue_alarm(self, construct_id: str, queue: sqs.Queue, description: str) -> cloudwatch.Alarm:
+        """In alarm while any message waits in `queue` (a dead-letter queue: none should)."""
         return cloudwatch.Alarm(
             self,
-            "DeadLettersAlarm",
-            alarm_description=(
-                "Ingestion messages failed every retry and are in the dead-letter queue: see the failed "
-                "manifests under output/ and the ingest function's logs, fix the cause, then redrive the DLQ."
-            ),
-            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+            construct_id,
+            alarm_description=description,
+            metric=queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(1), statistic="Maximum"
             ),
             threshold=1,
