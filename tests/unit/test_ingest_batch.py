@@ -11,7 +11,8 @@ import pytest
 
 from embedrock import catalog
 from embedrock.api import dependencies
-from embedrock.bedrock.batch import MIN_RECORDS, Job, parse_output_line, record
+from embedrock.bedrock.batch import Job, parse_output_line, record
+from embedrock.bedrock.batch_limits import MIN_RECORDS
 from embedrock.embeddings import resolve_spec
 from embedrock.ingest.batch import BatchPolicy, plan_jobs, record_id
 from embedrock.ingest.documents import ChunkPlan

@@ -3,7 +3,7 @@
 Input: one JSON line per text, `{"recordId", "modelInput"}`, where modelInput is exactly the
 InvokeModel body (codecs.py). Output: `<output uri>/<job id>/<input file>.out`, one line per
 record, `{"recordId", "modelInput", "modelOutput"}` or `{..., "error"}`, in no guaranteed order,
-plus `manifest.json.out` with the counts. Bedrock asks for at least MIN_RECORDS records a job.
+plus `manifest.json.out` with the counts. Bedrock asks for at least batch_limits.MIN_RECORDS records a job.
 """
 
 from __future__ import annotations
@@ -23,11 +23,7 @@ from embedrock.errors import ModelFailed
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
 
-MIN_RECORDS = 100
 RECORD_ID_DIGITS = 11
-# A job Bedrock has finished with; the others (Submitted, Validating, Scheduled, InProgress,
-# Stopping) are still under way.
-TERMINAL = frozenset({"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"})
 SUCCEEDED = frozenset({"Completed", "PartiallyCompleted"})
 JOB_TIMEOUT_HOURS = 72  # Bedrock accepts 24 to 168
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from embedrock.api.observability import logger, metrics, tracer
-from embedrock.bedrock.batch import TERMINAL
+from embedrock.bedrock.batch_limits import TERMINAL
 from embedrock.ingest import messages, runtime
 from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.pipeline import Outcome

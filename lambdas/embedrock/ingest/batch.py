@@ -18,7 +18,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO
 
-from embedrock.bedrock.batch import MIN_RECORDS, SUCCEEDED, BatchJobs, Job, parse_output_line, record
+from embedrock.bedrock.batch import SUCCEEDED, BatchJobs, Job, parse_output_line, record
+from embedrock.bedrock.batch_limits import MIN_RECORDS
 from embedrock.catalog import CatalogModel
 from embedrock.ingest.chunk import Partial, VectorCache, load_records
 from embedrock.ingest.documents import BatchJobPlan, ChunkPlan, Plan
