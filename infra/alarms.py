@@ -21,6 +21,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from embedrock import routes
+from embedrock.settings import Settings, variable
 from infra.functions import METRICS_NAMESPACE
 from infra.observability import allow_alarms_to_use, encryption_key
 
@@ -103,7 +104,7 @@ class EmbedrockAlarms(Construct):
                 alarm_description=(
                     f"Bedrock throttled more than {BEDROCK_THROTTLES} InvokeModel calls in 5 minutes: raise the "
                     "account's Bedrock quota (Service Quotas, requests per minute per model), lower "
-                    "EMBEDROCK_MAX_CONCURRENCY, or lower the usage plan's rate limit."
+                    f"{variable(Settings, 'max_concurrency')}, or lower the usage plan's rate limit."
                 ),
                 metric=bedrock_throttles(),
                 threshold=BEDROCK_THROTTLES,

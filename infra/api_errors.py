@@ -1,7 +1,7 @@
 """API Gateway's own errors, answered in the API's one error shape.
 
 Without these, API Gateway answers `{"message": "Forbidden"}` for a missing key and
-`403 Missing Authentication Token` for an unknown route. Each entry of routes.GATEWAY_ERRORS
+`403 Missing Authentication Token` for an unknown route. Each entry of gateway_errors.GATEWAY_ERRORS
 becomes one gateway response whose body is exactly `json.dumps(error.body())`: the local gateway
 answers with the same status and body, so clients see one behaviour. The DEFAULT_4XX/5XX
 responses catch the rest, in the same shape, with API Gateway's own message.
@@ -15,16 +15,14 @@ from dataclasses import dataclass, field
 
 from aws_cdk import aws_apigateway as apigw
 
-from embedrock import routes
+from embedrock import gateway_errors
+from embedrock.errors import envelope
 
 # API Gateway's own text for the error, already a quoted and escaped JSON string.
 GATEWAY_MESSAGE = "$context.error.messageString"
 _MESSAGE_PLACEHOLDER = "__GATEWAY_MESSAGE__"
 # Response templates are Velocity: `$` and `#` start references and directives.
 _VTL_CHARACTERS = ("$", "#")
-
-# Seconds in Retry-After (header values in a gateway response are static).
-RETRY_AFTER_SECONDS: Mapping[str, int] = {routes.GATEWAY_THROTTLED.response_type: 1}
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class GatewayResponse:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-def static_template(error: routes.GatewayError) -> str:
+def static_template(error: gateway_errors.GatewayError) -> str:
     """The body of `error`, exactly as the local gateway sends it."""
     template = json.dumps(error.body())
     if any(character in template for character in _VTL_CHARACTERS):
@@ -47,12 +45,12 @@ def static_template(error: routes.GatewayError) -> str:
 
 def gateway_message_template(type_: str, code: str) -> str:
     """The API's error shape around API Gateway's own (already JSON-quoted) message."""
-    body = {"error": {"type": type_, "message": _MESSAGE_PLACEHOLDER, "param": None, "code": code}}
+    body = envelope(type_, _MESSAGE_PLACEHOLDER, None, code)
     return json.dumps(body).replace(json.dumps(_MESSAGE_PLACEHOLDER), GATEWAY_MESSAGE)
 
 
-def _from_route_table(error: routes.GatewayError) -> GatewayResponse:
-    retry_after = RETRY_AFTER_SECONDS.get(error.response_type)
+def _from_catalogue(error: gateway_errors.GatewayError) -> GatewayResponse:
+    retry_after = error.retry_after_seconds
     return GatewayResponse(
         apigw.ResponseType.of(error.response_type),
         static_template(error),
@@ -64,7 +62,7 @@ def _from_route_table(error: routes.GatewayError) -> GatewayResponse:
 BAD_REQUEST_TEMPLATE = gateway_message_template("invalid_request_error", "invalid_request")
 
 GATEWAY_RESPONSES: tuple[GatewayResponse, ...] = (
-    *(_from_route_table(error) for error in routes.GATEWAY_ERRORS),
+    *(_from_catalogue(error) for error in gateway_errors.GATEWAY_ERRORS),
     # A required path parameter or body check failed in the request validator.
     GatewayResponse(apigw.ResponseType.BAD_REQUEST_PARAMETERS, BAD_REQUEST_TEMPLATE, 400),
     GatewayResponse(apigw.ResponseType.BAD_REQUEST_BODY, BAD_REQUEST_TEMPLATE, 400),

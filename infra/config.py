@@ -1,14 +1,21 @@
-"""Deploy-time settings read from CDK context (cdk.json, or `cdk deploy -c key=value`).
+"""Deploy-time settings read from CDK context (cdk.json, or `cdk deploy -c key=value`): all of them.
 
-The fallbacks equal the cdk.json defaults, so `python app.py` without the CLI builds the same stack.
+Context only overrides: a setting the functions read defaults to its settings model's default
+(embedrock.settings, embedrock.ingest.settings), read when the stack is built; a setting of the
+stack alone defaults here. cdk.json repeats none of them, so `cdk synth` and `python app.py`
+build the same stack.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from constructs import Node
+
+from embedrock import settings as function_settings
+from embedrock.bedrock.batch_limits import MIN_RECORDS as BATCH_MIN_RECORDS
+from embedrock.ingest import settings as ingest_settings
 
 THROTTLE_RATE_LIMIT = "embedrock:throttleRateLimit"
 THROTTLE_BURST_LIMIT = "embedrock:throttleBurstLimit"
@@ -19,6 +26,11 @@ WAF_COUNT_RULES = "embedrock:wafCountRules"
 ALARM_EMAIL = "embedrock:alarmEmail"
 CORS_ORIGINS = "embedrock:corsOrigins"
 STACK_NAME = "embedrock:stackName"
+CACHE = "embedrock:cache"
+CACHE_TTL_DAYS = "embedrock:cacheTtlDays"
+BATCH_MIN_LINES = "embedrock:batchMinLines"
+INGEST_CONCURRENCY = "embedrock:ingestConcurrency"
+CHUNK_LINES = "embedrock:ingestChunkLines"
 DEFAULT_STACK_NAME = "Embedrock"
 # CloudFormation's rule for stack names.
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
@@ -84,6 +96,41 @@ def waf_settings(node: Node) -> WafSettings:
     else:  # `-c embedrock:wafCountRules=A,B` on the command line
         count_rules = tuple(rule.strip() for rule in str(raw_rules).split(",") if rule.strip())
     return WafSettings(enabled=_flag(node, WAF), rate_limit=rate_limit, count_rules=count_rules)
+
+
+@dataclass(frozen=True)
+class IngestionConfig:
+    """The pipeline (infra/ingestion.py)."""
+
+    # Concurrent invocations the queue may drive (SQS event source maximum concurrency, >= 2).
+    concurrency: int = 2
+    chunk_lines: int = field(default_factory=lambda: ingest_settings.IngestSettings().chunk_lines)
+    # Files with at least this many valid lines go to Bedrock batch inference (models that have it).
+    batch_min_lines: int = field(default_factory=lambda: ingest_settings.IngestSettings().batch_min_lines)
+
+
+def ingestion_config(node: Node) -> IngestionConfig:
+    defaults = IngestionConfig()
+    concurrency = _positive_int(node, INGEST_CONCURRENCY, defaults.concurrency)
+    if concurrency < 2:
+        raise ValueError(f"context {INGEST_CONCURRENCY} must be at least 2 (the SQS event source minimum)")
+    batch_min_lines = _positive_int(node, BATCH_MIN_LINES, defaults.batch_min_lines)
+    if batch_min_lines < BATCH_MIN_RECORDS:
+        raise ValueError(
+            f"context {BATCH_MIN_LINES} must be at least {BATCH_MIN_RECORDS} (Bedrock's minimum per job)"
+        )
+    return IngestionConfig(
+        concurrency=concurrency,
+        chunk_lines=_positive_int(node, CHUNK_LINES, defaults.chunk_lines),
+        batch_min_lines=batch_min_lines,
+    )
+
+
+def cache_ttl_days(node: Node) -> int | None:
+    """Days cached vectors are kept when the opt-in cache is on (context embedrock:cache), else None."""
+    if not _flag(node, CACHE):
+        return None
+    return _positive_int(node, CACHE_TTL_DAYS, function_settings.Settings().cache_ttl_days)
 
 
 def alarm_email(node: Node) -> str | None:

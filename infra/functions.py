@@ -11,13 +11,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct, IConstruct
 
 from embedrock import routes
+from embedrock import settings as function_settings
+from embedrock.settings import environment
 from infra import bundling, nag
 from infra.bedrock_policy import WILDCARD_FINDINGS, bedrock_statements
 from infra.observability import log_group
 
 METRICS_NAMESPACE = "Embedrock"
-# Concurrent Bedrock calls per request; embedding quotas are low requests-per-minute.
-MAX_CONCURRENCY = 16
 
 RUNTIME_REASON = (
     "python3.13, not the newest python3.14: the unit tests run under the runtime's own Python minor "
@@ -63,7 +63,11 @@ class EmbedrockFunctions(Construct):
                 "POWERTOOLS_SERVICE_NAME": f"embedrock-{function.name}",
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
-                "EMBEDROCK_MAX_CONCURRENCY": str(MAX_CONCURRENCY),
+                # The settings model's default, written out so the deployed cap shows in the console.
+                **environment(
+                    function_settings.Settings,
+                    max_concurrency=function_settings.Settings().max_concurrency,
+                ),
             },
         )
         cfn_function = lambda_function.node.default_child

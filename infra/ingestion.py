@@ -9,7 +9,6 @@ that policy, which S3 checks when the notification is created.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, Fn, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -21,32 +20,25 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
-from constructs import Construct, Node
+from constructs import Construct
 
 from embedrock import catalog, routes
-from embedrock.bedrock.batch_limits import MIN_RECORDS as BATCH_MIN_RECORDS
+from embedrock import settings as function_settings
 from embedrock.bedrock.batch_limits import TERMINAL
 from embedrock.cache_table import EXPIRES_AT, KEY
+from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.layout import INPUT_PREFIX, OUTPUT_PREFIX, WORK_PREFIX
+from embedrock.settings import environment
 from infra import nag
 from infra.bedrock_policy import foundation_model_arn
-from infra.config import _flag as flag
-from infra.config import _positive_int as positive_int
+from infra.config import IngestionConfig
 
 S3_ACCESS_LOGS_USE_BUCKET_POLICY = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
-CACHE = "embedrock:cache"
-CACHE_TTL_DAYS = "embedrock:cacheTtlDays"
-BATCH_MIN_LINES = "embedrock:batchMinLines"
-INGEST_CONCURRENCY = "embedrock:ingestConcurrency"
-CHUNK_LINES = "embedrock:ingestChunkLines"
 
 # Messages of one invocation; each is a file to plan or a chunk to embed.
 BATCH_SIZE = 4
-# A message that failed this many times moves to the DLQ (the handler's last attempt writes a
-# failed manifest first).
-MAX_RECEIVES = 5
-# Bedrock calls in flight per invocation; times the event source's concurrency, the most the
-# pipeline ever has in flight (embedding quotas are low requests-per-minute).
+# Bedrock calls in flight per invocation, instead of the API's per-request cap: times the event
+# source's concurrency, the most the pipeline ever has in flight (quotas are low requests-per-minute).
 BEDROCK_CONCURRENCY_PER_INVOCATION = 8
 EPHEMERAL_STORAGE_MB = 2048
 BATCH_JOB_PREFIX = (
@@ -68,34 +60,6 @@ WORK_EXPIRES_AFTER = Duration.days(7)
 ACCESS_LOGS_EXPIRE_AFTER = Duration.days(90)
 
 
-@dataclass(frozen=True)
-class IngestionConfig:
-    """CDK context (cdk.json or -c key=value)."""
-
-    # Concurrent invocations the queue may drive (SQS event source maximum concurrency, >= 2).
-    concurrency: int = 2
-    chunk_lines: int = 1000
-    # Files with at least this many valid lines go to Bedrock batch inference (models that have it).
-    batch_min_lines: int = 10_000
-
-
-def ingestion_config(node: Node) -> IngestionConfig:
-    defaults = IngestionConfig()
-    concurrency = positive_int(node, INGEST_CONCURRENCY, defaults.concurrency)
-    if concurrency < 2:
-        raise ValueError(f"context {INGEST_CONCURRENCY} must be at least 2 (the SQS event source minimum)")
-    batch_min_lines = positive_int(node, BATCH_MIN_LINES, defaults.batch_min_lines)
-    if batch_min_lines < BATCH_MIN_RECORDS:
-        raise ValueError(
-            f"context {BATCH_MIN_LINES} must be at least {BATCH_MIN_RECORDS} (Bedrock's minimum per job)"
-        )
-    return IngestionConfig(
-        concurrency=concurrency,
-        chunk_lines=positive_int(node, CHUNK_LINES, defaults.chunk_lines),
-        batch_min_lines=batch_min_lines,
-    )
-
-
 def bucket_name() -> str:
     """embedrock-ingest-<account>-<region>-<first 8 hex digits of this stack's id>: unique, known early."""
     stack_guid = Fn.select(2, Fn.split("/", Aws.STACK_ID))
@@ -113,28 +77,19 @@ class Ingestion(Construct):
         # (CDK's recommended flag for new apps; set here so it applies to this construct only).
         self.node.set_context(S3_ACCESS_LOGS_USE_BUCKET_POLICY, True)
         self.function = function
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.dead_letters = self._dead_letter_queue("DeadLetters")
         # Batch job events EventBridge could not deliver to the queue (its own DLQ; the queue's
         # DLQ is for messages the function failed on).
-        self.undelivered_job_events = sqs.Queue(
-            self,
-            "UndeliveredJobEvents",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
+        self.undelivered_job_events = self._dead_letter_queue("UndeliveredJobEvents")
         nag.acknowledge(
             self.undelivered_job_events,
             "AwsSolutions-SQS3",
             "This queue is a dead-letter queue: the EventBridge rule's target names it in its "
             "DeadLetterConfig, which cdk-nag does not recognize (it looks only at SQS redrive policies).",
         )
+        # A message that failed this many times moves to the DLQ; the function is told, so that its
+        # last attempt writes a failed manifest first.
+        self.max_receives = ingest_settings.IngestSettings().max_receives
         timeout = function.timeout or Duration.minutes(15)
         self.queue = sqs.Queue(
             self,
@@ -146,7 +101,9 @@ class Ingestion(Construct):
             # sooner, after the handler's backoff.
             visibility_timeout=Duration.seconds(6 * timeout.to_seconds()),
             retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVES),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letters, max_receive_count=self.max_receives
+            ),
         )
         self.bucket = self._bucket()
         self._notify_queue()
@@ -156,6 +113,15 @@ class Ingestion(Construct):
         self.alarm = self._dead_letter_alarm()
         # Every alarm of the pipeline, for the stack to notify and show (EmbedrockAlarms.add).
         self.alarms = [self.alarm, self._undelivered_job_events_alarm()]
+
+    def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:
+        return sqs.Queue(
+            self,
+            construct_id,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
 
     def _bucket(self) -> s3.Bucket:
         access_logs = s3.Bucket(
@@ -250,12 +216,16 @@ class Ingestion(Construct):
 
     def _wire_function(self, config: IngestionConfig) -> None:
         function = self.function
-        for name, value in {
-            "EMBEDROCK_INGEST_QUEUE_URL": self.queue.queue_url,
-            "EMBEDROCK_INGEST_MAX_RECEIVES": str(MAX_RECEIVES),
-            "EMBEDROCK_INGEST_CHUNK_LINES": str(config.chunk_lines),
-            "EMBEDROCK_MAX_CONCURRENCY": str(BEDROCK_CONCURRENCY_PER_INVOCATION),
-        }.items():
+        variables = {
+            **environment(
+                ingest_settings.IngestSettings,
+                queue_url=self.queue.queue_url,
+                max_receives=self.max_receives,
+                chunk_lines=config.chunk_lines,
+            ),
+            **environment(function_settings.Settings, max_concurrency=BEDROCK_CONCURRENCY_PER_INVOCATION),
+        }
+        for name, value in variables.items():
             function.add_environment(name, value)
         cfn_function = function.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
@@ -393,11 +363,12 @@ class Ingestion(Construct):
             "Batch job ids are chosen by Bedrock when a job is created: the ingest function may create and "
             "read jobs of this account and region only, and pass them only the batch role.",
         )
-        for name, value in {
-            "EMBEDROCK_BATCH_ROLE_ARN": role.role_arn,
-            "EMBEDROCK_BATCH_MIN_LINES": str(config.batch_min_lines),
-            "EMBEDROCK_INGEST_BUCKET": self.bucket.bucket_name,
-        }.items():
+        for name, value in environment(
+            ingest_settings.IngestSettings,
+            batch_role_arn=role.role_arn,
+            batch_min_lines=config.batch_min_lines,
+            bucket=self.bucket.bucket_name,
+        ).items():
             self.function.add_environment(name, value)
         events.Rule(
             self,
@@ -421,33 +392,30 @@ class Ingestion(Construct):
         return role
 
     def _undelivered_job_events_alarm(self) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
-            self,
+        return self._queue_alarm(
             "UndeliveredJobEventsAlarm",
-            alarm_description=(
-                "EventBridge could not deliver the end of a Bedrock batch inference job to the ingestion "
-                "queue (retried up to 24 hours, or not at all when denied): its file waits for that job. "
-                "Check the ingestion queue's policy, then send each message's body (the event) from this "
-                "dead-letter queue to the ingestion queue."
-            ),
-            metric=self.undelivered_job_events.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            self.undelivered_job_events,
+            "EventBridge could not deliver the end of a Bedrock batch inference job to the ingestion "
+            "queue (retried up to 24 hours, or not at all when denied): its file waits for that job. "
+            "Check the ingestion queue's policy, then send each message's body (the event) from this "
+            "dead-letter queue to the ingestion queue.",
         )
 
     def _dead_letter_alarm(self) -> cloudwatch.Alarm:
+        return self._queue_alarm(
+            "DeadLettersAlarm",
+            self.dead_letters,
+            "Ingestion messages failed every retry and are in the dead-letter queue: see the failed "
+            "manifests under output/ and the ingest function's logs, fix the cause, then redrive the DLQ.",
+        )
+
+    def _queue_alarm(self, construct_id: str, queue: sqs.Queue, description: str) -> cloudwatch.Alarm:
+        """In alarm while any message waits in `queue` (a dead-letter queue: none should)."""
         return cloudwatch.Alarm(
             self,
-            "DeadLettersAlarm",
-            alarm_description=(
-                "Ingestion messages failed every retry and are in the dead-letter queue: see the failed "
-                "manifests under output/ and the ingest function's logs, fix the cause, then redrive the DLQ."
-            ),
-            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+            construct_id,
+            alarm_description=description,
+            metric=queue.metric_approximate_number_of_messages_visible(
                 period=Duration.minutes(1), statistic="Maximum"
             ),
             threshold=1,
@@ -487,9 +455,12 @@ class EmbeddingCacheTable(Construct):
             "The table is a cache of embeddings that Bedrock recomputes on a miss and that expire "
             "through TTL: point-in-time recovery would pay to back up data that is never restored.",
         )
+        variables = environment(
+            function_settings.Settings, cache_table=self.table.table_name, cache_ttl_days=ttl_days
+        )
         for function in functions:
-            function.add_environment("EMBEDROCK_CACHE_TABLE", self.table.table_name)
-            function.add_environment("EMBEDROCK_CACHE_TTL_DAYS", str(ttl_days))
+            for name, value in variables.items():
+                function.add_environment(name, value)
             function.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=[
@@ -504,15 +475,18 @@ class EmbeddingCacheTable(Construct):
 
 
 def add_cache(
-    scope: Construct, functions: Mapping[str, lambda_.Function], ingest: lambda_.Function
+    scope: Construct,
+    functions: Mapping[str, lambda_.Function],
+    ingest: lambda_.Function,
+    ttl_days: int | None,
 ) -> EmbeddingCacheTable | None:
-    """The cache table when context embedrock:cache is true, for every function that embeds."""
-    if not flag(scope.node, CACHE):
+    """The cache table when on (`ttl_days` given: infra.config.cache_ttl_days), for every function
+    that embeds."""
+    if ttl_days is None:
         return None
     embedding = [
         function
         for name, function in functions.items()
         if routes.function_named(name).bedrock_access is routes.BedrockAccess.INVOKE_EMBEDDING_MODELS
     ]
-    ttl_days = positive_int(scope.node, CACHE_TTL_DAYS, 30)
     return EmbeddingCacheTable(scope, "Cache", functions=[*embedding, ingest], ttl_days=ttl_days)

@@ -8,12 +8,20 @@ from aws_cdk import Aws, CfnOutput, Stack
 from constructs import Construct
 
 from embedrock import routes
+from embedrock.settings import Settings, environment
 from infra.alarms import EmbedrockAlarms
 from infra.api import EmbedrockApi
-from infra.config import alarm_email, cors_origins, usage_plan_limits, waf_settings
+from infra.config import (
+    alarm_email,
+    cache_ttl_days,
+    cors_origins,
+    ingestion_config,
+    usage_plan_limits,
+    waf_settings,
+)
 from infra.dashboard import EmbedrockDashboard
 from infra.functions import EmbedrockFunctions
-from infra.ingestion import Ingestion, add_cache, ingestion_config
+from infra.ingestion import Ingestion, add_cache
 from infra.waf import EmbedrockWaf, acknowledge_no_waf
 
 
@@ -29,11 +37,13 @@ class EmbedrockStack(Stack):
         )
         if cors:  # the functions add the CORS headers to their own answers (embedrock.api.app)
             for function in functions.by_name.values():
-                function.add_environment("EMBEDROCK_CORS_ORIGINS", ",".join(cors))
+                for name, value in environment(Settings, cors_origins=cors).items():
+                    function.add_environment(name, value)
         ingestion = Ingestion(
             self, "Ingestion", function=functions.add(routes.INGEST), config=ingestion_config(self.node)
         )
-        add_cache(self, functions.by_name, ingestion.function)  # when -c embedrock:cache=true
+        # when -c embedrock:cache=true
+        add_cache(self, functions.by_name, ingestion.function, cache_ttl_days(self.node))
         waf = waf_settings(self.node)
         if waf.enabled:
             EmbedrockWaf(self, "Waf", stage=api.rest_api.deployment_stage, settings=waf)

@@ -4,7 +4,7 @@ Two rules: a rate-based rule that blocks a client IP sending more than `rate_lim
 in five minutes (answered 429 in the API's error shape), and the AWS managed common rule set
 (OWASP-style protections on headers, query strings, URIs and bodies). Requests WAF blocks
 otherwise reach the client as API Gateway's WAF_FILTERED response: 403 in the API's error
-shape with code `waf_blocked` (routes.WAF_BLOCKED). With WAF off, the stage carries a reviewed
+shape with code `waf_blocked` (gateway_errors.WAF_BLOCKED). With WAF off, the stage carries a reviewed
 cdk-nag acknowledgement instead; the usage plan's per-key throttle and quota still apply.
 """
 
@@ -16,21 +16,14 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from embedrock import gateway_errors
 from infra import nag
 from infra.config import WafSettings
 
 MANAGED_RULE_GROUP = "AWSManagedRulesCommonRuleSet"
 RATE_RULE = "RateLimitPerClientIp"
 THROTTLED_BODY_KEY = "throttled"
-THROTTLED_BODY = {
-    "error": {
-        "type": "rate_limit_error",
-        "message": "Too many requests from this address; retry in a few minutes.",
-        "param": None,
-        "code": "waf_rate_limited",
-    }
-}
-RETRY_AFTER_SECONDS = 60
+THROTTLED = gateway_errors.WAF_RATE_LIMITED
 NO_WAF_REASON = (
     "AWS WAF is optional and off in this deployment (context embedrock:waf=false): the usage "
     "plan's per-key throttle and daily quota bound abuse; deploy with -c embedrock:waf=true to "
@@ -60,7 +53,7 @@ class EmbedrockWaf(Construct):
             visibility_config=_visibility("embedrock-api"),
             custom_response_bodies={
                 THROTTLED_BODY_KEY: wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON", content=json.dumps(THROTTLED_BODY)
+                    content_type="APPLICATION_JSON", content=json.dumps(THROTTLED.body())
                 )
             },
             rules=[self._rate_rule(settings.rate_limit), self._common_rules(settings.count_rules)],
@@ -82,11 +75,11 @@ class EmbedrockWaf(Construct):
             action=wafv2.CfnWebACL.RuleActionProperty(
                 block=wafv2.CfnWebACL.BlockActionProperty(
                     custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                        response_code=429,
+                        response_code=THROTTLED.status,
                         custom_response_body_key=THROTTLED_BODY_KEY,
                         response_headers=[
                             wafv2.CfnWebACL.CustomHTTPHeaderProperty(
-                                name="Retry-After", value=str(RETRY_AFTER_SECONDS)
+                                name="Retry-After", value=str(THROTTLED.retry_after_seconds)
                             )
                         ],
                     )

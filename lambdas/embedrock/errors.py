@@ -1,7 +1,9 @@
 """API errors: the one error shape of the HTTP API and the statuses it is sent with.
 
 Core code raises these; the HTTP layer turns them into
-`{"error": {"type", "message", "param", "code"}}` with `status` and `headers`.
+`{"error": {"type", "message", "param", "code"}}` with `status` and `headers`. `envelope` is the
+only builder of that shape: handlers, API Gateway's and WAF's own responses and the local gateway
+all use it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from typing import Any
 SHOWN_CHARS = 100
 # Backstop for a whole message or param, whatever was put into it.
 _MAX_MESSAGE_CHARS = 2_000
+
+
+def envelope(type_: str, message: str, param: str | None, code: str) -> dict[str, Any]:
+    """The API's error body. `message` may be a placeholder that a caller swaps for a template
+    expression after serializing (infra/api_errors.py): it is placed as given."""
+    return {"error": {"type": type_, "message": message, "param": param, "code": code}}
 
 
 def shown(value: object, limit: int = SHOWN_CHARS) -> str:
@@ -46,14 +54,7 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        return {
-            "error": {
-                "type": self.type,
-                "message": self.message,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
+        return envelope(self.type, self.message, self.param, self.code)
 
 
 class InvalidRequest(ApiError):

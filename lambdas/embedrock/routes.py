@@ -85,6 +85,11 @@ ROUTES: tuple[Route, ...] = (
 )
 
 
+def route_list() -> str:
+    """The routes for a message: `POST /embeddings, ..., GET /docs`."""
+    return ", ".join(f"{route.method} {route.path}" for route in ROUTES)
+
+
 def function_named(name: str) -> Function:
     for function in FUNCTIONS:
         if function.name == name:
@@ -92,99 +97,6 @@ def function_named(name: str) -> Function:
     raise KeyError(name)
 
 
-@dataclass(frozen=True)
-class GatewayError:
-    """An error API Gateway answers itself, before any function runs.
-
-    The stack installs each as a gateway response in the API's error shape; the local
-    gateway answers the same status and body, so clients see one behaviour.
-    """
-
-    response_type: str  # API Gateway's ResponseType name
-    status: int
-    type: str
-    code: str
-    message: str
-
-    def body(self) -> dict[str, dict[str, str | None]]:
-        return {"error": {"type": self.type, "message": self.message, "param": None, "code": self.code}}
-
-
-UNKNOWN_ROUTE = GatewayError(
-    "MISSING_AUTHENTICATION_TOKEN",
-    404,
-    "not_found_error",
-    "route_not_found",
-    "No such route. Routes: GET /models, GET /models/{model_id}, POST /embeddings, "
-    "POST /v1/embeddings, POST /similarity, GET /health, GET /openapi.json, GET /docs.",
-)
-INVALID_API_KEY = GatewayError(
-    "INVALID_API_KEY",
-    403,
-    "authentication_error",
-    "invalid_api_key",
-    "The x-api-key header is missing or does not hold a valid API key.",
-)
-BODY_TOO_LARGE = GatewayError(
-    "REQUEST_TOO_LARGE",
-    413,
-    "invalid_request_error",
-    "request_too_large",
-    "The request body is over the 10 MB limit of API Gateway (6 MB for a Lambda payload): "
-    "send fewer texts per request, or use the batch pipeline for whole files.",
-)
-GATEWAY_THROTTLED = GatewayError(
-    "THROTTLED",
-    429,
-    "rate_limit_error",
-    "api_throttled",
-    "Too many requests for this API key's usage plan; retry later.",
-)
-QUOTA_EXCEEDED = GatewayError(
-    "QUOTA_EXCEEDED",
-    429,
-    "rate_limit_error",
-    "quota_exceeded",
-    "This API key's daily quota is used up; retry tomorrow or ask for a higher quota.",
-)
-# API Gateway decodes gzip, deflate and identity request bodies; any other coding, or a body
-# not compressed as declared, is its 415 ("Call an API method with a compressed payload").
-UNSUPPORTED_CONTENT_ENCODING = GatewayError(
-    "UNSUPPORTED_MEDIA_TYPE",
-    415,
-    "invalid_request_error",
-    "unsupported_content_encoding",
-    "The request's Content-Encoding is not one API Gateway decodes (gzip, deflate, identity), or the "
-    "body is not encoded as it says; send it uncompressed, or compressed as declared.",
-)
-INTEGRATION_TIMEOUT = GatewayError(
-    "INTEGRATION_TIMEOUT",
-    504,
-    "upstream_error",
-    "integration_timeout",
-    "The request took longer than API Gateway's integration timeout; send fewer texts per request.",
-)
-
-# Only with the optional AWS WAF web ACL (infra/waf.py); the local gateway has no WAF.
-WAF_BLOCKED = GatewayError(
-    "WAF_FILTERED",
-    403,
-    "permission_error",
-    "waf_blocked",
-    "AWS WAF blocked this request: one of its protection rules matched. If the request is "
-    "legitimate, ask the operator to review the web ACL's sampled requests.",
-)
-
-GATEWAY_ERRORS: tuple[GatewayError, ...] = (
-    UNKNOWN_ROUTE,
-    INVALID_API_KEY,
-    BODY_TOO_LARGE,
-    UNSUPPORTED_CONTENT_ENCODING,
-    GATEWAY_THROTTLED,
-    QUOTA_EXCEEDED,
-    INTEGRATION_TIMEOUT,
-    WAF_BLOCKED,
-)
 # Requests API Gateway (and so the local gateway) accepts: Lambda takes at most 6 MB.
 MAX_REQUEST_BYTES = 6 * 1024 * 1024
 # The API's minimumCompressionSize: responses this large are compressed for clients that ask.

@@ -1,7 +1,8 @@
 """Settings from environment variables, parsed once at cold start.
 
 A bad value fails the cold start with a message that names the variable, instead of
-failing later on a request.
+failing later on a request. The models are the one source of each default and variable name:
+the stack writes functions' environments with `environment`, so infra names neither.
 """
 
 from __future__ import annotations
@@ -81,6 +82,31 @@ def load_model(model: type[SettingsModel], environ: Mapping[str, str] | None = N
             f"{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}" for issue in error.errors()
         )
         raise SettingsError(f"invalid Embedrock settings: {problems}") from None
+
+
+def environment(model: type[BaseModel], **values: object) -> dict[str, str]:
+    """The variables that make `load_model(model)` read `values` (keyed by field name).
+
+    Values may be CDK tokens (strings until deploy time); tuples are comma-joined, as parsed.
+    """
+    unknown = sorted(set(values) - set(model.model_fields))
+    if unknown:
+        raise KeyError(f"{model.__name__} has no field {', '.join(unknown)}")
+    return {variable(model, name): _as_text(value) for name, value in values.items()}
+
+
+def variable(model: type[BaseModel], name: str) -> str:
+    """The environment variable of field `name`."""
+    alias = model.model_fields[name].alias
+    if alias is None:
+        raise KeyError(f"{model.__name__}.{name} has no environment variable")
+    return alias
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ",".join(str(item) for item in value)
+    return str(value)
 
 
 @lru_cache(maxsize=1)

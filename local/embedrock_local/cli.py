@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "embedrock_local.bench.command",
     "perf": "embedrock_local.perf.command",
     "ingest": "embedrock_local.ingest.command",
+    "emulator": "embedrock_local.emulator.command",
 }
 
 
@@ -178,11 +179,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
     _serve_parser(subparsers)
-    subparsers.add_parser(
-        "emulator",
-        help="run the Bedrock-compatible emulator alone (see `embedrock emulator --help`)",
-        add_help=False,
-    )
     for module in SUBCOMMANDS.values():
         import_module(module).add_parser(subparsers)
     return parser
@@ -190,10 +186,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["emulator"]:
-        from embedrock_local.emulator.__main__ import main as emulator_main
-
-        return emulator_main(arguments[1:])
     args = build_parser().parse_args(arguments)
     if args.command == "serve":
         return serve(args)

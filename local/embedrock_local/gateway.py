@@ -32,8 +32,9 @@ from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from embedrock import routes
-from embedrock.routes import GatewayError, Route
+from embedrock import gateway_errors, routes
+from embedrock.gateway_errors import GatewayError
+from embedrock.routes import Route
 from embedrock_local import httpio
 from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
@@ -380,12 +381,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(url.path)
         found = match(method, path)
         if found is None:
-            self._error(routes.UNKNOWN_ROUTE)
+            self._error(gateway_errors.UNKNOWN_ROUTE)
             return
         route, parameters = found
         api_key = self.server.api_key
         if api_key is not None and route.api_key_required and self.headers.get("x-api-key") != api_key:
-            self._error(routes.INVALID_API_KEY)
+            self._error(gateway_errors.INVALID_API_KEY)
             return
         event = proxy_event(
             route=route,
@@ -425,7 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
                 deadline=self._deadline,
             )
         except httpio.BodyTooLarge:
-            self._error(routes.BODY_TOO_LARGE, linger=True)
+            self._error(gateway_errors.BODY_TOO_LARGE, linger=True)
             return None
         except httpio.BadFraming:
             self._error(BAD_FRAMING, linger=True)
@@ -443,7 +444,7 @@ class _Handler(BaseHTTPRequestHandler):
         except httpio.BodyTooLarge:
             self._error(DECOMPRESSED_TOO_LARGE)
         except httpio.UnsupportedEncoding:
-            self._error(routes.UNSUPPORTED_CONTENT_ENCODING)
+            self._error(gateway_errors.UNSUPPORTED_CONTENT_ENCODING)
         return None
 
     def _integration_timeout(self, invocation: Invocation) -> GatewayError:
@@ -452,7 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = self.server.pools.started_at(invocation)
         waited = (started if started is not None else time.monotonic()) - invocation.submitted
         if waited < min(1.0, timeout / 10):
-            return routes.INTEGRATION_TIMEOUT  # the function itself took the time, as on AWS
+            return gateway_errors.INTEGRATION_TIMEOUT  # the function itself took the time, as on AWS
         workers = f"{self.server.pools.containers} {invocation.function} worker processes"
         advice = "retry, or start the gateway with more workers (embedrock serve --containers N)."
         if started is None:
@@ -466,7 +467,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"with earlier requests), then ran past API Gateway's {timeout:g} s integration timeout; "
                 f"{advice}"
             )
-        return replace(routes.INTEGRATION_TIMEOUT, message=message)
+        return replace(gateway_errors.INTEGRATION_TIMEOUT, message=message)
 
     def _timed_out(self) -> None:
         self.close_connection = True
@@ -545,7 +546,7 @@ REQUEST_TIMEOUT = GatewayError(
     "(embedrock serve --client-timeout sets this limit).",
 )
 DECOMPRESSED_TOO_LARGE = replace(
-    routes.BODY_TOO_LARGE,
+    gateway_errors.BODY_TOO_LARGE,
     message="The request body, once decompressed, is over the 6 MB limit of a Lambda payload: send "
     "fewer texts per request, or use the batch pipeline for whole files.",
 )

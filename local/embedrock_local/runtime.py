@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Literal
 
-from embedrock_local.emulator import Emulator
+from embedrock_local.emulator import Emulator, EmulatorOptions
 from embedrock_local.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
 from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
@@ -81,7 +81,9 @@ class LocalRuntime:
         max_connections: int = MAX_CONNECTIONS,
         access_log: bool = False,
     ) -> None:
-        self.emulator = Emulator("127.0.0.1", emulator_port, engine) if bedrock == "emulator" else None
+        self.emulator = (
+            Emulator(EmulatorOptions(engine=engine), port=emulator_port) if bedrock == "emulator" else None
+        )
         environment = function_environment(
             self.emulator.url if self.emulator else None, log_level=log_level, extra=settings
         )

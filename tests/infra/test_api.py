@@ -10,7 +10,7 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 
-from embedrock import routes
+from embedrock import gateway_errors, routes
 from infra import api, api_errors, config
 from tests.infra import cfn
 from tests.infra.conftest import CORS_ORIGINS, CUSTOM_LIMITS, Synthesized
@@ -201,13 +201,15 @@ def test_one_gateway_response_per_route_table_gateway_error(synthesized: Synthes
     # Given the gateway responses of the API
     responses = _gateway_responses(synthesized)
     # Then each error of the route table has its own, besides the catch-alls
-    assert {error.response_type for error in routes.GATEWAY_ERRORS} <= set(responses)
-    assert len(routes.GATEWAY_ERRORS) == len({error.response_type for error in routes.GATEWAY_ERRORS})
+    assert {error.response_type for error in gateway_errors.GATEWAY_ERRORS} <= set(responses)
+    assert len(gateway_errors.GATEWAY_ERRORS) == len(
+        {error.response_type for error in gateway_errors.GATEWAY_ERRORS}
+    )
 
 
-@pytest.mark.parametrize("error", routes.GATEWAY_ERRORS, ids=lambda error: error.response_type)
+@pytest.mark.parametrize("error", gateway_errors.GATEWAY_ERRORS, ids=lambda error: error.response_type)
 def test_gateway_error_answers_the_route_table_status_and_body(
-    synthesized: Synthesized, error: routes.GatewayError
+    synthesized: Synthesized, error: gateway_errors.GatewayError
 ) -> None:
     # Given the gateway response API Gateway sends for this error
     response = _gateway_responses(synthesized)[error.response_type]
@@ -222,7 +224,7 @@ def test_gateway_error_answers_the_route_table_status_and_body(
 
 
 def test_throttled_gateway_error_says_when_to_retry(synthesized: Synthesized) -> None:
-    response = _gateway_responses(synthesized)[routes.GATEWAY_THROTTLED.response_type]
+    response = _gateway_responses(synthesized)[gateway_errors.GATEWAY_THROTTLED.response_type]
     assert response["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
@@ -286,7 +288,9 @@ def test_api_is_regional(template: Template) -> None:
 
 def test_a_gateway_error_body_that_velocity_would_evaluate_is_refused() -> None:
     # Given a route-table error whose message holds a Velocity reference
-    error = routes.GatewayError("THROTTLED", 429, "rate_limit_error", "api_throttled", "Costs $context.x")
+    error = gateway_errors.GatewayError(
+        "THROTTLED", 429, "rate_limit_error", "api_throttled", "Costs $context.x"
+    )
     # Then synthesis refuses it rather than send a body the local gateway does not
     with pytest.raises(ValueError, match="must not contain"):
         api_errors.static_template(error)

@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 
 from embedrock import catalog, routes
-from infra import ingestion
+from infra import config, ingestion
 from tests.infra import cfn
 from tests.infra.conftest import Synthesized
 
@@ -129,7 +129,7 @@ def test_the_queue_feeds_the_ingest_function_with_partial_batch_responses(synthe
     assert properties["FunctionName"] == {"Ref": function_id}
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BatchSize"] == ingestion.BATCH_SIZE
-    assert properties["ScalingConfig"] == {"MaximumConcurrency": ingestion.IngestionConfig().concurrency}
+    assert properties["ScalingConfig"] == {"MaximumConcurrency": config.IngestionConfig().concurrency}
 
 
 def test_queue_visibility_timeout_exceeds_the_function_timeout(synthesized: Synthesized) -> None:
@@ -294,9 +294,9 @@ def test_ingestion_acknowledgements_are_exactly_the_reviewed_ones(synthesized: S
 
 
 def test_event_source_concurrency_below_two_is_refused() -> None:
-    app = cdk.App(context={ingestion.INGEST_CONCURRENCY: "1"})
+    app = cdk.App(context={config.INGEST_CONCURRENCY: "1"})
     with pytest.raises(ValueError, match="at least 2"):
-        ingestion.ingestion_config(app.node)
+        config.ingestion_config(app.node)
 
 
 def test_the_ingest_role_passes_the_batch_role_to_bedrock_only(synthesized: Synthesized) -> None:
@@ -418,9 +418,9 @@ def test_the_function_knows_the_batch_role_threshold_and_bucket(synthesized: Syn
 
 
 def test_a_batch_threshold_under_bedrocks_minimum_is_refused() -> None:
-    app = cdk.App(context={ingestion.BATCH_MIN_LINES: "99"})
+    app = cdk.App(context={config.BATCH_MIN_LINES: "99"})
     with pytest.raises(ValueError, match="at least 100"):
-        ingestion.ingestion_config(app.node)
+        config.ingestion_config(app.node)
 
 
 def test_batch_jobs_are_allowed_only_on_the_models_aws_lists_for_batch_inference(

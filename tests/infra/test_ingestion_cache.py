@@ -9,7 +9,7 @@ import pytest
 
 from embedrock import routes
 from embedrock.routes import BedrockAccess
-from infra import ingestion
+from infra import config
 from infra.app_builder import build_app
 from tests.infra import cfn
 from tests.infra.conftest import CONTEXT, Synthesized
@@ -29,7 +29,7 @@ EMBEDDERS = [f.name for f in routes.FUNCTIONS if f.bedrock_access is BedrockAcce
 def cached(tmp_path_factory: pytest.TempPathFactory) -> cfn.Resources:
     """The stack synthesized with the cache on (cdk-nag runs, and raises on any finding)."""
     app, stack = build_app(
-        context={**CONTEXT, ingestion.CACHE: "true"}, outdir=str(tmp_path_factory.mktemp("cdk.out"))
+        context={**CONTEXT, config.CACHE: "true"}, outdir=str(tmp_path_factory.mktemp("cdk.out"))
     )
     template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
     return template["Resources"]
@@ -90,4 +90,4 @@ def test_functions_that_do_not_embed_get_no_access(cached: cfn.Resources) -> Non
 
 def test_the_cache_setting_must_be_a_boolean(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="true or false"):
-        build_app(context={**CONTEXT, ingestion.CACHE: "sometimes"}, outdir=str(tmp_path))
+        build_app(context={**CONTEXT, config.CACHE: "sometimes"}, outdir=str(tmp_path))

@@ -27,7 +27,14 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from embedrock import catalog
-from embedrock_local.emulator import Emulator, Fault, FaultKind, HashEngine
+from embedrock_local.emulator import (
+    Emulator,
+    EmulatorOptions,
+    Fault,
+    FaultKind,
+    HashEngine,
+    InProcessEmulator,
+)
 from embedrock_local.emulator.__main__ import build_parser, main
 from embedrock_local.emulator.server import BedrockHandler
 
@@ -497,7 +504,7 @@ def test_each_fault_gives_its_client_error(
 
 def test_faults_from_the_constructor() -> None:
     # Given an emulator started with a throttle on every 3rd call
-    with Emulator(throttle_every=3) as emulator:
+    with Emulator(EmulatorOptions(throttle_every=3)) as emulator:
         rt = client(emulator)
         # When four calls are made
         outcomes = []
@@ -804,3 +811,45 @@ def test_a_body_cut_short_of_its_content_length_is_refused_not_invoked(emu: Emul
     # Then it is a ValidationException, and the model never ran
     assert answer.startswith(b"HTTP/1.1 400") and b"Content-Length" in answer
     assert emu.stats.calls("InvokeModel") == 0
+
+
+# --- in-process mode: the same backends, no socket ---------------------------------------------
+
+PARITY_REQUESTS: list[tuple[str, Any]] = [
+    (TITAN_V2, {"inputText": "hello world", "dimensions": 256}),
+    (TITAN_V2, {"inputText": "hello", "dimensions": 7}),  # not an allowed dimension
+    (TITAN_V2, {"inputText": ""}),  # below minLength
+    (TITAN_V2, b"not json"),
+    (COHERE_EN, {"texts": ["a", "b"], "input_type": "search_document", "embedding_types": ["int8"]}),
+    (COHERE_EN, {"texts": ["a"]}),  # input_type missing
+    (COHERE_MULTI, {"texts": ["a"], "input_type": "search_query"}),  # denied below
+    ("no.such-model", {"inputText": "x"}),
+]
+
+
+def outcome(runtime: Any, model_id: str, body: Any) -> tuple[int, Any, str | None]:
+    try:
+        answer, headers = invoke(runtime, model_id, body)
+    except ClientError as error:
+        _, status = code_status(error)
+        return status, (error.response["Error"]["Code"], error.response["Error"]["Message"]), None
+    return 200, answer, headers["x-amzn-bedrock-input-token-count"]
+
+
+@pytest.mark.parametrize(("model_id", "body"), PARITY_REQUESTS)
+def test_in_process_answers_as_the_http_server_does(emu: Emulator, model_id: str, body: Any) -> None:
+    # Given the same options over HTTP and in process
+    options = EmulatorOptions(deny_models=[COHERE_MULTI])
+    emu.faults.extend(options.all_faults())
+    in_process = InProcessEmulator(options).runtime_client()
+    # When the same request is sent to both
+    status, answer, tokens = outcome(client(emu), model_id, body)
+    same_status, same_answer, same_tokens = outcome(in_process, model_id, body)
+    # Then the status, error code and message, token header and vectors agree
+    assert (same_status, same_tokens) == (status, tokens)
+    if status != 200:
+        assert same_answer == answer
+    elif "embedding" in answer:
+        assert np.allclose(same_answer["embedding"], answer["embedding"], atol=1e-6)
+    else:
+        assert same_answer["embeddings"] == answer["embeddings"]  # int8: integers

@@ -42,7 +42,7 @@ CHECKS = [
 # - positive_data_acceptance: the schema cannot say which dimensions each model takes or how
 #   long its texts may be, so schema-valid requests can rightly get a 400.
 # - unsupported_method: API Gateway answers an undeclared method with its unknown-route error
-#   (404 in this API's shape, routes.UNKNOWN_ROUTE), not 405; test_bad_input checks that.
+#   (404 in this API's shape, gateway_errors.UNKNOWN_ROUTE), not 405; test_bad_input checks that.
 # - negative_data_rejection on query strings: a "wrong type" query value such as the array
 #   [true] travels as ?provider=true, a valid string; test_bad_input checks bad providers.
 QUERY_CHECKS = [check for check in CHECKS if check is not checks.negative_data_rejection]

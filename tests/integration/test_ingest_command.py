@@ -15,7 +15,7 @@ from subprocess import PIPE
 import numpy as np
 import pytest
 
-from embedrock_local.emulator import Emulator
+from embedrock_local.emulator import Emulator, EmulatorOptions
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -145,7 +145,7 @@ LINES = 600
 def test_ctrl_c_keeps_what_was_paid_for_and_the_rerun_pays_only_for_the_rest(tmp_path: Path) -> None:
     # Given a 600-line file and a Bedrock emulator answering each call in 20 ms
     (tmp_path / "big.txt").write_text("".join(f"line number {i}\n" for i in range(1, LINES + 1)))
-    with Emulator(latency_ms=20) as emulator:
+    with Emulator(EmulatorOptions(latency_ms=20)) as emulator:
         environment = {
             **os.environ,
             **emulator.env(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,9 @@ def test_ingest_prints_no_metrics_even_when_bedrock_throttles(
 ) -> None:
     # Given an emulator that throttles every third call (each throttle is a metric when metrics are on)
     class Throttling(emulator.Emulator):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, throttle_every=3, **kwargs)
+        def __init__(self, options: emulator.EmulatorOptions | None = None, /, **kwargs: Any) -> None:
+            options = dataclasses.replace(options or emulator.EmulatorOptions(), throttle_every=3)
+            super().__init__(options, **kwargs)
 
     monkeypatch.setattr(emulator, "Emulator", Throttling)
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)

@@ -20,7 +20,7 @@ def _no_network() -> Iterator[None]:
 
 @pytest.fixture
 def bedrock() -> Iterator[FakeBedrockRuntime]:
-    """The handlers' Bedrock runtime client, replaced by the in-memory fake."""
+    """The handlers' Bedrock runtime client: the emulator's in-process backend, recording calls."""
     fake = FakeBedrockRuntime()
     wiring.override(runtime=fake)
     yield fake

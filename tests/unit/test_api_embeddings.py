@@ -105,6 +105,12 @@ def test_int8_embeddings_are_json_integers(bedrock: FakeBedrockRuntime) -> None:
     assert body["embedding_type"] == "int8"
     assert all(isinstance(value, int) for value in body["embeddings"][0])
     assert body["embeddings"][0][:5] == [int(v * 10) for v in fake_vector("a b", 1024)[:5]]
+    # And they are Bedrock's int8 values, unchanged (the emulator's, asked directly)
+    direct = bedrock.emulator.runtime_client().invoke_model(
+        modelId=COHERE, body=json.dumps(bedrock.calls[0][1]), contentType="application/json", accept="*/*"
+    )
+    expected = json.loads(direct["body"].read())["embeddings"]["int8"][0]
+    assert body["embeddings"][0] == expected and any(expected)
 
 
 @pytest.mark.parametrize("model", [TITAN_V2, COHERE])

@@ -37,11 +37,6 @@ CONTEXTS = frozenset({"api", "ingest", "collections"})
 HANDLER_CONTEXTS = {"embeddings": "api", "models": "api", "similarity": "api", "ingest": "ingest"}
 NOT_FOR_LAMBDAS = frozenset({"embedrock_local", "infra", "tests"})
 NOT_AT_SYNTH = frozenset({"numpy", "botocore", "boto3"})
-# Cycles known and owned elsewhere, each checked to still exist (so the entry goes when it does).
-KNOWN_CYCLES: frozenset[frozenset[str]] = frozenset(
-    # TODO(emulator branch): engines.py registers minilm lazily, minilm imports engines' helpers.
-    {frozenset({"embedrock_local.emulator.engines", "embedrock_local.emulator.minilm"})}
-)
 
 
 @dataclass(frozen=True)
@@ -259,11 +254,7 @@ def test_contexts_never_import_each_other_and_the_core_imports_none(graph: Graph
 
 @pytest.mark.parametrize("package", ["embedrock", "embedrock_local"])
 def test_no_import_cycles(graph: Graph, package: str) -> None:
-    found = {frozenset(edge.source for edge in cycle): cycle for cycle in cycles(graph, package)}
-    new = [" ; ".join(map(str, cycle)) for members, cycle in found.items() if members not in KNOWN_CYCLES]
-    assert new == []
-    gone = [sorted(known) for known in KNOWN_CYCLES if _top(min(known)) == package and known not in found]
-    assert gone == [], "no longer a cycle: remove it from KNOWN_CYCLES"
+    assert [" ; ".join(map(str, cycle)) for cycle in cycles(graph, package)] == []
 
 
 def test_synth_loads_no_numpy_or_botocore(graph: Graph) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from embedrock_local.bench.target import default_engine
 from embedrock_local.emulator import make_engine
-from embedrock_local.emulator.minilm import WIDTH, project
+from embedrock_local.emulator.engines.minilm import WIDTH, project
 
 needs_minilm = pytest.mark.skipif(
     default_engine() != "minilm",
@@ -49,7 +49,7 @@ def test_importing_the_registry_does_not_import_the_engine_dependencies():
     code = (
         "import sys; import embedrock_local.emulator as e; "
         "assert 'minilm' in e.engines; "
-        "assert not {'tokenizers', 'safetensors', 'embedrock_local.emulator.minilm'} & set(sys.modules)"
+        "assert not {'tokenizers', 'safetensors', 'embedrock_local.emulator.engines.minilm'} & set(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

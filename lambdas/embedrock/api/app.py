@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from embedrock import deadline, routes, wiring
 from embedrock.api import body as request_body
 from embedrock.api.validation import reject_unknown_query, to_invalid_request
+from embedrock.aws_errors import error_code
 from embedrock.errors import ApiError, NotFound, shown
 from embedrock.observability import logger
 
@@ -80,7 +81,7 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
                 "code": error.code,
                 "param": error.param,
                 "cause": type(cause).__name__ if cause else None,
-                "bedrock_code": _botocore_code(cause),
+                "bedrock_code": error_code(cause),
             },
         )
         return error_response(error)
@@ -97,10 +98,9 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
 
     def not_found(_: NotFoundError) -> Response[dict[str, Any]]:
         event = app.current_event
-        known = ", ".join(f"{route.method} {route.path}" for route in routes.ROUTES)
         return error_response(
             NotFound(
-                f"no route for {shown(event.http_method)} {shown(event.path)}; routes: {known}.",
+                f"no route for {shown(event.http_method)} {shown(event.path)}; routes: {routes.route_list()}.",
                 code="route_not_found",
             )
         )
@@ -164,13 +164,6 @@ def error_response(error: ApiError) -> Response[dict[str, Any]]:
         body=error.body(),
         headers=error.headers,
     )
-
-
-def _botocore_code(cause: BaseException | None) -> str | None:
-    """The Bedrock error code (ThrottlingException...) behind an API error; never its message."""
-    response = getattr(cause, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return str(code) if code else None
 
 
 def _body_model(app: APIGatewayRestResolver) -> type[BaseModel] | None:

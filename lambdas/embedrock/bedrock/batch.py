@@ -3,7 +3,7 @@
 Input: one JSON line per text, `{"recordId", "modelInput"}`, where modelInput is exactly the
 InvokeModel body (codecs.py). Output: `<output uri>/<job id>/<input file>.out`, one line per
 record, `{"recordId", "modelInput", "modelOutput"}` or `{..., "error"}`, in no guaranteed order,
-plus `manifest.json.out` with the counts. Bedrock asks for at least MIN_RECORDS records a job (batch_limits.py).
+plus `manifest.json.out` with the counts. Bedrock asks for at least batch_limits.MIN_RECORDS records a job.
 """
 
 from __future__ import annotations

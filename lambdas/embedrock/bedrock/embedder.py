@@ -25,8 +25,9 @@ import orjson
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
 from embedrock import deadline
+from embedrock.aws_errors import error_code
 from embedrock.bedrock import codecs
-from embedrock.bedrock.errors import RETRY_AFTER_SECONDS, bedrock_errors
+from embedrock.bedrock.errors import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
 from embedrock.embeddings import EmbedSpec
 from embedrock.errors import ApiError, ModelFailed, UpstreamTimeout
 
@@ -34,8 +35,7 @@ if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
 
 
-# Bedrock error codes worth another attempt, and the share of them that are throttling.
-THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
+# Bedrock error codes worth another attempt (throttling among them).
 RETRYABLE_CODES = THROTTLING_CODES | {
     "ModelNotReadyException",
     "InternalServerException",
@@ -200,7 +200,7 @@ class BedrockEmbedder:
                 response, payload = self._invoke(spec, body)
                 break
             except ApiError as error:
-                code = _bedrock_code(error)
+                code = error_code(error.__cause__)
                 if code in THROTTLING_CODES and self._on_throttle is not None:
                     self._on_throttle(spec.model.id)
                 if not _retryable(error, code) or attempt >= self._max_attempts:
@@ -242,12 +242,6 @@ def _exception(future: Future[_CallResult]) -> BaseException:
     error = future.exception()
     assert error is not None
     return error
-
-
-def _bedrock_code(error: ApiError) -> str | None:
-    response = getattr(error.__cause__, "response", None)
-    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-    return str(code) if code else None
 
 
 def _retryable(error: ApiError, code: str | None) -> bool:

@@ -13,6 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from embedrock.aws_errors import error_code
 from embedrock.errors import (
     ApiError,
     BedrockUnavailable,
@@ -24,8 +25,12 @@ from embedrock.errors import (
     UpstreamTimeout,
     shown,
 )
+from embedrock.settings import Settings
 
-RETRY_AFTER_SECONDS = 2
+# Seconds in Retry-After when the caller passes none: the settings' default.
+RETRY_AFTER_SECONDS = Settings().retry_after_seconds
+# Bedrock's answers to too many requests (TooManyRequests is the older name).
+THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
 _BOTOCORE_FAILURES = (
     ClientError,
     ReadTimeoutError,
@@ -51,10 +56,10 @@ def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
         return BedrockUnavailable("Bedrock could not be reached; retry later.", code="bedrock_unreachable")
     if not isinstance(error, ClientError):
         return ApiError("internal error while calling Bedrock.")
-    code = error.response.get("Error", {}).get("Code", "")
+    code = error_code(error) or ""
     detail = shown(error.response.get("Error", {}).get("Message", "") or code, 300)
     model = f"model {shown(model_id)}" if model_id else "the model"
-    if code in ("ThrottlingException", "ModelNotReadyException", "TooManyRequestsException"):
+    if code in THROTTLING_CODES or code == "ModelNotReadyException":
         reason = "is not ready yet" if code == "ModelNotReadyException" else "throttled the request"
         return Throttled(
             f"Bedrock {reason} for {model} after retries; retry after {retry_after} seconds, "

@@ -15,8 +15,7 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor, as_co
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
+from embedrock.aws_errors import error_code
 from embedrock.embeddings import EmbedSpec
 from embedrock.encoding import to_lists
 from embedrock.errors import ApiError, InvalidRequest
@@ -133,8 +132,4 @@ def _group(
 
 def _rejects_the_input(error: InvalidRequest) -> bool:
     """Bedrock's ValidationException: this input can never succeed (unlike a quota or throttle)."""
-    cause = error.__cause__
-    return (
-        isinstance(cause, ClientError)
-        and cause.response.get("Error", {}).get("Code") == "ValidationException"
-    )
+    return error_code(error.__cause__) == "ValidationException"

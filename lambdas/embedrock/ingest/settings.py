@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from embedrock.bedrock.batch_limits import MIN_RECORDS
 from embedrock.settings import load_model
 
 
@@ -23,9 +24,9 @@ class IngestSettings(BaseModel):
     # Bedrock batch inference: on when the service role it needs is set.
     batch_role_arn: str | None = Field(default=None, alias="EMBEDROCK_BATCH_ROLE_ARN")
     # Files with at least this many valid lines go to batch inference (when the model supports it).
-    batch_min_lines: int = Field(default=10_000, ge=100, alias="EMBEDROCK_BATCH_MIN_LINES")
+    batch_min_lines: int = Field(default=10_000, ge=MIN_RECORDS, alias="EMBEDROCK_BATCH_MIN_LINES")
     # Records per batch job (Bedrock's quota is commonly 50,000); bigger files get several jobs.
-    batch_max_records: int = Field(default=50_000, ge=100, alias="EMBEDROCK_BATCH_MAX_RECORDS")
+    batch_max_records: int = Field(default=50_000, ge=MIN_RECORDS, alias="EMBEDROCK_BATCH_MAX_RECORDS")
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,8 @@ from typing import IO, Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from embedrock.aws_errors import error_code
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -132,7 +134,7 @@ class S3Store:
 
 
 def _missing(error: ClientError) -> bool:
-    return str(error.response.get("Error", {}).get("Code")) in _MISSING
+    return error_code(error) in _MISSING
 
 
 def _info(response: dict[str, Any]) -> ObjectInfo:

@@ -60,10 +60,10 @@ def open_target(bedrock: str, engine: str, concurrency: int) -> Iterator[Target]
             None,
         )
         return
-    from embedrock_local.emulator import Emulator
+    from embedrock_local.emulator import Emulator, EmulatorOptions
     from embedrock_local.runtime import function_environment
 
-    with Emulator(engine=engine) as emulator:
+    with Emulator(EmulatorOptions(engine=engine)) as emulator:
         # boto3 reads endpoints and credentials when a client is made: point them at the
         # emulator for that moment only (dummy credentials; nothing may reach AWS).
         aws_variables = {k: v for k, v in function_environment(emulator.url).items() if k.startswith("AWS_")}

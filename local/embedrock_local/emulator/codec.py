@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from embedrock.catalog import CatalogModel
 
@@ -26,10 +27,10 @@ class Invocation:
 FamilyHandler = Callable[[CatalogModel, dict[str, Any], Engine], Invocation]
 
 
-def floats(vector: FloatArray) -> list[float]:
-    # Bedrock answers with float32-precision numbers; 7 decimals keep the JSON short.
-    values: list[float] = np.round(np.asarray(vector, dtype=np.float64), 7).tolist()
-    return values
+def floats(vector: FloatArray) -> npt.NDArray[np.float32]:
+    # Bedrock answers with float32-precision numbers; orjson writes a float32 array in its
+    # shortest form, so the JSON stays short and each number is the float32 value.
+    return np.asarray(vector, dtype=np.float32)
 
 
 def magnitude(tokens: int) -> float:

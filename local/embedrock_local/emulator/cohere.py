@@ -70,7 +70,7 @@ def embed_v3(model: CatalogModel, body: dict[str, Any], engine: Engine) -> Invoc
     )
 
 
-def _by_type(vectors: FloatArray, kind: str) -> list[list[Any]]:
+def _by_type(vectors: FloatArray, kind: str) -> list[Any]:
     if kind == "float":
         return [floats(row) for row in vectors]
     if kind in ("int8", "uint8"):

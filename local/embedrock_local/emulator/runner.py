@@ -5,43 +5,27 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Iterable
 from types import FrameType, TracebackType
 
-from .engines import Engine, make_engine
-from .faults import Fault, FaultSet, simple_faults
-from .server import ADMIN, App, EmulatorServer
-from .stats import Stats
+from .backends import Backends
+from .options import EmulatorOptions
+from .server import ADMIN, EmulatorServer
 
 
 class Emulator:
     """A Bedrock-compatible emulator on a background thread (not Bedrock: vectors are fake).
 
-    with Emulator() as emu:  # 127.0.0.1, a free port
+    with Emulator(EmulatorOptions(latency_ms=5)) as emu:  # 127.0.0.1, a free port
         client = boto3.client("bedrock-runtime", endpoint_url=emu.url, ...)
         emu.faults.add("throttle", every=3)
     """
 
     def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        engine: str | Engine = "hash",
-        *,
-        faults: Iterable[Fault] = (),
-        latency_ms: float = 0.0,
-        throttle_every: int = 0,
-        max_rps: float = 0.0,
-        deny_models: Iterable[str] = (),
-        region: str = "us-east-1",
-        verbose: bool = False,
+        self, options: EmulatorOptions | None = None, /, *, host: str = "127.0.0.1", port: int = 0
     ) -> None:
-        self.engine = make_engine(engine) if isinstance(engine, str) else engine
-        self.faults = FaultSet([*faults, *simple_faults(latency_ms, throttle_every, max_rps, deny_models)])
-        self.stats = Stats()
-        self._stopping = threading.Event()
-        app = App(self.engine, self.faults, self.stats, region, self._stopping, verbose)
-        self._server = EmulatorServer((host, port), app)
+        self.backends = Backends(options)
+        self.engine, self.faults, self.stats = self.backends.engine, self.backends.faults, self.backends.stats
+        self._server = EmulatorServer((host, port), self.backends)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             # close() waits up to one poll for the loop to notice; tests start and stop many emulators.
@@ -69,9 +53,9 @@ class Emulator:
         return {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url, "AWS_ENDPOINT_URL_BEDROCK": self.url}
 
     def close(self) -> None:
-        if self._stopping.is_set():
+        if self.backends.state.stopping.is_set():
             return
-        self._stopping.set()  # wakes requests held by latency or timeout faults
+        self.backends.stop()
         self._server.shutdown()
         self._server.close_connections()
         self._server.server_close()
@@ -101,36 +85,13 @@ def banner(emulator: Emulator) -> str:
     return "\n".join(lines)
 
 
-def serve(
-    host: str = "127.0.0.1",
-    port: int = 8081,
-    engine: str | Engine = "hash",
-    *,
-    faults: Iterable[Fault] = (),
-    latency_ms: float = 0.0,
-    throttle_every: int = 0,
-    max_rps: float = 0.0,
-    deny_models: Iterable[str] = (),
-    region: str = "us-east-1",
-    verbose: bool = False,
-) -> None:
+def serve(options: EmulatorOptions | None = None, *, host: str = "127.0.0.1", port: int = 8081) -> None:
     """Run the emulator in the foreground until Ctrl-C (or SIGTERM)."""
     if threading.current_thread() is threading.main_thread():
         # A shell starting us in the background ignores SIGINT for us; Ctrl-C must still stop us.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
-    with Emulator(
-        host,
-        port,
-        engine,
-        faults=faults,
-        latency_ms=latency_ms,
-        throttle_every=throttle_every,
-        max_rps=max_rps,
-        deny_models=deny_models,
-        region=region,
-        verbose=verbose,
-    ) as emulator:
+    with Emulator(options, host=host, port=port) as emulator:
         print(banner(emulator), flush=True)
         try:
             while True:

@@ -1,4 +1,5 @@
-"""The HTTP server: Bedrock's REST paths and the emulator's admin paths."""
+"""The HTTP server: parses Bedrock's REST paths (and the admin paths) for the backends, and
+serializes their answers and errors as Bedrock's wire format."""
 
 from __future__ import annotations
 
@@ -11,8 +12,6 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -21,26 +20,13 @@ import orjson
 
 from embedrock_local import httpio
 
-from . import models_api, runtime_api
-from .engines import Engine
+from .backends import Backends
 from .errors import BedrockError, validation
-from .faults import Fault, FaultSet
-from .stats import Stats
+from .faults import Fault
+from .state import Dropped
 
 ADMIN = "_emulator"  # /_emulator/... never collides with Bedrock's /model/ and /foundation-models
 _REGION_IN_AUTH = re.compile(r"Credential=[^/,]+/\d{8}/([a-z0-9-]+)/")
-
-
-@dataclass
-class App:
-    """What every request handler shares."""
-
-    engine: Engine
-    faults: FaultSet
-    stats: Stats
-    region: str
-    stopping: threading.Event
-    verbose: bool = False
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -48,8 +34,8 @@ class EmulatorServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # callers run many calls concurrently; the default 5 drops connections
 
-    def __init__(self, address: tuple[str, int], app: App) -> None:
-        self.app = app
+    def __init__(self, address: tuple[str, int], backends: Backends) -> None:
+        self.backends = backends
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, BedrockHandler)
@@ -73,13 +59,9 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hung up (e.g. its read timeout fired during a timeout fault) is normal.
-        if isinstance(sys.exc_info()[1], OSError) or self.app.stopping.is_set():
+        if isinstance(sys.exc_info()[1], OSError) or self.backends.state.stopping.is_set():
             return
         super().handle_error(request, client_address)
-
-
-class _Dropped(Exception):
-    """The emulator is stopping while this request waited: close without answering."""
 
 
 class BedrockHandler(BaseHTTPRequestHandler):
@@ -106,12 +88,12 @@ class BedrockHandler(BaseHTTPRequestHandler):
         return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
-        if self.server.app.verbose:
+        if self.server.backends.options.verbose:
             super().log_message(format, *args)
 
     @property
-    def app(self) -> App:
-        return self.server.app
+    def backends(self) -> Backends:
+        return self.server.backends
 
     def _dispatch(self, method: str) -> None:
         try:
@@ -124,7 +106,7 @@ class BedrockHandler(BaseHTTPRequestHandler):
             self._route(method, segments, query, body)
         except BedrockError as error:
             self._send(error.status, error.body(), error.headers())
-        except (_Dropped, ConnectionError):
+        except (Dropped, ConnectionError):
             # Stopping, or the client hung up (its read timeout fired while a fault held the call).
             self.close_connection = True
         except Exception:
@@ -135,74 +117,19 @@ class BedrockHandler(BaseHTTPRequestHandler):
     def _route(self, method: str, segments: list[str], query: dict[str, str], body: bytes) -> None:
         match method, segments:
             case "POST", ["model", model_id, "invoke"]:
-                self._invoke(model_id, body)
+                output = self.backends.runtime.invoke_model(model_id, body)
+                self._send_raw(200, output.body, output.headers())
             case "GET", ["foundation-models"]:
-                self._bedrock(
-                    "ListFoundationModels",
-                    None,
-                    lambda: models_api.list_foundation_models(query, self._region()),
-                )
+                self._send(200, self.backends.control.list_foundation_models(query, self._region()))
             case "GET", ["foundation-models", identifier]:
-                self._bedrock(
-                    "GetFoundationModel",
-                    models_api.model_id_from(identifier),
-                    lambda: models_api.get_foundation_model(identifier, self._region()),
-                )
+                self._send(200, self.backends.control.get_foundation_model(identifier, self._region()))
             case _, [str(admin), *rest] if admin == ADMIN:
                 self._admin(method, rest, body)
             case _:
                 raise BedrockError("UnknownOperationException", f"No operation matches {method} {self.path}.")
 
-    def _invoke(self, raw_model_id: str, body: bytes) -> None:
-        model_id = models_api.model_id_from(raw_model_id)
-        stats = self.app.stats
-        stats.begin()
-        started = time.perf_counter()
-        try:
-            malformed = self._apply_faults("InvokeModel", model_id)
-            result = runtime_api.invoke(model_id, body, self.app.engine)
-        except BedrockError as error:
-            stats.record("InvokeModel", model_id, error.code)
-            raise
-        finally:
-            stats.end()
-        if malformed is not None:
-            stats.record("InvokeModel", model_id, "Malformed")
-            self._send_raw(200, malformed.encode())
-            return
-        stats.record("InvokeModel", model_id, tokens=result.input_tokens)
-        latency_ms = round((time.perf_counter() - started) * 1000)
-        self._send(
-            200,
-            result.body,
-            {
-                "X-Amzn-Bedrock-Input-Token-Count": str(result.input_tokens),
-                "X-Amzn-Bedrock-Invocation-Latency": str(latency_ms),
-            },
-        )
-
-    def _bedrock(self, operation: str, model_id: str | None, answer: Callable[[], dict[str, Any]]) -> None:
-        """A control-plane call: faults scoped to it apply, then it is counted."""
-        try:
-            self._apply_faults(operation, model_id)
-            payload = answer()
-        except BedrockError as error:
-            self.app.stats.record(operation, model_id, error.code)
-            raise
-        self.app.stats.record(operation, model_id)
-        self._send(200, payload)
-
-    def _apply_faults(self, operation: str, model_id: str | None) -> str | None:
-        """Wait and raise as the faults decide; the malformed body to answer with, if any."""
-        outcome = self.app.faults.check(operation, model_id)
-        if outcome.delay > 0 and self.app.stopping.wait(outcome.delay):
-            raise _Dropped
-        if outcome.error is not None:
-            raise outcome.error
-        return outcome.malformed
-
     def _admin(self, method: str, path: list[str], body: bytes) -> None:
-        faults, stats = self.app.faults, self.app.stats
+        faults, stats = self.backends.faults, self.backends.stats
         match method, path:
             case "GET", ["faults"]:
                 pass
@@ -221,7 +148,7 @@ class BedrockHandler(BaseHTTPRequestHandler):
                 self._send(200, stats.snapshot())
                 return
             case "GET", ["health"]:
-                self._send(200, {"status": "ok", "emulator": "embedrock", "engine": self.app.engine.name})
+                self._send(200, self.backends.health())
                 return
             case _:
                 raise BedrockError(
@@ -232,7 +159,7 @@ class BedrockHandler(BaseHTTPRequestHandler):
     def _region(self) -> str:
         """The region the client signed for, so ARNs look like the caller's; else the default."""
         found = _REGION_IN_AUTH.search(self.headers.get("Authorization", ""))
-        return found.group(1) if found else self.app.region
+        return found.group(1) if found else self.backends.state.region
 
     def _read_body(self) -> bytes:
         try:
@@ -252,8 +179,6 @@ class BedrockHandler(BaseHTTPRequestHandler):
             raise validation("Malformed HTTP body framing (Content-Length or chunk size).") from None
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        # orjson: a 96-text Cohere response is ~1 MB of floats, and stdlib json took most of
-        # the emulator's time per call, so it, not the caller, bounded batched throughput.
         self._send_raw(status, orjson.dumps(payload, option=orjson.OPT_SERIALIZE_NUMPY), headers)
 
     def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:

@@ -54,7 +54,7 @@ def text_v2(model: CatalogModel, body: dict[str, Any], engine: Engine) -> Invoca
     vector = engine.embed([text], dimensions)[0]
     if not normalize:
         vector = vector * magnitude(count)
-    by_type: dict[str, list[Any]] = {}
+    by_type: dict[str, Any] = {}
     if "float" in types:
         by_type["float"] = floats(vector)
     if "binary" in types:

@@ -62,12 +62,12 @@ class LocalIngest:
         usage: Usage | None = None,
     ) -> None:
         from embedrock import settings
-        from embedrock_local.emulator import Emulator
+        from embedrock_local.emulator import Emulator, EmulatorOptions
         from embedrock_local.runtime import function_environment
 
         self.out = out
         self.usage = usage if usage is not None else Usage()
-        self.emulator = Emulator("127.0.0.1", 0, engine) if bedrock == "emulator" else None
+        self.emulator = Emulator(EmulatorOptions(engine=engine)) if bedrock == "emulator" else None
         if self.emulator is not None:
             environment = function_environment(self.emulator.url)
             os.environ.update({name: value for name, value in environment.items() if name.startswith("AWS_")})

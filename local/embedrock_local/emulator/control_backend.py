@@ -1,4 +1,4 @@
-"""Bedrock's control-plane model listing: ListFoundationModels and GetFoundationModel.
+"""The bedrock control-plane backend: ListFoundationModels and GetFoundationModel.
 
 The catalog's models are listed as Bedrock lists them, next to a few models the catalog does
 not have (a provisioned-only variant, newer embedding models, text and image models), so
@@ -7,13 +7,14 @@ callers see a realistic mix and the filters have something to filter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from embedrock import catalog
 
 from .errors import BedrockError, validation
+from .state import EmulatorState
 
 _MODALITIES = ("TEXT", "IMAGE", "EMBEDDING")
 _INFERENCE_TYPES = ("ON_DEMAND", "PROVISIONED")
@@ -122,6 +123,38 @@ def model_id_from(identifier: str) -> str:
     if identifier.startswith("arn:") and ":foundation-model/" in identifier:
         return identifier.rsplit("/", 1)[1]
     return identifier
+
+
+class ControlBackend:
+    """The listing operations, with the faults scoped to them and their call counts."""
+
+    def __init__(self, state: EmulatorState) -> None:
+        self.state = state
+
+    def list_foundation_models(self, filters: Mapping[str, str], region: str | None = None) -> dict[str, Any]:
+        """filters: byProvider, byOutputModality, byInferenceType, byCustomizationType."""
+        return self._call(
+            "ListFoundationModels", None, lambda: list_foundation_models(filters, region or self.state.region)
+        )
+
+    def get_foundation_model(self, identifier: str, region: str | None = None) -> dict[str, Any]:
+        return self._call(
+            "GetFoundationModel",
+            model_id_from(identifier),
+            lambda: get_foundation_model(identifier, region or self.state.region),
+        )
+
+    def _call(
+        self, operation: str, model_id: str | None, answer: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        try:
+            self.state.apply_faults(operation, model_id)
+            payload = answer()
+        except BedrockError as error:
+            self.state.stats.record(operation, model_id, error.code)
+            raise
+        self.state.stats.record(operation, model_id)
+        return payload
 
 
 def list_foundation_models(query: Mapping[str, str], region: str) -> dict[str, Any]:

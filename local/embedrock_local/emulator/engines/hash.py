@@ -1,31 +1,14 @@
-"""Embedding engines: turn texts into vectors. Not Bedrock's models; see each engine's notes.
-
-An engine is anything with `name` and `embed(texts, dimensions) -> (n, dimensions) array` of
-unit-norm rows; model families scale or quantize them afterwards. Engines register a factory
-by name in `engines` so another one (e.g. `minilm`) plugs in without touching the server.
-"""
+"""The `hash` engine: deterministic hashed word features, dependency-free. Not semantic."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.floating]
-
-
-class Engine(Protocol):
-    name: str
-
-    def embed(self, texts: list[str], dimensions: int) -> FloatArray:
-        """Return an array of shape (len(texts), dimensions) with unit-norm rows."""
-        ...
-
+from .base import FloatArray
 
 _WORD = re.compile(r"\w+")
 # Function words carry little meaning; full weight would make unrelated sentences look alike.
@@ -95,21 +78,3 @@ class HashEngine:
         norms[norms == 0] = 1.0  # all features cancelled out (vanishingly rare): keep zeros, not NaN
         result: FloatArray = out / norms
         return result
-
-
-def _minilm() -> Engine:
-    # Imported on first use: its dependencies (tokenizers, safetensors, the weights) are optional.
-    from .minilm import MiniLMEngine
-
-    return MiniLMEngine()
-
-
-engines: dict[str, Callable[[], Engine]] = {"hash": HashEngine, "minilm": _minilm}
-
-
-def make_engine(name: str) -> Engine:
-    try:
-        factory = engines[name]
-    except KeyError:
-        raise ValueError(f"unknown engine {name!r}; choose one of: {', '.join(sorted(engines))}") from None
-    return factory()

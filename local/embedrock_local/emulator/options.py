@@ -1,0 +1,100 @@
+"""The emulator's options, one object for the HTTP runner, the CLI and in-process mode."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+from .engines import Engine, engines, make_engine
+from .faults import Fault, FaultKind, simple_faults
+
+
+@dataclass
+class EmulatorOptions:
+    """What the emulator computes with and which faults it starts with (0 or empty: off)."""
+
+    engine: str | Engine = "hash"  # what computes the vectors (hash: deterministic)
+    faults: list[Fault] = field(default_factory=list)
+    latency_ms: float = 0.0  # added to every InvokeModel call
+    throttle_every: int = 0  # every Nth InvokeModel call answers 429 ThrottlingException
+    max_rps: float = 0.0  # InvokeModel calls above this rate answer 429
+    deny_models: list[str] = field(default_factory=list)  # globs answered 403 AccessDeniedException
+    region: str = "us-east-1"  # region in model ARNs when the caller's is unknown
+    verbose: bool = False  # log every HTTP request
+
+    def make_engine(self) -> Engine:
+        return make_engine(self.engine) if isinstance(self.engine, str) else self.engine
+
+    def all_faults(self) -> list[Fault]:
+        return [
+            *self.faults,
+            *simple_faults(self.latency_ms, self.throttle_every, self.max_rps, self.deny_models),
+        ]
+
+    @staticmethod
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        """The command-line flags of every option (the CLI reads them back with from_args)."""
+        parser.add_argument(
+            "--engine",
+            default="hash",
+            choices=sorted(engines),
+            help="what computes the vectors (hash: deterministic)",
+        )
+        parser.add_argument(
+            "--region", default="us-east-1", help="region in model ARNs when the caller's is unknown"
+        )
+        parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every InvokeModel call")
+        parser.add_argument(
+            "--throttle-every",
+            type=int,
+            default=0,
+            metavar="N",
+            help="answer every Nth InvokeModel call with 429 ThrottlingException",
+        )
+        parser.add_argument(
+            "--max-rps",
+            type=float,
+            default=0.0,
+            metavar="R",
+            help="throttle InvokeModel calls above R per second (429)",
+        )
+        parser.add_argument(
+            "--deny-model",
+            action="append",
+            default=[],
+            metavar="MODEL_ID",
+            help="answer calls to this model (glob, e.g. 'cohere.*') with 403 AccessDeniedException; repeatable",
+        )
+        parser.add_argument(
+            "--fault",
+            action="append",
+            default=[],
+            metavar="KIND[:key=value,...]",
+            type=_fault,
+            help=(
+                f"any fault; repeatable. KIND: {', '.join(k.value for k in FaultKind)}. keys: model (glob), "
+                "operation (glob, default InvokeModel), every (Nth call), times (max), latency_ms, seconds "
+                "(timeout hold), rps, message. Example: timeout:seconds=5,every=3"
+            ),
+        )
+        parser.add_argument("--verbose", action="store_true", help="log every request")
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> EmulatorOptions:
+        return cls(
+            engine=args.engine,
+            faults=list(args.fault),
+            latency_ms=args.latency_ms,
+            throttle_every=args.throttle_every,
+            max_rps=args.max_rps,
+            deny_models=list(args.deny_model),
+            region=args.region,
+            verbose=args.verbose,
+        )
+
+
+def _fault(spec: str) -> Fault:
+    try:
+        return Fault.parse(spec)
+    except (TypeError, ValueError) as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
