@@ -164,12 +164,10 @@ def score(first: np.ndarray, second: np.ndarray, metric: Metric = "cosine") -> f
 def matrix(vectors: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
     """n x n scores, exactly symmetric; identical rows (the diagonal, repeated texts) score
     exactly 1 (cosine) or 0 (euclidean)."""
+    if metric == "euclidean":
+        return _euclidean_matrix(vectors)
     rows = _unit(vectors) if metric == "cosine" else vectors
     gram = rows @ rows.T
-    if metric == "euclidean":
-        squared = np.einsum("ij,ij->i", vectors, vectors)
-        # |a-b|^2 = |a|^2 + |b|^2 - 2ab; rounding can make it slightly negative.
-        gram = np.sqrt(np.maximum(squared[:, None] + squared[None, :] - 2 * gram, 0.0))
     result: np.ndarray = (gram + gram.T) / 2
     if metric == "dot":
         return result
@@ -179,6 +177,27 @@ def matrix(vectors: np.ndarray, metric: Metric = "cosine") -> np.ndarray:
     _, group = np.unique(vectors, axis=0, return_inverse=True)
     group = group.reshape(-1)
     result[group[:, None] == group[None, :]] = 1.0 if metric == "cosine" else 0.0
+    return result
+
+
+# Rows of differences computed at once in _euclidean_matrix: ~32 MB of float64 at most.
+_DIFFERENCE_BLOCK = 4_000_000
+
+
+def _euclidean_matrix(vectors: np.ndarray) -> np.ndarray:
+    """n x n distances from the differences themselves, a block of rows at a time.
+
+    Not |a|^2 + |b|^2 - 2ab: that cancels catastrophically for close points far from the origin
+    (1e-4 apart at 1e3 came out 10 % wrong). Identical rows are exactly 0 (their difference is).
+    """
+    n, d = vectors.shape
+    distances = np.empty((n, n))
+    step = max(1, _DIFFERENCE_BLOCK // max(1, n * d))
+    for start in range(0, n, step):
+        differences = vectors[start : start + step, None, :] - vectors[None, :, :]
+        distances[start : start + step] = np.sqrt(np.einsum("ijk,ijk->ij", differences, differences))
+    # Exactly symmetric whatever order the sums ran in.
+    result: np.ndarray = (distances + distances.T) / 2
     return result
 
 

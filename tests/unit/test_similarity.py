@@ -253,3 +253,13 @@ def test_only_identical_vectors_are_forced_to_one() -> None:
     # When scored, the near one keeps its computed (clipped) cosine
     computed = float(np.dot(vector, near) / (np.linalg.norm(vector) * np.linalg.norm(near)))
     assert similarity.score(vector, near, "cosine") == pytest.approx(min(computed, 1.0), abs=1e-15)
+
+
+def test_euclidean_matrix_is_exact_for_close_points_far_from_the_origin():
+    # Given two points 1e-4 apart at 1e3 from the origin (the Gram-matrix shortcut got this 10 % wrong)
+    points = np.array([[1000.0, 1000.0], [1000.0, 1000.0001]])
+
+    # Then the matrix gives their distance to the precision of the difference itself
+    distances = similarity.matrix(points, "euclidean")
+    assert distances[0, 1] == pytest.approx(1e-4, rel=1e-6)
+    assert distances[0, 1] == distances[1, 0] and distances[0, 0] == 0.0
