@@ -26,6 +26,15 @@ FIXTURES = ROOT / "tests" / "fixtures" / "ingest"
 INGEST = [sys.executable, "-m", "embedrock_local.cli", "ingest", "--no-progress"]
 
 
+# A suite started as a shell's background job inherits SIGINT ignored, and exec keeps that: undo it,
+# as a terminal's Ctrl-C would find it.
+CTRL_C_ENABLED = [
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])",
+]
+
+
 def ingest(*arguments: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     command = [*INGEST, *map(str, arguments)]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
@@ -158,7 +167,7 @@ def test_ctrl_c_keeps_what_was_paid_for_and_the_rerun_pays_only_for_the_rest(tmp
         ]  # fmt: skip
         # When `embedrock ingest` gets SIGINT in the middle of its second chunk
         process = subprocess.Popen(
-            command, cwd=tmp_path, env=environment, stdout=PIPE, stderr=PIPE, text=True
+            [*CTRL_C_ENABLED, *command], cwd=tmp_path, env=environment, stdout=PIPE, stderr=PIPE, text=True
         )
         deadline = time.monotonic() + 60
         while emulator.stats.calls() < 150 and process.poll() is None and time.monotonic() < deadline:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +42,15 @@ class SigintAfter:
                 assert main is not None
                 signal.pthread_kill(main, signal.SIGINT)
         return result
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_raises() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt here even when the suite was started with SIGINT ignored
+    (a shell's background job), as it does at a terminal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 def pipeline(out: Path, source: Path, embedder: Embedder) -> Pipeline:
