@@ -41,9 +41,7 @@ BATCH_SIZE = 4
 # source's concurrency, the most the pipeline ever has in flight (quotas are low requests-per-minute).
 BEDROCK_CONCURRENCY_PER_INVOCATION = 8
 EPHEMERAL_STORAGE_MB = 2048
-BATCH_JOB_PREFIX = (
-    "embedrock-"  # embedrock.ingest.batch names its jobs so  # a file and its output are spooled to /tmp
-)
+BATCH_JOB_PREFIX = "embedrock-"  # embedrock.ingest.batch_inference names its jobs so  # a file and its output are spooled to /tmp
 
 # EventBridge's delivery of a batch job's end to the queue: retried for as long as EventBridge allows
 # (AWS: at most 185 attempts and 24 h, "Retry policies and dead-letter queues"), then kept in a

@@ -24,7 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from embedrock.bedrock.codecs import DTYPES
 from embedrock.cache_table import EXPIRES_AT, KEY, VECTOR
-from embedrock.embeddings import EmbedSpec
+from embedrock.embed_spec import EmbedSpec
 from embedrock.encoding import PACKED_DTYPES
 
 if TYPE_CHECKING:

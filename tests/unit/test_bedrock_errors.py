@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from embedrock.bedrock.errors import translate
+from embedrock.bedrock.error_mapping import translate
 from embedrock.errors import ModelAccessDenied
 from tests.fakes import client_error
 

@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from embedrock import settings, wiring
 from embedrock.cache import EmbeddingCache, cache_key
-from embedrock.embeddings import resolve_spec
+from embedrock.embed_spec import resolve_spec
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
 from tests.fakes import FakeBedrockRuntime

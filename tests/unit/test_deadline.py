@@ -20,7 +20,7 @@ from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 
 from embedrock import deadline, settings, wiring
 from embedrock.bedrock.embedder import BedrockEmbedder
-from embedrock.embeddings import resolve_spec
+from embedrock.embed_spec import resolve_spec
 from embedrock.errors import ApiError, BedrockUnavailable, ModelFailed, Throttled, UpstreamTimeout
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json

@@ -14,7 +14,7 @@ from botocore.stub import Stubber
 from embedrock import settings
 from embedrock.bedrock import clients
 from embedrock.bedrock.embedder import BedrockEmbedder
-from embedrock.embeddings import resolve_spec
+from embedrock.embed_spec import resolve_spec
 from embedrock.errors import (
     ApiError,
     BedrockUnavailable,

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from embedrock import catalog, wiring
-from embedrock.bedrock.batch import Job, parse_output_line, record
+from embedrock.bedrock.batch_jobs import Job, parse_output_line, record
 from embedrock.bedrock.batch_limits import MIN_RECORDS
-from embedrock.embeddings import resolve_spec
-from embedrock.ingest.batch import BatchPolicy, plan_jobs, record_id
+from embedrock.embed_spec import resolve_spec
+from embedrock.ingest.batch_inference import BatchPolicy, plan_jobs, record_id
 from embedrock.ingest.documents import ChunkPlan
 from tests.fakes import FakeBedrockRuntime, client_error, fake_vector
 from tests.fixtures.ingest.harness import BATCH_ROLE_ARN, FakeBedrockBatch, IngestAws, ingest_aws

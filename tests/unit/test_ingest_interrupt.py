@@ -13,7 +13,7 @@ import pytest
 import embedrock.observability  # noqa: F401 - at collection: its X-Ray emitter opens a (UDP) socket
 from embedrock import wiring
 from embedrock.bedrock.embedder import Embedder, EmbedResult
-from embedrock.embeddings import EmbedSpec
+from embedrock.embed_spec import EmbedSpec
 from embedrock.ingest.chunk import ChunkInterrupted
 from embedrock.ingest.pipeline import Pipeline
 from embedrock_local.ingest.store import DirStore

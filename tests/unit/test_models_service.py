@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from embedrock import models_service
+from embedrock.api.services import model_info
 from embedrock.errors import ApiError, InvalidRequest, ModelAccessDenied, NotFound, Throttled
 
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
@@ -54,7 +54,7 @@ def test_models_are_joined_with_the_catalog(control: Any) -> None:
         )
 
         # When the models are listed
-        views = models_service.list_models(control)
+        views = model_info.list_models(control)
 
     # Then they come sorted by id, with catalog facts where the catalog knows the model
     assert [view.id for view in views] == [TITAN_V2, f"{TITAN_V2}:8k", "cohere.embed-v9:0"]
@@ -84,7 +84,7 @@ def test_catalog_model_without_on_demand_is_unsupported(control: Any) -> None:
             {"byOutputModality": "EMBEDDING"},
         )
         # When listed
-        (view,) = models_service.list_models(control)
+        (view,) = model_info.list_models(control)
 
     # Then its facts are shown, but this service cannot call it
     assert view.dimensions is not None and not view.supported
@@ -99,7 +99,7 @@ def test_provider_filter_is_passed_to_bedrock(control: Any) -> None:
             {"byOutputModality": "EMBEDDING", "byProvider": "Cohere"},
         )
         # When listed
-        views = models_service.list_models(control, "Cohere")
+        views = model_info.list_models(control, "Cohere")
 
     # Then Bedrock filtered (the Stubber checked the parameters)
     assert [view.id for view in views] == ["cohere.embed-english-v3"]
@@ -109,7 +109,7 @@ def test_a_malformed_provider_is_400_without_calling_bedrock(control: Any) -> No
     # Given a provider Bedrock would reject
     with Stubber(control), pytest.raises(InvalidRequest) as raised:
         # When listed
-        models_service.list_models(control, "Amazon;drop")
+        model_info.list_models(control, "Amazon;drop")
 
     # Then the 400 names the query parameter
     assert raised.value.param == "provider"
@@ -122,7 +122,7 @@ def test_get_model_describes_an_embedding_model(control: Any) -> None:
             "get_foundation_model", {"modelDetails": summary(TITAN_V2)}, {"modelIdentifier": TITAN_V2}
         )
         # When it is described
-        view = models_service.get_model(control, TITAN_V2)
+        view = model_info.get_model(control, TITAN_V2)
 
     # Then catalog and Bedrock facts are joined
     assert view.id == TITAN_V2 and view.supported and view.max_input_chars == 50_000
@@ -135,7 +135,7 @@ def test_an_unknown_model_is_404(control: Any, code: str) -> None:
         stub.add_client_error("get_foundation_model", service_error_code=code, http_status_code=400)
         # When it is described
         with pytest.raises(NotFound) as raised:
-            models_service.get_model(control, "nope.model-v1")
+            model_info.get_model(control, "nope.model-v1")
 
     # Then it is a 404 naming the path parameter
     assert raised.value.status == 404 and raised.value.param == "model_id"
@@ -150,7 +150,7 @@ def test_a_model_that_does_not_embed_is_404(control: Any) -> None:
         )
         # When it is described
         with pytest.raises(NotFound) as raised:
-            models_service.get_model(control, "amazon.nova-pro-v1:0")
+            model_info.get_model(control, "amazon.nova-pro-v1:0")
 
     # Then the 404 says it is not an embedding model
     assert "not an embedding model" in raised.value.message
@@ -168,7 +168,7 @@ def test_other_bedrock_errors_are_translated(
         stub.add_client_error("list_foundation_models", service_error_code=code, http_status_code=status)
         # When listing
         with pytest.raises(error) as raised:
-            models_service.list_models(control)
+            model_info.list_models(control)
 
     # Then the API error has Bedrock's meaning
     assert raised.value.status == status

@@ -19,11 +19,11 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from embedrock import catalog, encoding, similarity
+from embedrock import catalog, encoding, vector_math
 from embedrock.api import body
 from embedrock.bedrock import codecs
 from embedrock.bedrock.embedder import _unit_length
-from embedrock.embeddings import EmbedSpec, resolve_spec
+from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import ApiError, InvalidRequest, ModelFailed
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -165,11 +165,11 @@ def test_normalized_vectors_have_unit_length_or_stay_zero(vectors: np.ndarray) -
 )
 def test_cosine_is_symmetric_bounded_and_one_with_itself(pair: tuple[np.ndarray, np.ndarray]) -> None:
     a, b = (vector if vector.any() else np.ones_like(vector) for vector in pair)
-    forward, backward = similarity.score(a, b, "cosine"), similarity.score(b, a, "cosine")
+    forward, backward = vector_math.score(a, b, "cosine"), vector_math.score(b, a, "cosine")
     assert forward == backward
     assert -1.0 <= forward <= 1.0
-    assert similarity.score(a, a, "cosine") == pytest.approx(1.0)
-    assert similarity.score(a, -a, "cosine") == pytest.approx(-1.0)
+    assert vector_math.score(a, a, "cosine") == pytest.approx(1.0)
+    assert vector_math.score(a, -a, "cosine") == pytest.approx(-1.0)
 
 
 @FAST
@@ -184,20 +184,20 @@ def test_cosine_ignores_length_even_near_overflow_and_underflow(
     pair: tuple[np.ndarray, np.ndarray], first: float, second: float
 ) -> None:
     a, b = (vector if np.abs(vector).max() > 1e-3 else np.ones_like(vector) for vector in pair)
-    expected = similarity.score(a, b, "cosine")
-    scaled = similarity.score(a * first, b * second, "cosine")
+    expected = vector_math.score(a, b, "cosine")
+    scaled = vector_math.score(a * first, b * second, "cosine")
     assert scaled == pytest.approx(expected, abs=1e-9)
-    ranked = similarity.top_k(a * first, np.stack([b * second, a]), 2, "cosine")
+    ranked = vector_math.top_k(a * first, np.stack([b * second, a]), 2, "cosine")
     assert [score for _, score in ranked] == pytest.approx(sorted([expected, 1.0], reverse=True), abs=1e-9)
 
 
 @FAST
-@given(matrices(rows=(1, 8)), st.sampled_from(similarity.METRICS))
+@given(matrices(rows=(1, 8)), st.sampled_from(vector_math.METRICS))
 def test_matrices_are_symmetric_with_the_right_diagonal(
-    vectors: np.ndarray, metric: similarity.Metric
+    vectors: np.ndarray, metric: vector_math.Metric
 ) -> None:
     vectors = nonzero_rows(vectors)
-    result = similarity.matrix(vectors, metric)
+    result = vector_math.matrix(vectors, metric)
     assert (result == result.T).all()
     if metric == "cosine":
         assert (np.diag(result) == 1.0).all() and (np.abs(result) <= 1.0).all()
@@ -208,44 +208,44 @@ def test_matrices_are_symmetric_with_the_right_diagonal(
 @FAST
 @given(matrices(rows=(3, 3)))
 def test_euclidean_distances_obey_the_triangle_inequality(points: np.ndarray) -> None:
-    distances = similarity.matrix(points, "euclidean")
+    distances = vector_math.matrix(points, "euclidean")
     assert distances[0, 2] <= distances[0, 1] + distances[1, 2] + 1e-9
 
 
 @FAST
-@given(matrices(rows=(1, 10)), st.sampled_from(similarity.METRICS), st.data())
+@given(matrices(rows=(1, 10)), st.sampled_from(vector_math.METRICS), st.data())
 def test_pairwise_scores_keep_the_order_of_the_pairs(
-    vectors: np.ndarray, metric: similarity.Metric, data: st.DataObject
+    vectors: np.ndarray, metric: vector_math.Metric, data: st.DataObject
 ) -> None:
     vectors = nonzero_rows(vectors)
     order = data.draw(st.permutations(range(len(vectors))))
-    scores = similarity.pairwise(vectors, vectors[order], metric)
+    scores = vector_math.pairwise(vectors, vectors[order], metric)
     for index, partner in enumerate(order):
         assert scores[index] == pytest.approx(
-            similarity.score(vectors[index], vectors[partner], metric), abs=1e-9
+            vector_math.score(vectors[index], vectors[partner], metric), abs=1e-9
         )
 
 
 @FAST
-@given(matrices(rows=(1, 12)), st.sampled_from(similarity.METRICS), st.data())
+@given(matrices(rows=(1, 12)), st.sampled_from(vector_math.METRICS), st.data())
 def test_top_k_is_the_best_k_best_first_ties_by_position(
-    documents: np.ndarray, metric: similarity.Metric, data: st.DataObject
+    documents: np.ndarray, metric: vector_math.Metric, data: st.DataObject
 ) -> None:
     documents = nonzero_rows(np.round(documents))  # rounding makes ties
     query = nonzero_rows(data.draw(arrays(np.float64, documents.shape[1], elements=finite))[None])[0]
     k = data.draw(st.integers(1, len(documents)))
-    ranked = similarity.top_k(query, documents, k, metric)
+    ranked = vector_math.top_k(query, documents, k, metric)
     indexes = [index for index, _ in ranked]
     scores = [score for _, score in ranked]
     assert len(ranked) == k and len(set(indexes)) == k
-    better_first = sorted(scores, reverse=similarity.higher_is_closer(metric))
+    better_first = sorted(scores, reverse=vector_math.higher_is_closer(metric))
     assert scores == better_first
     # anything left out is no better than the last one kept
-    everything = similarity.scores_against(query, documents, metric)
+    everything = vector_math.scores_against(query, documents, metric)
     worst_kept = scores[-1]
     for index in set(range(len(documents))) - set(indexes):
         left_out = float(everything[index])
-        assert (left_out <= worst_kept) if similarity.higher_is_closer(metric) else (left_out >= worst_kept)
+        assert (left_out <= worst_kept) if vector_math.higher_is_closer(metric) else (left_out >= worst_kept)
     # among equal scores, earlier documents come first
     for (i, s), (j, t) in itertools.pairwise(ranked):
         if s == t:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from embedrock import catalog, settings
-from embedrock.embeddings import check_response_size, check_texts, resolve_spec
+from embedrock.embed_spec import check_response_size, check_texts, resolve_spec
 from embedrock.errors import InvalidRequest, PayloadTooLarge
 
 

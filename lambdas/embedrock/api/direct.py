@@ -18,8 +18,8 @@ from embedrock.observability import logger
 
 
 def invoke(event: object, context: object = None) -> dict[str, Any]:
-    from embedrock.api import embeddings_service
     from embedrock.api.app import invocation_deadline
+    from embedrock.api.services import embed
 
     try:
         if not isinstance(event, dict):
@@ -31,7 +31,7 @@ def invoke(event: object, context: object = None) -> dict[str, Any]:
         except ValidationError as error:
             raise to_invalid_request(error.errors(), model=EmbeddingsRequest) from None
         with invocation_deadline(context):
-            response: dict[str, Any] = embeddings_service.create_embeddings(request).model_dump(mode="json")
+            response: dict[str, Any] = embed.create_embeddings(request).model_dump(mode="json")
         return response
     except ApiError as error:
         logger.info("direct invocation failed", extra={"status": error.status, "code": error.code})

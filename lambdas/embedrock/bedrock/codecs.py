@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from embedrock.catalog import Family
-from embedrock.embeddings import BINARY_TYPES, EmbedSpec
+from embedrock.embed_spec import BINARY_TYPES, EmbedSpec
 from embedrock.errors import ModelFailed
 
 TOKEN_COUNT_HEADER = "x-amzn-bedrock-input-token-count"

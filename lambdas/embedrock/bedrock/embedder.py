@@ -27,8 +27,8 @@ from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 from embedrock import deadline
 from embedrock.aws_errors import error_code
 from embedrock.bedrock import codecs
-from embedrock.bedrock.errors import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
-from embedrock.embeddings import EmbedSpec
+from embedrock.bedrock.error_mapping import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
+from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ApiError, ModelFailed, UpstreamTimeout
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from embedrock.bedrock.batch_limits import TERMINAL
-from embedrock.ingest import messages, runtime
+from embedrock.ingest import assembly, messages
 from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.pipeline import Outcome
 from embedrock.observability import logger, metrics, tracer
@@ -51,19 +51,19 @@ def _handle(task: messages.Task, *, last_attempt: bool) -> Outcome | None:
         logger.info("message ignored", extra={"reason": task.reason})
         return None
     if isinstance(task, messages.Upload):
-        return runtime.pipeline(task.bucket).ingest(task.key, task.version_id)
+        return assembly.pipeline(task.bucket).ingest(task.key, task.version_id)
     if isinstance(task, messages.BatchJobEnded):
         return _batch_job_ended(task)
-    return runtime.pipeline(task.bucket).run_chunk(task.run_id, task.n, last_attempt=last_attempt)
+    return assembly.pipeline(task.bucket).run_chunk(task.run_id, task.n, last_attempt=last_attempt)
 
 
 def _batch_job_ended(task: messages.BatchJobEnded) -> Outcome | None:
-    job = runtime.batch_job(task.job_arn)
+    job = assembly.batch_job(task.job_arn)
     bucket = ingest_settings.get().bucket
     if job.status not in TERMINAL or bucket is None or not job.output_uri.startswith(f"s3://{bucket}/"):
         logger.info("batch job event ignored", extra={"job_arn": job.arn, "status": job.status})
         return None
-    return runtime.pipeline(bucket).batch_job_finished(job)
+    return assembly.pipeline(bucket).batch_job_finished(job)
 
 
 def _observe(outcome: Outcome | None, attempt: int) -> None:
@@ -90,7 +90,7 @@ def _back_off(record: SQSRecord) -> None:
         return
     delay = min(MAX_BACKOFF_SECONDS, FIRST_BACKOFF_SECONDS * 2 ** (attempt - 1))
     try:
-        runtime.sqs().change_message_visibility(
+        assembly.sqs().change_message_visibility(
             QueueUrl=queue_url, ReceiptHandle=record.receipt_handle, VisibilityTimeout=delay
         )
     except Exception:  # the retry still happens, after the queue's visibility timeout

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from embedrock.encoding import to_lists
-from embedrock.ingest.fanout import Vector
+from embedrock.ingest.chunk_embedding import Vector
 
 if TYPE_CHECKING:
     from embedrock.cache import EmbeddingCache
-    from embedrock.embeddings import EmbedSpec
+    from embedrock.embed_spec import EmbedSpec
 
 
 class CachedVectors:

@@ -12,13 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from embedrock.embeddings import EmbedSpec
+from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ApiError
+from embedrock.ingest.chunk_embedding import FanOut, Vector, embed_each_call
 from embedrock.ingest.documents import ChunkResult, Plan
-from embedrock.ingest.fanout import FanOut, Vector, embed_each_call
 from embedrock.ingest.formats import Record, Rejection
 from embedrock.ingest.layout import JSON, JSONL, RunKeys
-from embedrock.ingest.store import Store
+from embedrock.ingest.object_store import Store
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from embedrock.embeddings import EmbedSpec, resolve_spec
+from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import InvalidRequest, one_of
 
 KEYS = ("model", "dimensions", "normalize", "input_type", "embedding_type")

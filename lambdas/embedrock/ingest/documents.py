@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from embedrock.embeddings import EmbedSpec, resolve_spec
+from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.ingest.formats import Rejection
 from embedrock.ingest.layout import Format
 

@@ -18,7 +18,7 @@ from embedrock.ingest.documents import (
     iso,
 )
 from embedrock.ingest.layout import InputFile
-from embedrock.ingest.store import ObjectInfo
+from embedrock.ingest.object_store import ObjectInfo
 
 
 def complete(

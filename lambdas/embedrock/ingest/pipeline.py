@@ -12,17 +12,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import IO, TYPE_CHECKING, Literal, Protocol
 
-from embedrock.bedrock.batch import Job
+from embedrock.bedrock.batch_jobs import Job
 from embedrock.errors import ApiError, InvalidRequest
 from embedrock.ingest import manifests, publishing
-from embedrock.ingest.batch import BatchRunner
+from embedrock.ingest.batch_inference import BatchRunner
 from embedrock.ingest.chunk import ChunkFailed, VectorCache, run_chunk
 from embedrock.ingest.config import resolve
 from embedrock.ingest.documents import ChunkResult, Manifest, Plan, run_id
 from embedrock.ingest.formats import physical_lines, read_items
 from embedrock.ingest.layout import FORMATS, JSON, JSONL, InputFile, RunKeys, batch_job_of, input_file
+from embedrock.ingest.object_store import ObjectInfo, Store
 from embedrock.ingest.planning import make_plan
-from embedrock.ingest.store import ObjectInfo, Store
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use

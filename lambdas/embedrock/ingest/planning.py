@@ -6,14 +6,14 @@ import time
 from dataclasses import dataclass, field
 from typing import IO
 
-from embedrock.embeddings import EmbedSpec, check_text
+from embedrock.embed_spec import EmbedSpec, check_text
 from embedrock.errors import InvalidRequest
-from embedrock.ingest.batch import BatchPolicy, plan_jobs
+from embedrock.ingest.batch_inference import BatchPolicy, plan_jobs
 from embedrock.ingest.config import FileConfig
 from embedrock.ingest.documents import ChunkPlan, Plan
 from embedrock.ingest.formats import Record, Rejection, read_items
 from embedrock.ingest.layout import JSON, JSONL, Format, InputFile, RunKeys
-from embedrock.ingest.store import ObjectInfo, Store
+from embedrock.ingest.object_store import ObjectInfo, Store
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import IO, cast
 from embedrock.ingest import manifests
 from embedrock.ingest.documents import ChunkResult, Manifest, Plan
 from embedrock.ingest.layout import JSON, JSONL, InputFile, RunKeys
-from embedrock.ingest.store import Store
+from embedrock.ingest.object_store import Store
 
 logger = logging.getLogger(__name__)
 

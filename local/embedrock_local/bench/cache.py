@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from embedrock.embeddings import EmbedSpec
+from embedrock.embed_spec import EmbedSpec
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dtype TEXT, width INTEGER, data BLOB, tokens INTEGER);

@@ -197,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace) -> Plan:
     from embedrock import catalog
-    from embedrock.embeddings import resolve_spec
+    from embedrock.embed_spec import resolve_spec
 
     from .runner import ModelPlan, Plan
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from embedrock.catalog import EMBEDDING_TYPES, CatalogModel
-from embedrock.embeddings import EmbedSpec, resolve_spec
+from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import ApiError
 from embedrock_local.emulator import tokens as token_estimate
 

@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from embedrock import catalog, models_service
-from embedrock.embeddings import resolve_spec
+from embedrock import catalog
+from embedrock.api.services import model_info
+from embedrock.embed_spec import resolve_spec
 
 from .target import Target
 
@@ -22,7 +23,7 @@ ON_BEDROCK = (-0.01, 0.29)
 
 def replay(target: Target, out: Callable[[str], None] = print) -> dict[str, object]:
     out(f"Vectors from: {target.description}")
-    models = [m for m in models_service.list_models(target.control) if "embed" in m.id]
+    models = [m for m in model_info.list_models(target.control) if "embed" in m.id]
     out(f"\nModels whose id contains 'embed' ({len(models)}):")
     for model in models:
         out(f"  {model.id:<45} {model.provider:<8} supported={model.supported}")

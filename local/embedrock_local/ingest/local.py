@@ -17,7 +17,7 @@ from embedrock_local.ingest.store import DirStore
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder, EmbedResult
-    from embedrock.embeddings import EmbedSpec
+    from embedrock.embed_spec import EmbedSpec
 
 BedrockMode = Literal["emulator", "aws"]
 

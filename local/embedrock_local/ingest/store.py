@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO
 
 from embedrock.ingest.layout import OUTPUT_PREFIX, WORK_PREFIX
-from embedrock.ingest.store import ObjectInfo
+from embedrock.ingest.object_store import ObjectInfo
 
 WORK_DIR = ".embedrock-work"
 # .<target name>.<random>.tmp-<pid>: the writer's pid tells a stale file (its process died) from a live one.

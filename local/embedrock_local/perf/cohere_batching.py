@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from embedrock import wiring
-from embedrock.embeddings import resolve_spec
+from embedrock.embed_spec import resolve_spec
 from embedrock_local.perf.common import COHERE_V3, Result, Sizes, Timing, median_seconds, sample_texts, timed
 from embedrock_local.perf.emulated import emulated_bedrock
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from embedrock import wiring
 from embedrock.bedrock.embedder import EmbedResult
-from embedrock.embeddings import resolve_spec
+from embedrock.embed_spec import resolve_spec
 from embedrock_local.perf.common import (
     DIMENSIONS,
     TITAN_V2,

@@ -1,4 +1,4 @@
-"""topk: top-10 cosine search of one query over float32 vectors: the product's similarity.top_k
+"""topk: top-10 cosine search of one query over float32 vectors: the product's vector_math.top_k
 against the seed notebook's per-pair loop (timed on a sample, scaled) and a bare numpy
 matrix product with argpartition (which assumes unit vectors, as Titan's are).
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from embedrock import similarity
+from embedrock import vector_math
 from embedrock_local.perf.common import DIMENSIONS, Result, Sizes, Timing, median_pair, timed
 
 TOP_K = 10
@@ -43,12 +43,12 @@ def unit_vectors(count: int, seed: int) -> np.ndarray:
 def measure(sizes: Sizes) -> Result:
     documents, query = unit_vectors(sizes.topk_vectors, seed=1), unit_vectors(1, seed=2)[0]
     product, bare = median_pair(
-        lambda: similarity.top_k(query, documents, TOP_K),
+        lambda: vector_math.top_k(query, documents, TOP_K),
         lambda: bare_top_k(query, documents, TOP_K),
         repeat=9,
     )
     # Same answer: the two do equal work.
-    ranked = [index for index, _ in similarity.top_k(query, documents, TOP_K)]
+    ranked = [index for index, _ in vector_math.top_k(query, documents, TOP_K)]
     assert ranked == bare_top_k(query, documents, TOP_K).tolist()
     sample = documents[: sizes.topk_loop_sample].tolist()
     query_list = query.tolist()
@@ -57,7 +57,7 @@ def measure(sizes: Sizes) -> Result:
     return Result(
         name="topk",
         baseline=Timing(f"per-pair loop ({len(sample):,} timed, scaled)", loop),
-        product=Timing("similarity.top_k", product),
+        product=Timing("vector_math.top_k", product),
         ratio=speedup,
         ratio_means="times faster than the per-pair loop",
         goal=">= 100x the loop, within 3x of bare numpy",

@@ -35,9 +35,9 @@ def create_embeddings(
 ) -> EmbeddingsResponse | PartialEmbeddingsResponse:
     # Imported on first use: the numpy-backed core is not needed to load the module
     # (the models function imports this router only to document it).
-    from embedrock.api import embeddings_service
+    from embedrock.api.services import embed
 
-    return embeddings_service.create_embeddings(request)
+    return embed.create_embeddings(request)
 
 
 @router.post(
@@ -49,6 +49,6 @@ def create_embeddings(
     responses=responses("The vectors, OpenAI-style.", *_ERRORS),
 )
 def create_openai_embeddings(request: Annotated[OpenAIEmbeddingsRequest, Body()]) -> OpenAIEmbeddingsResponse:
-    from embedrock.api import embeddings_service
+    from embedrock.api.services import embed
 
-    return embeddings_service.create_openai_embeddings(request)
+    return embed.create_openai_embeddings(request)

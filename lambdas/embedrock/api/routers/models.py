@@ -7,10 +7,11 @@ from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from embedrock import models_service, wiring
+from embedrock import wiring
 from embedrock.api.responses import responses
 from embedrock.api.routers import new_router
 from embedrock.api.schemas import ModelInfo, ModelList
+from embedrock.api.services import model_info
 
 router = new_router()
 
@@ -26,7 +27,7 @@ router = new_router()
 def list_models(
     provider: Annotated[str | None, Query(description="Only this provider, e.g. Amazon or Cohere.")] = None,
 ) -> ModelList:
-    views = models_service.list_models(wiring.control_client(), provider)
+    views = model_info.list_models(wiring.control_client(), provider)
     return ModelList(models=[ModelInfo.model_validate(view, from_attributes=True) for view in views])
 
 
@@ -40,5 +41,5 @@ def get_model(
     model_id: Annotated[str, Path(description="A model id such as amazon.titan-embed-text-v2:0.")],
 ) -> ModelInfo:
     # A client may send the ':' percent-encoded; ids never contain '%'.
-    view = models_service.get_model(wiring.control_client(), unquote(model_id))
+    view = model_info.get_model(wiring.control_client(), unquote(model_id))
     return ModelInfo.model_validate(view, from_attributes=True)

@@ -30,6 +30,6 @@ router = new_router()
     ),
 )
 def compare(request: Annotated[SimilarityRequest, Body()]) -> SimilarityResponse:
-    from embedrock.api import similarity_service
+    from embedrock.api.services import compare
 
-    return similarity_service.compare(request)
+    return compare.compare(request)

@@ -8,14 +8,14 @@ from threading import Lock
 from typing import Any, Literal, Protocol, cast
 
 from embedrock import wiring
-from embedrock.bedrock.batch import BatchJobs, Job
+from embedrock.bedrock.batch_jobs import BatchJobs, Job
 from embedrock.ingest import messages
 from embedrock.ingest import settings as ingest_settings
-from embedrock.ingest.batch import BatchPolicy, BatchRunner
+from embedrock.ingest.batch_inference import BatchPolicy, BatchRunner
 from embedrock.ingest.cached_vectors import CachedVectors
+from embedrock.ingest.object_store import S3Client, S3Store
 from embedrock.ingest.pipeline import Enqueue, Pipeline
 from embedrock.ingest.settings import IngestSettings
-from embedrock.ingest.store import S3Client, S3Store
 
 _SEND_BATCH = 10  # SQS SendMessageBatch takes at most 10 entries
 

@@ -1,4 +1,4 @@
-"""POST /similarity: embed the distinct texts (if any), then score with similarity.py.
+"""POST /similarity: embed the distinct texts (if any), then score with vector_math.py.
 
 Texts are deduplicated and embedded in one embedder call; Cohere's query and documents
 are the exception (two calls) because they take different input types.
@@ -12,8 +12,7 @@ from typing import TypedDict, cast
 
 import numpy as np
 
-from embedrock import similarity, wiring
-from embedrock.api.embeddings_service import check_input, embed
+from embedrock import vector_math, wiring
 from embedrock.api.schemas import (
     MatrixResponse,
     Metric,
@@ -25,7 +24,8 @@ from embedrock.api.schemas import (
     SimilarityResult,
     Usage,
 )
-from embedrock.embeddings import EmbedSpec, resolve_spec
+from embedrock.api.services.embed import check_input, embed
+from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import InvalidRequest, PayloadTooLarge
 from embedrock.observability import record_embedding
 
@@ -63,10 +63,10 @@ def _score(request: SimilarityRequest) -> ScoreResponse:
         _vectors_only(request)
         vectors = request.vectors or []
         _exactly_two(vectors, "vectors")
-        embedded, rows, param = _raw(), similarity.as_matrix(vectors, "vectors"), "vectors"
-    similarity.check_metric(rows, request.metric, param)
-    value = similarity.score(rows[0], rows[1], request.metric)
-    similarity.check_scores(np.array([value]))
+        embedded, rows, param = _raw(), vector_math.as_matrix(vectors, "vectors"), "vectors"
+    vector_math.check_metric(rows, request.metric, param)
+    value = vector_math.score(rows[0], rows[1], request.metric)
+    vector_math.check_scores(np.array([value]))
     return ScoreResponse(**_common(request, embedded), score=value)
 
 
@@ -79,10 +79,10 @@ def _matrix(request: SimilarityRequest) -> MatrixResponse:
         rows = embedded.rows(request.texts)
     else:
         _vectors_only(request)
-        embedded, rows = _raw(), similarity.as_matrix(request.vectors or [], param)
-    similarity.check_metric(rows, request.metric, param)
-    scores = similarity.matrix(rows, request.metric)
-    similarity.check_scores(scores)
+        embedded, rows = _raw(), vector_math.as_matrix(request.vectors or [], param)
+    vector_math.check_metric(rows, request.metric, param)
+    scores = vector_math.matrix(rows, request.metric)
+    vector_math.check_scores(scores)
     return MatrixResponse(**_common(request, embedded), matrix=scores.tolist())
 
 
@@ -98,10 +98,10 @@ def _pairs(request: SimilarityRequest) -> ScoresResponse:
     else:
         _vectors_only(request)
         vector_pairs = cast(list[list[list[float]]], pairs)
-        embedded, stacked = _raw(), similarity.as_pairs(vector_pairs, "pairs")
-    similarity.check_metric(stacked, request.metric, "pairs")
-    scores = similarity.pairwise(stacked[:, 0], stacked[:, 1], request.metric)
-    similarity.check_scores(scores)
+        embedded, stacked = _raw(), vector_math.as_pairs(vector_pairs, "pairs")
+    vector_math.check_metric(stacked, request.metric, "pairs")
+    scores = vector_math.pairwise(stacked[:, 0], stacked[:, 1], request.metric)
+    vector_math.check_scores(scores)
     return ScoresResponse(**_common(request, embedded), scores=scores.tolist())
 
 
@@ -112,7 +112,7 @@ def _search(request: SimilarityRequest) -> SearchResponse:
             "documents must hold at least one document.", param="documents", code="empty_input"
         )
     top_k = request.top_k if request.top_k is not None else len(documents)
-    similarity.check_top_k(top_k, len(documents))
+    vector_math.check_top_k(top_k, len(documents))
     texts: list[str] | None = None
     if isinstance(query, str):
         if not isinstance(documents[0], str):
@@ -124,12 +124,12 @@ def _search(request: SimilarityRequest) -> SearchResponse:
             raise _mixed("documents", "a vector query needs vector documents")
         _vectors_only(request)
         embedded = _raw()
-        query_row = similarity.as_vector(query or [], "query")
-        rows = similarity.as_matrix(documents, "documents")
-        similarity.check_same_width(rows, query_row, "documents", "query")
-    similarity.check_metric(query_row, request.metric, "query")
-    similarity.check_metric(rows, request.metric, "documents")
-    ranked = similarity.top_k(query_row, rows, top_k, request.metric)
+        query_row = vector_math.as_vector(query or [], "query")
+        rows = vector_math.as_matrix(documents, "documents")
+        vector_math.check_same_width(rows, query_row, "documents", "query")
+    vector_math.check_metric(query_row, request.metric, "query")
+    vector_math.check_metric(rows, request.metric, "documents")
+    ranked = vector_math.top_k(query_row, rows, top_k, request.metric)
     results = [
         SimilarityResult(index=index, score=score, document=texts[index] if texts else None)
         for index, score in ranked

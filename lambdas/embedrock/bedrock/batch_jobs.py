@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from embedrock.bedrock import codecs
-from embedrock.bedrock.errors import bedrock_errors
-from embedrock.embeddings import EmbedSpec
+from embedrock.bedrock.error_mapping import bedrock_errors
+from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ModelFailed
 
 if TYPE_CHECKING:

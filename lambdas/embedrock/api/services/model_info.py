@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from embedrock import catalog
-from embedrock.bedrock.errors import bedrock_errors
+from embedrock.bedrock.error_mapping import bedrock_errors
 from embedrock.errors import InvalidRequest, NotFound, shown
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from embedrock.aws_errors import error_code
-from embedrock.embeddings import EmbedSpec
+from embedrock.embed_spec import EmbedSpec
 from embedrock.encoding import to_lists
 from embedrock.errors import ApiError, InvalidRequest
 

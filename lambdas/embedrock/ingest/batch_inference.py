@@ -18,14 +18,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO
 
-from embedrock.bedrock.batch import SUCCEEDED, BatchJobs, Job, parse_output_line, record
+from embedrock.bedrock.batch_jobs import SUCCEEDED, BatchJobs, Job, parse_output_line, record
 from embedrock.bedrock.batch_limits import MIN_RECORDS
 from embedrock.catalog import CatalogModel
 from embedrock.ingest.chunk import Partial, VectorCache, load_records
+from embedrock.ingest.chunk_embedding import Vector
 from embedrock.ingest.documents import BatchJobPlan, ChunkPlan, Plan
-from embedrock.ingest.fanout import Vector
 from embedrock.ingest.layout import JSON, JSONL, RunKeys
-from embedrock.ingest.store import Store
+from embedrock.ingest.object_store import Store
 
 logger = logging.getLogger(__name__)
 

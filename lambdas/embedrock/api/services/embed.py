@@ -25,7 +25,7 @@ from embedrock.api.schemas import (
 )
 from embedrock.cache import with_cache
 from embedrock.catalog import CatalogModel
-from embedrock.embeddings import EmbedSpec, check_response_size, check_texts, resolve_spec
+from embedrock.embed_spec import EmbedSpec, check_response_size, check_texts, resolve_spec
 from embedrock.errors import InvalidRequest
 from embedrock.observability import record_embedding
 
