@@ -27,8 +27,7 @@ router = new_router()
 def list_models(
     provider: Annotated[str | None, Query(description="Only this provider, e.g. Amazon or Cohere.")] = None,
 ) -> ModelList:
-    views = model_info.list_models(wiring.control_client(), provider)
-    return ModelList(models=[ModelInfo.model_validate(view, from_attributes=True) for view in views])
+    return ModelList(models=model_info.list_models(wiring.control_client(), provider))
 
 
 @router.get(
@@ -41,5 +40,4 @@ def get_model(
     model_id: Annotated[str, Path(description="A model id such as amazon.titan-embed-text-v2:0.")],
 ) -> ModelInfo:
     # A client may send the ':' percent-encoded; ids never contain '%'.
-    view = model_info.get_model(wiring.control_client(), unquote(model_id))
-    return ModelInfo.model_validate(view, from_attributes=True)
+    return model_info.get_model(wiring.control_client(), unquote(model_id))

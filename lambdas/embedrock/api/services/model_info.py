@@ -1,5 +1,7 @@
 """GET /models and GET /models/{model_id}: what Bedrock offers here, joined with the catalog.
 
+The use case returns the response schema (`ModelInfo`) itself: no view class to copy from.
+
 Bedrock says which embedding models exist in the region and how they can be invoked; the
 catalog says what this service knows about them. A model is `supported` when both agree:
 it is in the catalog and offered ON_DEMAND (provisioned-only variants such as
@@ -10,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from embedrock import catalog
+from embedrock.api.schemas import Dimensions, ModelInfo
 from embedrock.bedrock.error_mapping import bedrock_errors
 from embedrock.errors import InvalidRequest, NotFound, shown
 
@@ -24,31 +26,7 @@ if TYPE_CHECKING:
 _PROVIDER = re.compile(r"^[A-Za-z0-9- ]{1,63}$")
 
 
-@dataclass(frozen=True)
-class DimensionsView:
-    allowed: list[int]
-    default: int
-
-
-@dataclass(frozen=True)
-class ModelView:
-    id: str
-    name: str
-    provider: str
-    input_modalities: list[str]
-    dimensions: DimensionsView | None
-    max_texts_per_call: int | None
-    max_input_tokens: int | None
-    max_input_chars: int | None
-    input_types: list[str] | None
-    embedding_types: list[str] | None
-    price_per_million_tokens: float | None
-    lifecycle_status: str | None
-    inference_types: list[str]
-    supported: bool
-
-
-def list_models(client: BedrockClient, provider: str | None = None) -> list[ModelView]:
+def list_models(client: BedrockClient, provider: str | None = None) -> list[ModelInfo]:
     filters: dict[str, Any] = {"byOutputModality": "EMBEDDING"}
     if provider is not None:
         if not _PROVIDER.match(provider):
@@ -61,7 +39,7 @@ def list_models(client: BedrockClient, provider: str | None = None) -> list[Mode
     return sorted((_view(summary) for summary in summaries), key=lambda view: view.id)
 
 
-def get_model(client: BedrockClient, model_id: str) -> ModelView:
+def get_model(client: BedrockClient, model_id: str) -> ModelInfo:
     not_embedding = NotFound(
         f"'{shown(model_id)}' is not an embedding model available in this region; GET /models lists them.",
         param="model_id",
@@ -78,32 +56,34 @@ def get_model(client: BedrockClient, model_id: str) -> ModelView:
     return _view(details)
 
 
-def _view(summary: Mapping[str, Any]) -> ModelView:
+def _view(summary: Mapping[str, Any]) -> ModelInfo:
     model_id = str(summary["modelId"])
     known = catalog.find(model_id)
     inference_types = [str(kind) for kind in summary.get("inferenceTypesSupported", [])]
     lifecycle = summary.get("modelLifecycle", {}).get("status")
-    bedrock_only = ModelView(
-        id=model_id,
-        name=str(summary.get("modelName") or (known.name if known else model_id)),
-        provider=str(summary.get("providerName") or (known.provider if known else "")),
-        input_modalities=[str(modality) for modality in summary.get("inputModalities", [])],
-        dimensions=None,
-        max_texts_per_call=None,
-        max_input_tokens=None,
-        max_input_chars=None,
-        input_types=None,
-        embedding_types=None,
-        price_per_million_tokens=None,
-        lifecycle_status=str(lifecycle) if lifecycle else None,
-        inference_types=inference_types,
-        supported=False,
-    )
-    if known is None:
-        return bedrock_only
-    return replace(
-        bedrock_only,
-        dimensions=DimensionsView(list(known.dimensions), known.default_dimensions),
+    bedrock_facts: dict[str, Any] = {
+        "id": model_id,
+        "name": str(summary.get("modelName") or (known.name if known else model_id)),
+        "provider": str(summary.get("providerName") or (known.provider if known else "")),
+        "input_modalities": [str(modality) for modality in summary.get("inputModalities", [])],
+        "lifecycle_status": str(lifecycle) if lifecycle else None,
+        "inference_types": inference_types,
+    }
+    if known is None:  # Bedrock lists it, the catalog lacks it: its catalog facts are null
+        return ModelInfo(
+            **bedrock_facts,
+            dimensions=None,
+            max_texts_per_call=None,
+            max_input_tokens=None,
+            max_input_chars=None,
+            input_types=None,
+            embedding_types=None,
+            price_per_million_tokens=None,
+            supported=False,
+        )
+    return ModelInfo(
+        **bedrock_facts,
+        dimensions=Dimensions(allowed=list(known.dimensions), default=known.default_dimensions),
         max_texts_per_call=known.max_texts_per_call,
         max_input_tokens=known.max_input_tokens,
         max_input_chars=known.max_input_chars,
