@@ -6,7 +6,7 @@ values; nothing here knows about HTTP or API Gateway.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -59,12 +59,7 @@ def resolve_spec(
     if dimensions is None:
         dimensions = model.default_dimensions
     elif dimensions not in model.dimensions:
-        raise InvalidRequest(
-            f"dimensions {shown(dimensions)} is not allowed for {model.id}; "
-            f"allowed values: {one_of(model.dimensions)}.",
-            param="dimensions",
-            code="invalid_dimensions",
-        )
+        raise _not_allowed("dimensions", shown(dimensions), model.id, model.dimensions)
     if input_type is None:
         input_type = model.default_input_type
     elif not model.input_types:
@@ -75,21 +70,20 @@ def resolve_spec(
             code="unsupported_parameter",
         )
     elif input_type not in model.input_types:
-        raise InvalidRequest(
-            f"input_type '{shown(input_type)}' is not allowed for {model.id}; "
-            f"allowed values: {one_of(model.input_types)}.",
-            param="input_type",
-            code="invalid_input_type",
-        )
+        raise _not_allowed("input_type", f"'{shown(input_type)}'", model.id, model.input_types)
     embedding_type = embedding_type or "float"
     if embedding_type not in model.embedding_types:
-        raise InvalidRequest(
-            f"embedding_type '{shown(embedding_type)}' is not allowed for {model.id}; "
-            f"allowed values: {one_of(model.embedding_types)}.",
-            param="embedding_type",
-            code="invalid_embedding_type",
-        )
+        raise _not_allowed("embedding_type", f"'{shown(embedding_type)}'", model.id, model.embedding_types)
     return EmbedSpec(model, dimensions, normalize, input_type, embedding_type)
+
+
+def _not_allowed(param: str, value: str, model_id: str, allowed: Iterable[object]) -> InvalidRequest:
+    """A value the model does not take: one message shape, one code (invalid_<param>) per field."""
+    return InvalidRequest(
+        f"{param} {value} is not allowed for {model_id}; allowed values: {one_of(allowed)}.",
+        param=param,
+        code=f"invalid_{param}",
+    )
 
 
 def resolve_model(model_id: str, *, param: str = "model") -> CatalogModel:
