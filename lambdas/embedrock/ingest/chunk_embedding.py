@@ -5,6 +5,10 @@ rejects (ValidationException, e.g. too many tokens) becomes a rejected line, fou
 the call it was in; any other failure stops the calls not yet started and is returned with the
 vectors already paid for, so the retry embeds only the rest. An interrupt (Ctrl-C) does the same:
 no call starts after it, and the calls in flight are waited for and kept (they are paid for).
+
+Each call still goes through the Embedder (codecs, retries, error mapping); only the scheduling is
+here, because the embedder's own fan-out answers a request (all or nothing, or `partial` waiting
+for every call) and has no per-call progress, reject isolation or stop-and-keep on a failure.
 """
 
 from __future__ import annotations
