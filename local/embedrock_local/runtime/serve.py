@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Literal
 
-from embedrock_local.emulator import Emulator, EmulatorOptions
-from embedrock_local.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
-from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
+from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+from embedrock_local.runtime.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
+from embedrock_local.runtime.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 BedrockMode = Literal["emulator", "aws"]
 

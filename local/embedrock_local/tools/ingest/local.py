@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 from embedrock import wiring
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
-from embedrock_local.ingest.store import DirStore
+from embedrock_local.tools.ingest.store import DirStore
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder, EmbedResult
@@ -62,8 +62,8 @@ class LocalIngest:
         usage: Usage | None = None,
     ) -> None:
         from embedrock import settings
-        from embedrock_local.emulator import Emulator, EmulatorOptions
-        from embedrock_local.runtime import function_environment
+        from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+        from embedrock_local.runtime.serve import function_environment
 
         self.out = out
         self.usage = usage if usage is not None else Usage()
