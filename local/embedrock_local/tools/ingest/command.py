@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"embedrock ingest: {file} is not a file", file=sys.stderr)
         return 2
     from embedrock.ingest.chunk import ChunkFailed
-    from embedrock_local.runtime.serve import environment_set
+    from embedrock_local.environment import environment_set
     from embedrock_local.tools.ingest.local import LocalIngest, Usage
     from embedrock_local.tools.ingest.progress import make_bar
 
