@@ -269,6 +269,14 @@ def synth_imports(graph: Graph) -> list[str]:
     return found
 
 
+def synthetic_graph(root: Path, package: str, sources: Mapping[str, str]) -> Graph:
+    """The graph of a package written under `root` from {relative path: source}."""
+    for name, source in sources.items():
+        (root / package / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / package / name).write_text(source)
+    return import_graph({package: root / package})
+
+
 @pytest.fixture(scope="module")
 def graph() -> Graph:
     return import_graph(PACKAGES)
@@ -308,10 +316,7 @@ def test_the_local_checker_reports_upward_imports(tmp_path: Path) -> None:
             "import embedrock.bedrock.clients\n"
         ),
     }
-    for name, source in sources.items():
-        (tmp_path / "embedrock_local" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "embedrock_local" / name).write_text(source)
-    synthetic = import_graph({"embedrock_local": tmp_path / "embedrock_local"})
+    synthetic = synthetic_graph(tmp_path, "embedrock_local", sources)
 
     # Then each is reported, and the tool's import of the runtime is not
     assert sorted(local_violations(synthetic)) == [
@@ -349,10 +354,7 @@ def test_the_checker_reports_cycles_and_upward_imports(tmp_path: Path) -> None:
         "handlers/__init__.py": "",
         "handlers/h.py": "import embedrock.ingest.run\nimport embedrock_local.gateway\n",
     }
-    for name, source in sources.items():
-        (tmp_path / "embedrock" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "embedrock" / name).write_text(source)
-    synthetic = import_graph({"embedrock": tmp_path / "embedrock"})
+    synthetic = synthetic_graph(tmp_path, "embedrock", sources)
     handler_contexts = {"h": "api"}
 
     # Then the cycle is reported, and only the one that runs
