@@ -17,9 +17,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
-from embedrock_local.emulator import HashEngine, InProcessEmulator
-from embedrock_local.emulator import tokens as token_estimate
-from embedrock_local.emulator.codec import magnitude
+from embedrock_local.runtime.emulator import HashEngine, InProcessEmulator
+from embedrock_local.runtime.emulator import tokens as token_estimate
+from embedrock_local.runtime.emulator.codec import magnitude
 
 
 def client_error(

@@ -4,12 +4,15 @@ What every context (the API, the pipeline) and the local tools get their pieces 
 in the core so that no context depends on another for them.
 
 Each is created on first use and kept for the life of the Lambda container, so a function
-that never embeds never builds a bedrock-runtime client. Tests swap any of them with
-`override(...)` and put everything back with `reset()`.
+that never embeds never builds a bedrock-runtime client. Tests, and the perf measures whose point
+is a swapped piece, swap any of them with `override(...)` and put everything back with `reset()`.
+The `build_*` functions make the same pieces from explicit settings without keeping them, for a
+caller that holds its own (a local tool with one per target).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from threading import Lock
 from typing import TYPE_CHECKING, Any
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 
     # Types only: importing the embedder or the cache loads numpy, which a function that never
     # embeds (models) must not pay for at cold start.
-    from embedrock.bedrock.embedder import Embedder
+    from embedrock.bedrock.embedder import BedrockEmbedder, Embedder
     from embedrock.cache import EmbeddingCache
 
 
@@ -50,9 +53,7 @@ def runtime_client() -> BedrockRuntimeClient:
         return _overrides.runtime
     with _lock:
         if _built.runtime is None:
-            from embedrock.bedrock import clients
-
-            _built.runtime = clients.runtime_client(settings())
+            _built.runtime = build_runtime_client(settings())
         return _built.runtime
 
 
@@ -61,9 +62,7 @@ def control_client() -> BedrockClient:
         return _overrides.control
     with _lock:
         if _built.control is None:
-            from embedrock.bedrock import clients
-
-            _built.control = clients.control_client(settings())
+            _built.control = build_control_client(settings())
         return _built.control
 
 
@@ -73,18 +72,45 @@ def embedder() -> Embedder:
     runtime = runtime_client()
     with _lock:
         if _built.embedder is None:
-            from embedrock.bedrock.embedder import BedrockEmbedder
             from embedrock.observability import record_throttle
 
-            config = settings()
-            _built.embedder = BedrockEmbedder(
-                runtime,
-                max_concurrency=config.max_concurrency,
-                retry_after_seconds=config.retry_after_seconds,
-                max_attempts=config.max_attempts,
-                on_throttle=record_throttle,
-            )
+            _built.embedder = build_embedder(runtime, settings(), on_throttle=record_throttle)
         return _built.embedder
+
+
+def build_runtime_client(config: Settings) -> BedrockRuntimeClient:
+    """A new bedrock-runtime client; boto3 reads endpoint and credentials from the environment now."""
+    from embedrock.bedrock import clients
+
+    return clients.runtime_client(config)
+
+
+def build_control_client(config: Settings) -> BedrockClient:
+    from embedrock.bedrock import clients
+
+    return clients.control_client(config)
+
+
+def build_embedder(
+    runtime: BedrockRuntimeClient,
+    config: Settings,
+    *,
+    on_throttle: Callable[[str], None] | None = None,
+) -> BedrockEmbedder:
+    """The embedder over `runtime` with `config`'s concurrency cap, attempts and Retry-After.
+
+    `on_throttle` counts each throttled attempt: the functions pass the throttle metric; a
+    terminal tool may pass nothing, as no CloudWatch agent reads its output.
+    """
+    from embedrock.bedrock.embedder import BedrockEmbedder
+
+    return BedrockEmbedder(
+        runtime,
+        max_concurrency=config.max_concurrency,
+        retry_after_seconds=config.retry_after_seconds,
+        max_attempts=config.max_attempts,
+        on_throttle=on_throttle,
+    )
 
 
 def cache() -> EmbeddingCache | None:

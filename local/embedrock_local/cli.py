@@ -15,17 +15,17 @@ from importlib import import_module
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
+from embedrock_local.runtime.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 if TYPE_CHECKING:
-    from embedrock_local.runtime import LocalRuntime
+    from embedrock_local.runtime.serve import LocalRuntime
 
 # Modules imported only when their command runs, so `embedrock serve` stays quick to start.
 SUBCOMMANDS: dict[str, str] = {
-    "bench": "embedrock_local.bench.command",
-    "perf": "embedrock_local.perf.command",
-    "ingest": "embedrock_local.ingest.command",
-    "emulator": "embedrock_local.emulator.command",
+    "bench": "embedrock_local.tools.bench.command",
+    "perf": "embedrock_local.tools.perf.command",
+    "ingest": "embedrock_local.tools.ingest.command",
+    "emulator": "embedrock_local.runtime.emulator.command",
 }
 
 
@@ -125,7 +125,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _runtime(args: argparse.Namespace) -> LocalRuntime:
-    from embedrock_local.runtime import LocalRuntime
+    from embedrock_local.runtime.serve import LocalRuntime
 
     return LocalRuntime(
         bedrock=args.bedrock,
@@ -168,7 +168,7 @@ def _banner(runtime: LocalRuntime, args: argparse.Namespace) -> str:
 
 
 def _engine_names() -> list[str]:
-    from embedrock_local.emulator import engines
+    from embedrock_local.runtime.emulator import engines
 
     return sorted(engines)
 

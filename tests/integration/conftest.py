@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from embedrock_local.runtime import LocalRuntime
+from embedrock_local.runtime.serve import LocalRuntime
 
 API_KEY = "integration-test-key"
 

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from embedrock import catalog, routes
-from embedrock_local.runtime import LocalRuntime
+from embedrock_local.runtime.serve import LocalRuntime
 
 pytestmark = pytest.mark.integration
 

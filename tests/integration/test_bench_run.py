@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from embedrock_local import cli
-from embedrock_local.bench import datasets
-from embedrock_local.bench.cache import VectorCache
-from embedrock_local.bench.runner import ModelPlan, Plan, Runner
-from embedrock_local.bench.seed import replay
-from embedrock_local.bench.target import default_engine, open_target
+from embedrock_local.tools.bench import datasets
+from embedrock_local.tools.bench.cache import VectorCache
+from embedrock_local.tools.bench.runner import ModelPlan, Plan, Runner
+from embedrock_local.tools.bench.seed import replay
+from embedrock_local.tools.bench.target import default_engine, open_target
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from embedrock import catalog
-from embedrock_local.emulator import (
+from embedrock_local.runtime.emulator import (
     Emulator,
     EmulatorOptions,
     Fault,
@@ -35,8 +35,8 @@ from embedrock_local.emulator import (
     HashEngine,
     InProcessEmulator,
 )
-from embedrock_local.emulator.__main__ import build_parser, main
-from embedrock_local.emulator.server import BedrockHandler
+from embedrock_local.runtime.emulator.__main__ import build_parser, main
+from embedrock_local.runtime.emulator.server import BedrockHandler
 
 pytestmark = pytest.mark.integration
 
@@ -441,7 +441,7 @@ def test_hash_engine_is_deterministic_across_processes(runtime: Any) -> None:
     again, _ = invoke(runtime, TITAN_V2, {"inputText": text, "dimensions": 256})
     # When another process, with another hash seed, computes it
     code = (
-        "import json; from embedrock_local.emulator import HashEngine; "
+        "import json; from embedrock_local.runtime.emulator import HashEngine; "
         f"print(json.dumps(HashEngine().embed([{text!r}], 256)[0].round(7).tolist()))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -766,7 +766,7 @@ def test_cli_parses_faults() -> None:
 def test_cli_runs_until_interrupted() -> None:
     # Given the emulator started as a program on a free port
     process = subprocess.Popen(
-        [sys.executable, "-m", "embedrock_local.emulator", "--port", "0", "--latency-ms", "1"],
+        [sys.executable, "-m", "embedrock_local.runtime.emulator", "--port", "0", "--latency-ms", "1"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from embedrock_local.runtime import LocalRuntime
+from embedrock_local.runtime.serve import LocalRuntime
 from tests.integration.conftest import API_KEY
 
 pytestmark = pytest.mark.integration

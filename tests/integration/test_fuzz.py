@@ -20,7 +20,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks
 
 from embedrock.api.app import openapi_document
-from embedrock_local.runtime import LocalRuntime
+from embedrock_local.runtime.serve import LocalRuntime
 from tests.integration.conftest import API_KEY
 
 pytestmark = pytest.mark.integration

@@ -31,7 +31,7 @@ import pytest
 import requests
 
 from embedrock import routes
-from embedrock_local.runtime import LocalRuntime
+from embedrock_local.runtime.serve import LocalRuntime
 
 pytestmark = pytest.mark.integration
 
@@ -265,7 +265,7 @@ def abort(connection: socket.socket) -> None:
 def test_clients_that_hang_up_leave_one_debug_line_and_no_traceback(
     gw: LocalRuntime, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="embedrock_local.gateway")
+    caplog.set_level(logging.DEBUG, logger="embedrock_local.runtime.gateway")
     vectors = json.dumps({"vectors": [[1.0] * 512, [0.5] * 512], "matrix": True}).encode()
     for _ in range(20):
         # Hang up mid-body, and right after sending a whole request (before its answer)
@@ -290,7 +290,7 @@ def test_clients_that_hang_up_leave_one_debug_line_and_no_traceback(
 
 
 def gateway_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records if record.name == "embedrock_local.gateway"]
+    return [record for record in caplog.records if record.name == "embedrock_local.runtime.gateway"]
 
 
 # --- 4. a body over the limit: every client reads the 413 ---------------------------------

@@ -15,7 +15,7 @@ from subprocess import PIPE
 import numpy as np
 import pytest
 
-from embedrock_local.emulator import Emulator, EmulatorOptions
+from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,7 @@ import requests
 from openai import OpenAI
 
 from embedrock import catalog, routes
-from embedrock_local.runtime import LocalRuntime
+from embedrock_local.runtime.serve import LocalRuntime
 from tests.integration.conftest import API_KEY
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from embedrock_local.perf.command import MEASURES
+from embedrock_local.tools.perf.command import MEASURES
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from embedrock_local import cli, emulator
+from embedrock_local import cli
+from embedrock_local.runtime import emulator
 
 pytestmark = pytest.mark.integration
 

@@ -13,6 +13,10 @@ check rather than import-linter: no tool to lock, and its self-test feeds it a s
   edges);
 - no cycles among the modules of lambdas/embedrock, nor among those of local/embedrock_local;
 - lambdas/embedrock never imports embedrock_local, infra or tests;
+- in embedrock_local, the tools (bench, perf, ingest) may import the runtime (emulator, gateway,
+  serve), the runtime never imports the tools, and neither imports the command (cli) nor is
+  imported by the shared modules at its top (environment); no module of it builds Bedrock
+  clients but through the composition root (embedrock.wiring);
 - what `cdk synth` loads of embedrock (infra's imports, then module-level ones) loads no numpy,
   botocore or boto3.
 """
@@ -37,6 +41,15 @@ CONTEXTS = frozenset({"api", "ingest", "collections"})
 HANDLER_CONTEXTS = {"embeddings": "api", "models": "api", "similarity": "api", "ingest": "ingest"}
 NOT_FOR_LAMBDAS = frozenset({"embedrock_local", "infra", "tests"})
 NOT_AT_SYNTH = frozenset({"numpy", "botocore", "boto3"})
+# What embedrock_local's layers may not import: runtime < tools < cli, the shared modules below all.
+LOCAL_FORBIDDEN = {
+    "shared": frozenset({"runtime", "tools", "cli"}),
+    "runtime": frozenset({"tools", "cli"}),
+    "tools": frozenset({"cli"}),
+}
+LOCAL_LAYERS = frozenset({"runtime", "tools", "cli"})
+# Clients and embedders come from the composition root (wiring), never built by a local module.
+LOCAL_NOT_WIRED = frozenset({"embedrock.bedrock.clients"})
 
 
 @dataclass(frozen=True)
@@ -157,6 +170,27 @@ def layer_violations(graph: Graph, handler_contexts: Mapping[str, str] = HANDLER
     return found
 
 
+def local_layer(module: str) -> str:
+    """A module of embedrock_local's layer: "runtime", "tools", "cli" or "shared" (the rest at its top)."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LOCAL_LAYERS else "shared"
+
+
+def local_violations(graph: Graph) -> list[str]:
+    found: list[str] = []
+    for edge in (e for imports in graph.values() for e in imports if _top(e.source) == "embedrock_local"):
+        if edge.target in LOCAL_NOT_WIRED:
+            found.append(
+                f"embedrock_local builds Bedrock clients itself, not through embedrock.wiring: {edge}"
+            )
+        if _top(edge.target) != "embedrock_local" or edge.target == "embedrock_local":
+            continue
+        source, target = local_layer(edge.source), local_layer(edge.target)
+        if target in LOCAL_FORBIDDEN.get(source, frozenset()):
+            found.append(f"embedrock_local's {source} imports its {target}: {edge}")
+    return found
+
+
 def cycles(graph: Graph, package: str) -> list[list[Import]]:
     """One cycle per strongly connected set of `package`'s modules, over imports that run."""
     edges = {
@@ -235,6 +269,14 @@ def synth_imports(graph: Graph) -> list[str]:
     return found
 
 
+def synthetic_graph(root: Path, package: str, sources: Mapping[str, str]) -> Graph:
+    """The graph of a package written under `root` from {relative path: source}."""
+    for name, source in sources.items():
+        (root / package / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / package / name).write_text(source)
+    return import_graph({package: root / package})
+
+
 @pytest.fixture(scope="module")
 def graph() -> Graph:
     return import_graph(PACKAGES)
@@ -250,6 +292,40 @@ def test_the_graph_sees_lazy_imports(graph: Graph) -> None:
 
 def test_contexts_never_import_each_other_and_the_core_imports_none(graph: Graph) -> None:
     assert layer_violations(graph) == []
+
+
+def test_local_tools_sit_on_the_runtime_and_wire_through_the_composition_root(graph: Graph) -> None:
+    # The check must see both layers, or it would pass on an empty graph
+    assert {"runtime", "tools", "shared"} <= {local_layer(m) for m in graph if _top(m) == "embedrock_local"}
+    assert local_violations(graph) == []
+
+
+def test_the_local_checker_reports_upward_imports(tmp_path: Path) -> None:
+    # Given a runtime importing a tool, a tool importing the command, a shared module importing
+    # the runtime (lazily) and a tool building its own Bedrock client
+    sources = {
+        "__init__.py": "",
+        "cli.py": "",
+        "environment.py": "def f():\n    from embedrock_local.runtime import gateway\n",
+        "runtime/__init__.py": "",
+        "runtime/gateway.py": "from embedrock_local.tools.bench import run\n",
+        "tools/__init__.py": "",
+        "tools/bench/__init__.py": "",
+        "tools/bench/run.py": (
+            "from embedrock_local import cli\nfrom embedrock_local.runtime import gateway\n"
+            "import embedrock.bedrock.clients\n"
+        ),
+    }
+    synthetic = synthetic_graph(tmp_path, "embedrock_local", sources)
+
+    # Then each is reported, and the tool's import of the runtime is not
+    assert sorted(local_violations(synthetic)) == [
+        "embedrock_local builds Bedrock clients itself, not through embedrock.wiring: "
+        "embedrock_local.tools.bench.run:3 -> embedrock.bedrock.clients",
+        "embedrock_local's runtime imports its tools: embedrock_local.runtime.gateway:1 -> embedrock_local.tools.bench.run",
+        "embedrock_local's shared imports its runtime: embedrock_local.environment:2 -> embedrock_local.runtime.gateway (in a function)",
+        "embedrock_local's tools imports its cli: embedrock_local.tools.bench.run:1 -> embedrock_local.cli",
+    ]
 
 
 @pytest.mark.parametrize("package", ["embedrock", "embedrock_local"])
@@ -278,10 +354,7 @@ def test_the_checker_reports_cycles_and_upward_imports(tmp_path: Path) -> None:
         "handlers/__init__.py": "",
         "handlers/h.py": "import embedrock.ingest.run\nimport embedrock_local.gateway\n",
     }
-    for name, source in sources.items():
-        (tmp_path / "embedrock" / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / "embedrock" / name).write_text(source)
-    synthetic = import_graph({"embedrock": tmp_path / "embedrock"})
+    synthetic = synthetic_graph(tmp_path, "embedrock", sources)
     handler_contexts = {"h": "api"}
 
     # Then the cycle is reported, and only the one that runs

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from embedrock_local import cli
-from embedrock_local.bench import command, report
+from embedrock_local.tools.bench import command, report
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bench"
 
@@ -33,7 +33,7 @@ def test_every_bench_option_is_explained():
 
 def test_building_the_bench_parser_imports_nothing_heavy():
     code = (
-        "import sys, argparse; from embedrock_local.bench import command; "
+        "import sys, argparse; from embedrock_local.tools.bench import command; "
         "command.add_parser(argparse.ArgumentParser().add_subparsers()); "
         "heavy = {'numpy', 'boto3', 'matplotlib', 'tqdm', 'tokenizers'} & set(sys.modules); "
         "assert not heavy, heavy"
@@ -165,7 +165,7 @@ def test_report_markdown_says_where_vectors_came_from_and_tabulates_rows():
 
 def test_bench_data_downloads_only_the_missing_named_sets(tmp_path, monkeypatch, capsys):
     # Given a data directory that already holds STS-B test, and a stand-in for the network
-    from embedrock_local.bench import datasets, sources
+    from embedrock_local.tools.bench import datasets, sources
 
     (tmp_path / "stsb-test.tsv").write_text("score\tsentence1\tsentence2\n", encoding="utf-8")
     fetched: list[str] = []
@@ -185,7 +185,7 @@ def test_bench_data_downloads_only_the_missing_named_sets(tmp_path, monkeypatch,
 
 
 def test_bench_data_offline_fails_with_one_line_naming_the_folder(tmp_path, monkeypatch, capsys):
-    from embedrock_local.bench import sources
+    from embedrock_local.tools.bench import sources
 
     def offline(url: str) -> bytes:
         raise OSError("network unreachable")

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from embedrock_local.bench import datasets, sources
-from embedrock_local.bench.datasets import DatasetError, RetrievalDataset, StsDataset
+from embedrock_local.tools.bench import datasets, sources
+from embedrock_local.tools.bench.datasets import DatasetError, RetrievalDataset, StsDataset
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bench"
 HEADER = "score\tsentence1\tsentence2\n"

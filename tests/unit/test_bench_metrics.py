@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from embedrock import catalog
-from embedrock_local.bench import metrics
-from embedrock_local.bench.runner import share_tokens
+from embedrock_local.tools.bench import metrics
+from embedrock_local.tools.bench.runner import share_tokens
 
 
 def model(model_id: str) -> catalog.CatalogModel:

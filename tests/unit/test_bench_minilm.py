@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from embedrock_local.bench.target import default_engine
-from embedrock_local.emulator import make_engine
-from embedrock_local.emulator.engines.minilm import WIDTH, project
+from embedrock_local.runtime.emulator import make_engine
+from embedrock_local.runtime.emulator.engines.minilm import WIDTH, project
+from embedrock_local.tools.bench.target import default_engine
 
 needs_minilm = pytest.mark.skipif(
     default_engine() != "minilm",
@@ -47,9 +47,9 @@ def test_projection_is_the_same_in_every_call_and_identity_at_384():
 
 def test_importing_the_registry_does_not_import_the_engine_dependencies():
     code = (
-        "import sys; import embedrock_local.emulator as e; "
+        "import sys; import embedrock_local.runtime.emulator as e; "
         "assert 'minilm' in e.engines; "
-        "assert not {'tokenizers', 'safetensors', 'embedrock_local.emulator.engines.minilm'} & set(sys.modules)"
+        "assert not {'tokenizers', 'safetensors', 'embedrock_local.runtime.emulator.engines.minilm'} & set(sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
-from embedrock_local.emulator import EmulatorOptions, FaultKind, InProcessEmulator
+from embedrock_local.runtime.emulator import EmulatorOptions, FaultKind, InProcessEmulator
 
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
 

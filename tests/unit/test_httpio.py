@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from embedrock_local import httpio
+from embedrock_local.runtime import httpio
 
 LIMIT = 1000
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from embedrock.ingest.layout import JSON
-from embedrock_local.ingest.store import WORK_DIR, DirStore
+from embedrock_local.tools.ingest.store import WORK_DIR, DirStore
 
 
 def dead_pid() -> int:

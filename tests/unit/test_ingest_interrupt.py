@@ -16,7 +16,7 @@ from embedrock.bedrock.embedder import Embedder, EmbedResult
 from embedrock.embed_spec import EmbedSpec
 from embedrock.ingest.chunk import ChunkInterrupted
 from embedrock.ingest.pipeline import Pipeline
-from embedrock_local.ingest.store import DirStore
+from embedrock_local.tools.ingest.store import DirStore
 from tests.fakes import FakeBedrockRuntime
 
 TITAN_V2 = "amazon.titan-embed-text-v2:0"

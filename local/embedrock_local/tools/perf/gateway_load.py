@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from embedrock_local.perf.common import Result, Sizes, Timing, seconds_text
-from embedrock_local.perf.isolated import run_isolated
-from embedrock_local.runtime import LocalRuntime
+from embedrock_local.runtime.serve import LocalRuntime
+from embedrock_local.tools.perf.common import Result, Sizes, Timing, seconds_text
+from embedrock_local.tools.perf.isolated import run_isolated
 
 REQUEST_TIMEOUT_SECONDS = 30.0
 

@@ -1,4 +1,4 @@
-"""python -m embedrock_local.emulator: the same command as `embedrock emulator`."""
+"""python -m embedrock_local.runtime.emulator: the same command as `embedrock emulator`."""
 
 from .command import build_parser, main
 

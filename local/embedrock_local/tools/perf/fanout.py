@@ -15,7 +15,7 @@ import numpy as np
 from embedrock import wiring
 from embedrock.bedrock.embedder import EmbedResult
 from embedrock.embed_spec import resolve_spec
-from embedrock_local.perf.common import (
+from embedrock_local.tools.perf.common import (
     DIMENSIONS,
     TITAN_V2,
     Result,
@@ -25,7 +25,7 @@ from embedrock_local.perf.common import (
     sample_texts,
     timed,
 )
-from embedrock_local.perf.emulated import emulated_bedrock
+from embedrock_local.tools.perf.emulated import emulated_bedrock
 
 REPEAT = 3  # concurrent runs (the seed loop is long enough to time once)
 

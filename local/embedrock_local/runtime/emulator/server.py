@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import orjson
 
-from embedrock_local import httpio
+from embedrock_local.runtime import httpio
 
 from .backends import Backends
 from .errors import BedrockError, validation

@@ -8,7 +8,7 @@ import platform
 from collections.abc import Sequence
 from pathlib import Path
 
-from embedrock_local.perf.common import Result, seconds_text
+from embedrock_local.tools.perf.common import Result, seconds_text
 
 _HEADER = ("measure", "baseline", "time", "product", "time", "ratio", "goal", "met")
 

@@ -1,4 +1,4 @@
-"""`embedrock emulator` (also `python -m embedrock_local.emulator`): run the emulator alone."""
+"""`embedrock emulator` (also `python -m embedrock_local.runtime.emulator`): run the emulator alone."""
 
 from __future__ import annotations
 

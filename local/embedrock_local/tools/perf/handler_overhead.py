@@ -11,11 +11,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 from importlib import import_module
 
-from embedrock_local.perf.common import DIMENSIONS, TITAN_V2, Result, Sizes, Timing, median_pair
-from embedrock_local.perf.isolated import run_isolated
+from embedrock_local.tools.perf.common import DIMENSIONS, TITAN_V2, Result, Sizes, Timing, median_pair
+from embedrock_local.tools.perf.isolated import run_isolated
 
 BUDGET_MS = 2.0
 SEED_TEXT = "Python is a programming language"
@@ -34,20 +33,25 @@ class _Discard(io.TextIOBase):
 
 
 def _measure_here(sizes: Sizes) -> Result:
-    from embedrock_local.runtime import function_environment
+    from embedrock_local.environment import environment_set, function_environment
 
-    os.environ.update(
+    # The deployed function's log level, metrics on: what the handler pays in Lambda.
+    with environment_set(
         function_environment(None, log_level="INFO", extra={"POWERTOOLS_METRICS_DISABLED": "0"})
-    )
+    ):
+        return _measure_with_environment(sizes)
+
+
+def _measure_with_environment(sizes: Sizes) -> Result:
     with contextlib.redirect_stdout(_Discard()):  # before the import: the logger keeps its stream
-        from embedrock import routes
-        from embedrock import wiring as dependencies
-        from embedrock_local import gateway
-        from embedrock_local.emulator import InProcessEmulator
+        from embedrock import routes, wiring
+        from embedrock_local.runtime import gateway
+        from embedrock_local.runtime.emulator import InProcessEmulator
 
         handler = import_module("embedrock.handlers.embeddings").handler
         emulated = InProcessEmulator().runtime_client()
-        dependencies.override(runtime=emulated)
+        # The composition root's hook: the point of the measure is a Bedrock that answers at once.
+        wiring.override(runtime=emulated)
         found = gateway.match("POST", "/embeddings")
         assert found is not None
         route, parameters = found

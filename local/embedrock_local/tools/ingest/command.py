@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from embedrock.ingest.documents import Manifest
     from embedrock.ingest.pipeline import Outcome
-    from embedrock_local.ingest.local import Usage
+    from embedrock_local.tools.ingest.local import Usage
 
 # Flags that act as the object metadata of an upload (the sidecar FILE's-stem.config.json is read too).
 CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type")
@@ -66,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"embedrock ingest: {file} is not a file", file=sys.stderr)
         return 2
     from embedrock.ingest.chunk import ChunkFailed
-    from embedrock_local.ingest.local import LocalIngest, Usage
-    from embedrock_local.ingest.progress import make_bar
-    from embedrock_local.runtime import environment_set
+    from embedrock_local.environment import environment_set
+    from embedrock_local.tools.ingest.local import LocalIngest, Usage
+    from embedrock_local.tools.ingest.progress import make_bar
 
     metadata = {flag: str(getattr(args, flag)) for flag in CONFIG_FLAGS if getattr(args, flag) is not None}
     bar = make_bar(file.name, enabled=not args.no_progress)

@@ -11,7 +11,7 @@ import numpy as np
 
 from embedrock import encoding
 from embedrock.api.app import to_json
-from embedrock_local.perf.common import DIMENSIONS, Result, Sizes, Timing, median_pair
+from embedrock_local.tools.perf.common import DIMENSIONS, Result, Sizes, Timing, median_pair
 
 MIN_SIZE_RATIO = 3.0
 

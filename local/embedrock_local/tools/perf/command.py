@@ -59,14 +59,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
-    from embedrock_local.perf import common, report
+    from embedrock_local.tools.perf import common, report
 
     sizes = common.QUICK if args.quick else common.FULL
     names = [name for name in MEASURES if name in (args.only or MEASURES)]
     print(f"embedrock perf, {'quick' if args.quick else 'full'} sizes, on {report.machine()}", flush=True)
     results = []
     for position, name in enumerate(names, start=1):
-        module = import_module(f"embedrock_local.perf.{name}")
+        module = import_module(f"embedrock_local.tools.perf.{name}")
         print(f"[{position}/{len(names)}] {name}: {module.describe(sizes)}...", flush=True)
         started = time.perf_counter()
         result: common.Result = module.measure(sizes)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import embedrock
 from embedrock import routes
-from embedrock_local.perf.common import Result, Sizes, Timing
+from embedrock_local.tools.perf.common import Result, Sizes, Timing
 
 MAX_RATIO = 1.5
 MINIMAL_CALLER = 'import boto3; boto3.client("bedrock-runtime")'

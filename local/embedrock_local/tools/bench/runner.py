@@ -18,7 +18,7 @@ import numpy as np
 from embedrock.catalog import EMBEDDING_TYPES, CatalogModel
 from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import ApiError
-from embedrock_local.emulator import tokens as token_estimate
+from embedrock_local.runtime.emulator import tokens as token_estimate
 
 from . import metrics
 from .cache import VectorCache

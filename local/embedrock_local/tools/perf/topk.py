@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from embedrock import vector_math
-from embedrock_local.perf.common import DIMENSIONS, Result, Sizes, Timing, median_pair, timed
+from embedrock_local.tools.perf.common import DIMENSIONS, Result, Sizes, Timing, median_pair, timed
 
 TOP_K = 10
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING, Literal
 from embedrock import wiring
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
-from embedrock_local.ingest.store import DirStore
+from embedrock_local.environment import emulator_environment, environment_set
+from embedrock_local.tools.ingest.store import DirStore
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder, EmbedResult
@@ -50,7 +52,11 @@ class _Counted:
 
 
 class LocalIngest:
-    """Starts the emulator in this process (unless `aws`) and points the Bedrock client at it."""
+    """Starts the emulator in this process (unless `aws`) and wires a Bedrock client to it.
+
+    The pieces come from the composition root with settings of this run's own; the process's
+    environment and the root's shared slots are left as they were.
+    """
 
     def __init__(
         self,
@@ -62,18 +68,18 @@ class LocalIngest:
         usage: Usage | None = None,
     ) -> None:
         from embedrock import settings
-        from embedrock_local.emulator import Emulator, EmulatorOptions
-        from embedrock_local.runtime import function_environment
+        from embedrock.observability import record_throttle
+        from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
 
         self.out = out
         self.usage = usage if usage is not None else Usage()
         self.emulator = Emulator(EmulatorOptions(engine=engine)) if bedrock == "emulator" else None
-        if self.emulator is not None:
-            environment = function_environment(self.emulator.url)
-            os.environ.update({name: value for name, value in environment.items() if name.startswith("AWS_")})
-        config = settings.load({**os.environ, "EMBEDROCK_MAX_CONCURRENCY": str(concurrency)})
-        wiring.reset()
-        wiring.override(settings=config)
+        self.settings = settings.load({**os.environ, "EMBEDROCK_MAX_CONCURRENCY": str(concurrency)})
+        # boto3 reads endpoint and credentials when the client is made: the emulator's for that moment.
+        pointed = environment_set(emulator_environment(self.emulator.url)) if self.emulator else nullcontext()
+        with pointed:
+            runtime = wiring.build_runtime_client(self.settings)
+        self.embedder = wiring.build_embedder(runtime, self.settings, on_throttle=record_throttle)
 
     def ingest(
         self, file: Path, *, metadata: dict[str, str], chunk_lines: int, progress: Progress | None = None
@@ -83,21 +89,19 @@ class LocalIngest:
         data_file = input_file(key)
         if data_file is not None:  # the sidecar sits next to the file, as it does in S3
             files[data_file.sidecar_key] = (file.with_name(PurePosixPath(data_file.sidecar_key).name), {})
-        config = wiring.settings()
         store = DirStore(self.out, files)
         store.remove_stale_temporaries()  # of a run killed mid-write; its work area itself is resumed
         pipeline = Pipeline(
             store=store,
-            embedder=_Counted(wiring.embedder(), self.usage),
-            default_model_id=config.default_model_id,
-            max_concurrency=config.max_concurrency,
+            embedder=_Counted(self.embedder, self.usage),
+            default_model_id=self.settings.default_model_id,
+            max_concurrency=self.settings.max_concurrency,
             chunk_lines=chunk_lines,
             progress=progress,
         )
         return pipeline.ingest(key)
 
     def close(self) -> None:
-        wiring.reset()
         if self.emulator is not None:
             self.emulator.close()
 

@@ -17,9 +17,9 @@ from multiprocessing.synchronize import Event
 from typing import Any
 
 from embedrock import wiring
-from embedrock_local.emulator import Emulator, EmulatorOptions
-from embedrock_local.emulator.server import ADMIN
-from embedrock_local.runtime import environment_set, function_environment
+from embedrock_local.environment import environment_set, function_environment
+from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+from embedrock_local.runtime.emulator.server import ADMIN
 
 _START_TIMEOUT_SECONDS = 60
 

@@ -1,63 +1,15 @@
-"""The whole service on one machine: the Bedrock emulator (or real Bedrock) behind the gateway."""
+"""`embedrock serve`'s runtime: the Bedrock emulator (or real Bedrock) behind the gateway, on one machine."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from typing import Literal
 
-from embedrock_local.emulator import Emulator, EmulatorOptions
-from embedrock_local.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
-from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
+from embedrock_local.environment import function_environment
+from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+from embedrock_local.runtime.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
+from embedrock_local.runtime.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 BedrockMode = Literal["emulator", "aws"]
-
-
-def function_environment(
-    emulator_url: str | None,
-    *,
-    log_level: str = "WARNING",
-    extra: dict[str, str] | None = None,
-) -> dict[str, str]:
-    """What the Lambda runtime would set, plus the boto3 endpoint variables for the emulator."""
-    environment = {
-        "POWERTOOLS_SERVICE_NAME": "embedrock-local",
-        "POWERTOOLS_METRICS_NAMESPACE": "Embedrock",
-        # No X-Ray daemon and no CloudWatch agent on a laptop: keep stdout for logs.
-        "POWERTOOLS_TRACE_DISABLED": "1",
-        "POWERTOOLS_METRICS_DISABLED": "1",
-        "POWERTOOLS_LOG_LEVEL": log_level,
-        "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-        or "us-east-1",
-    }
-    if emulator_url is not None:
-        # Dummy credentials: the emulator does not check signatures, and nothing may reach AWS.
-        environment |= {
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": emulator_url,
-            "AWS_ENDPOINT_URL_BEDROCK": emulator_url,
-            "AWS_ACCESS_KEY_ID": "embedrock-local",
-            "AWS_SECRET_ACCESS_KEY": "embedrock-local",
-            "AWS_SESSION_TOKEN": "embedrock-local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }
-    return environment | (extra or {})
-
-
-@contextmanager
-def environment_set(values: Mapping[str, str]) -> Iterator[None]:
-    """Set these variables for the block (boto3 and settings read them), then restore the old ones."""
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 class LocalRuntime:

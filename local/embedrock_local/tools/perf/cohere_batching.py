@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from embedrock import wiring
 from embedrock.embed_spec import resolve_spec
-from embedrock_local.perf.common import COHERE_V3, Result, Sizes, Timing, median_seconds, sample_texts, timed
-from embedrock_local.perf.emulated import emulated_bedrock
+
+from .common import COHERE_V3, Result, Sizes, Timing, median_seconds, sample_texts, timed
+from .emulated import emulated_bedrock
 
 REPEAT = 3  # batched runs (the one-per-text run is long enough to time once)
 

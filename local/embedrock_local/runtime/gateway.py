@@ -35,8 +35,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from embedrock import gateway_errors, routes
 from embedrock.gateway_errors import GatewayError
 from embedrock.routes import Route
-from embedrock_local import httpio
-from embedrock_local.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
+from embedrock_local.runtime import httpio
+from embedrock_local.runtime.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 STAGE = "local"
 # API Gateway's REST integration timeout: after it the client gets a 504, whatever Lambda does.

@@ -1,0 +1,1 @@
+"""The local tools built on the product and the runtime: `embedrock bench`, `perf` and `ingest`."""
