@@ -25,8 +25,18 @@ from embedrock_local.emulator.codec import magnitude
 def client_error(
     code: str, status: int, message: str = "error", operation: str = "InvokeModel"
 ) -> ClientError:
+    """A ClientError as boto3 raises it: the error, and response metadata with the HTTP status."""
     return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {
+                "RequestId": "test-request",
+                "HostId": "",
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {},
+                "RetryAttempts": 0,
+            },
+        },
         operation,
     )
 
