@@ -24,7 +24,7 @@ from embedrock.embeddings import resolve_spec
 from embedrock.errors import ApiError, BedrockUnavailable, ModelFailed, Throttled, UpstreamTimeout
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
-from tests.fakes import FakeBedrockRuntime, client_error
+from tests.fakes import FakeBedrockRuntime, client_error, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -336,10 +336,8 @@ class TestPartial:
 
 @pytest.fixture
 def bedrock() -> Iterator[ScriptedRuntime]:
-    fake = ScriptedRuntime()
-    wiring.override(runtime=fake)
-    yield fake
-    wiring.reset()
+    with serving(ScriptedRuntime()) as fake:
+        yield fake
 
 
 def post(body: Any, context: Any = None, *, received_seconds_ago: float = 0.0) -> dict[str, Any]:
