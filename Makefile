@@ -103,6 +103,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lambdas local infra app.py
+	$(BIN)/mypy tests/fakes.py tests/fixtures tests/events
 
 format: install
 	$(BIN)/ruff check --fix .

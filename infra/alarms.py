@@ -80,70 +80,39 @@ class EmbedrockAlarms(Construct):
         super().__init__(scope, construct_id)
         self.alarms: list[cloudwatch.Alarm] = []
         self.topic = self._topic(email) if email else None
-        self.add(
-            cloudwatch.Alarm(
-                self,
-                "ApiServerErrorRate",
-                alarm_description=(
-                    f"More than {SERVER_ERROR_RATE:.0%} of API requests answered 5xx over 5 minutes, twice in "
-                    "15 minutes. 502: the model failed; 503: Bedrock unavailable; 504: Bedrock or the "
-                    "deadline timed out; 500: a bug (search the function logs for 'unhandled error')."
-                ),
-                metric=api.metric_server_error(statistic="Average", period=PERIOD),
-                threshold=SERVER_ERROR_RATE,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=3,
-                datapoints_to_alarm=2,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self._alarm(
+            "ApiServerErrorRate",
+            f"More than {SERVER_ERROR_RATE:.0%} of API requests answered 5xx over 5 minutes, twice in "
+            "15 minutes. 502: the model failed; 503: Bedrock unavailable; 504: Bedrock or the "
+            "deadline timed out; 500: a bug (search the function logs for 'unhandled error').",
+            api.metric_server_error(statistic="Average", period=PERIOD),
+            threshold=SERVER_ERROR_RATE,
+            evaluation_periods=3,
+            datapoints_to_alarm=2,
         )
-        self.add(
-            cloudwatch.Alarm(
-                self,
-                "BedrockThrottles",
-                alarm_description=(
-                    f"Bedrock throttled more than {BEDROCK_THROTTLES} InvokeModel calls in 5 minutes: raise the "
-                    "account's Bedrock quota (Service Quotas, requests per minute per model), lower "
-                    f"{variable(Settings, 'max_concurrency')}, or lower the usage plan's rate limit."
-                ),
-                metric=bedrock_throttles(),
-                threshold=BEDROCK_THROTTLES,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self._alarm(
+            "BedrockThrottles",
+            f"Bedrock throttled more than {BEDROCK_THROTTLES} InvokeModel calls in 5 minutes: raise the "
+            "account's Bedrock quota (Service Quotas, requests per minute per model), lower "
+            f"{variable(Settings, 'max_concurrency')}, or lower the usage plan's rate limit.",
+            bedrock_throttles(),
+            threshold=BEDROCK_THROTTLES,
         )
-        self.add(
-            cloudwatch.Alarm(
-                self,
-                "ApiLatencyP99",
-                alarm_description=(
-                    f"API latency p99 over {LATENCY_P99_MS / 1000:.0f} s for 15 minutes: close to API Gateway's "
-                    "29 s limit. Clients send too many texts per request, or Bedrock is slow or throttling."
-                ),
-                metric=api.metric_latency(statistic="p99", period=PERIOD),
-                threshold=LATENCY_P99_MS,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=3,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            )
+        self._alarm(
+            "ApiLatencyP99",
+            f"API latency p99 over {LATENCY_P99_MS / 1000:.0f} s for 15 minutes: close to API Gateway's "
+            "29 s limit. Clients send too many texts per request, or Bedrock is slow or throttling.",
+            api.metric_latency(statistic="p99", period=PERIOD),
+            threshold=LATENCY_P99_MS,
+            evaluation_periods=3,
         )
         for name, function in sorted(functions.items()):
-            self.add(
-                cloudwatch.Alarm(
-                    self,
-                    f"{name.title()}Errors",
-                    alarm_description=(
-                        f"The {name} function failed (crash, timeout or out of memory) in the last 5 minutes; "
-                        "API errors such as 400 or 429 are answers, not failures, and do not count here. "
-                        "Read the function's log group."
-                    ),
-                    metric=function.metric_errors(statistic="Sum", period=PERIOD),
-                    threshold=0,
-                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    evaluation_periods=1,
-                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-                )
+            self._alarm(
+                f"{name.title()}Errors",
+                f"The {name} function failed (crash, timeout or out of memory) in the last 5 minutes; "
+                "API errors such as 400 or 429 are answers, not failures, and do not count here. "
+                "Read the function's log group.",
+                function.metric_errors(statistic="Sum", period=PERIOD),
             )
 
     def add(self, alarm: cloudwatch.Alarm) -> cloudwatch.Alarm:
@@ -156,17 +125,33 @@ class EmbedrockAlarms(Construct):
 
     def watch_queue_depth(self, construct_id: str, queue: sqs.IQueue, description: str) -> cloudwatch.Alarm:
         """An alarm on any message waiting in `queue`: for dead-letter queues."""
+        return self._alarm(
+            construct_id,
+            description,
+            queue.metric_approximate_number_of_messages_visible(statistic="Maximum", period=PERIOD),
+        )
+
+    def _alarm(
+        self,
+        construct_id: str,
+        description: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float = 0,
+        evaluation_periods: int = 1,
+        datapoints_to_alarm: int | None = None,
+    ) -> cloudwatch.Alarm:
+        """An alarm when `metric` is over `threshold`, added (`add`); no data is not a breach."""
         return self.add(
             cloudwatch.Alarm(
                 self,
                 construct_id,
                 alarm_description=description,
-                metric=queue.metric_approximate_number_of_messages_visible(
-                    statistic="Maximum", period=PERIOD
-                ),
-                threshold=0,
+                metric=metric,
+                threshold=threshold,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
+                evaluation_periods=evaluation_periods,
+                datapoints_to_alarm=datapoints_to_alarm,
                 treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
             )
         )

@@ -11,22 +11,39 @@ import io
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
+from embedrock import wiring
 from embedrock_local.runtime.emulator import HashEngine, InProcessEmulator
 from embedrock_local.runtime.emulator import tokens as token_estimate
 from embedrock_local.runtime.emulator.codec import magnitude
+
+Runtime = TypeVar("Runtime")
 
 
 def client_error(
     code: str, status: int, message: str = "error", operation: str = "InvokeModel"
 ) -> ClientError:
+    """A ClientError as boto3 raises it: the error, and response metadata with the HTTP status."""
     return ClientError(
-        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {
+                "RequestId": "test-request",
+                "HostId": "",
+                "HTTPStatusCode": status,
+                "HTTPHeaders": {},
+                "RetryAttempts": 0,
+            },
+        },
         operation,
     )
 
@@ -38,6 +55,23 @@ def fake_vector(text: str, dimensions: int) -> list[float]:
     """
     unit = HashEngine().embed([text], dimensions)[0]
     return [float(x) for x in unit * magnitude(token_estimate.count(text))]
+
+
+def fake_unit_vector(text: str, dimensions: int = 1024) -> npt.NDArray[np.float64]:
+    """The emulator's vector for one text at unit length: what normalized models return."""
+    vector = np.array(fake_vector(text, dimensions))
+    unit: npt.NDArray[np.float64] = vector / np.linalg.norm(vector)
+    return unit
+
+
+@contextmanager
+def serving(runtime: Runtime) -> Iterator[Runtime]:
+    """`runtime` as the handlers' bedrock-runtime client (wiring) for the block; then the real one."""
+    wiring.override(runtime=runtime)
+    try:
+        yield runtime
+    finally:
+        wiring.reset()
 
 
 def streaming(payload: dict[str, Any]) -> StreamingBody:

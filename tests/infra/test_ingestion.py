@@ -68,6 +68,19 @@ def _batch_role(resources: cfn.Resources) -> tuple[str, dict[str, Any]]:
     return _one(resources, "AWS::IAM::Role", "IngestionBatchRole")
 
 
+def _queue_depth_alarm(resources: cfn.Resources, queue_id: str) -> dict[str, Any]:
+    """The one alarm on the queue's depth: it fires on the first message waiting."""
+    (alarm,) = [
+        a["Properties"]
+        for a in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}
+        in a["Properties"].get("Dimensions", [])
+    ]
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    return alarm
+
+
 def _policy_statements(resources: cfn.Resources, policy_type: str, target: str) -> list[dict[str, Any]]:
     key = "Queues" if policy_type == "AWS::SQS::QueuePolicy" else "Bucket"
     return [
@@ -156,14 +169,7 @@ def test_failed_messages_go_to_a_dead_letter_queue_with_an_alarm(synthesized: Sy
     )
     assert dlq["MessageRetentionPeriod"] == 14 * 24 * 3600
     # And an alarm fires as soon as one message is in the DLQ
-    (alarm,) = [
-        a["Properties"]
-        for a in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
-        if {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}
-        in a["Properties"].get("Dimensions", [])
-    ]
-    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    alarm = _queue_depth_alarm(resources, dlq_id)
     assert (alarm["Period"], alarm["EvaluationPeriods"], alarm["TreatMissingData"]) == (60, 1, "notBreaching")
     assert "redrive" in alarm["AlarmDescription"]
 
@@ -397,14 +403,7 @@ def test_job_events_eventbridge_cannot_deliver_are_retried_then_kept_with_an_ala
     assert (allow["Effect"], allow["Action"]) == ("Allow", "sqs:SendMessage")
     assert allow["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": [rule_id, "Arn"]}}}
     # And an alarm fires on the first undelivered event, saying what to do
-    (alarm,) = [
-        a["Properties"]
-        for a in cfn.of_type(resources, "AWS::CloudWatch::Alarm").values()
-        if {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}
-        in a["Properties"].get("Dimensions", [])
-    ]
-    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
-    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+    alarm = _queue_depth_alarm(resources, dlq_id)
     assert "dead-letter queue" in alarm["AlarmDescription"]
 
 

@@ -68,7 +68,7 @@ RAW_BODIES: list[tuple[str, bytes, str | None, str]] = [
     ("invalid JSON", b'{"texts": ["a"', None, "invalid_json"),
     ("not UTF-8", b'{"text": "caf\xe9"}', None, "invalid_json"),
     ("UTF-16", '{"text": "a"}'.encode("utf-16"), None, "invalid_json"),
-    # (A UTF-8 byte order mark is skipped, not an error: tests/unit/test_error_messages.py.)
+    # (A UTF-8 byte order mark is skipped, not an error: tests/unit/api/test_error_messages.py.)
     ("nested too deeply", b'{"texts": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", None, "invalid_json"),
     (
         "an integer of 5000 digits",

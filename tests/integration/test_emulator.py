@@ -102,6 +102,18 @@ def client_error(call: Callable[[], Any]) -> ClientError:
     return caught.value
 
 
+def titan_outcomes(runtime: Any, calls: int) -> list[str]:
+    """Make `calls` Titan calls one after another: "ok" or the error code of each."""
+    outcomes = []
+    for _ in range(calls):
+        try:
+            invoke(runtime, TITAN_V2, {"inputText": "x"})
+            outcomes.append("ok")
+        except ClientError as error:
+            outcomes.append(error.response["Error"]["Code"])
+    return outcomes
+
+
 def code_status(error: ClientError) -> tuple[str, int]:
     return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
 
@@ -507,13 +519,7 @@ def test_faults_from_the_constructor() -> None:
     with Emulator(EmulatorOptions(throttle_every=3)) as emulator:
         rt = client(emulator)
         # When four calls are made
-        outcomes = []
-        for _ in range(4):
-            try:
-                invoke(rt, TITAN_V2, {"inputText": "x"})
-                outcomes.append("ok")
-            except ClientError as error:
-                outcomes.append(error.response["Error"]["Code"])
+        outcomes = titan_outcomes(rt, 4)
         # Then only the third is throttled, and the stats count every call
         assert outcomes == ["ok", "ok", "ThrottlingException", "ok"]
         assert emulator.stats.calls("InvokeModel", TITAN_V2) == 4
@@ -524,13 +530,7 @@ def test_rate_limit(emu: Emulator, runtime: Any) -> None:
     # Given a limit of 5 calls per second
     emu.faults.add("rate_limit", rps=5)
     # When 8 calls are made at once-ish
-    codes = []
-    for _ in range(8):
-        try:
-            invoke(runtime, TITAN_V2, {"inputText": "x"})
-            codes.append("ok")
-        except ClientError as error:
-            codes.append(error.response["Error"]["Code"])
+    codes = titan_outcomes(runtime, 8)
     # Then the burst passes and the rest are throttled
     assert codes[:5] == ["ok"] * 5
     assert "ThrottlingException" in codes[5:]

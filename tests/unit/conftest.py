@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytest
 from pytest_socket import disable_socket, enable_socket
 
-from embedrock import wiring
-from tests.fakes import FakeBedrockRuntime
+from tests.fakes import FakeBedrockRuntime, serving
 
 
 @pytest.fixture(autouse=True)
@@ -21,7 +20,5 @@ def _no_network() -> Iterator[None]:
 @pytest.fixture
 def bedrock() -> Iterator[FakeBedrockRuntime]:
     """The handlers' Bedrock runtime client: the emulator's in-process backend, recording calls."""
-    fake = FakeBedrockRuntime()
-    wiring.override(runtime=fake)
-    yield fake
-    wiring.reset()
+    with serving(FakeBedrockRuntime()) as fake:
+        yield fake

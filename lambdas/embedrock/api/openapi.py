@@ -11,7 +11,7 @@ made for functions that each define their own routes, and finds them by globbing
 none without add_file), then executes those handler modules again under synthetic names, from
 file paths, at the first document request. Our functions share importable routers, so one
 resolver over all of them yields the document directly, with no file discovery in the bundle
-and no import the contract test (tests/unit/test_architecture.py) cannot see.
+and no import the contract test (tests/unit/core/test_architecture.py) cannot see.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from embedrock.handlers import embeddings
 from embedrock.observability import logger
 from tests.events import LambdaContext, api_event, load, response_json
 from tests.fakes import FakeBedrockRuntime, client_error, fake_vector
+from tests.fakes import fake_unit_vector as unit
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -27,12 +28,6 @@ COHERE = "cohere.embed-english-v3"
 def post(body: Any = None, *, path: str = "/embeddings", **kwargs: Any) -> dict[str, Any]:
     response: dict[str, Any] = embeddings.handler(api_event("POST", path, body, **kwargs), LambdaContext())
     return response
-
-
-def unit(text: str, dimensions: int) -> np.ndarray:
-    vector = np.array(fake_vector(text, dimensions))
-    scaled: np.ndarray = vector / np.linalg.norm(vector)
-    return scaled
 
 
 def test_seed_scenario_sends_exactly_input_text_dimensions_and_normalize(bedrock: FakeBedrockRuntime) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from embedrock_local import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 

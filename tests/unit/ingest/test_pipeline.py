@@ -26,12 +26,6 @@ THROTTLED = client_error("ThrottlingException", 429, "Too many requests")
 
 
 @pytest.fixture
-def aws(bedrock: FakeBedrockRuntime) -> Iterator[IngestAws]:
-    with ingest_aws() as environment:
-        yield environment
-
-
-@pytest.fixture
 def chunked(bedrock: FakeBedrockRuntime) -> Iterator[IngestAws]:
     """Chunks of two lines, each its own message."""
     with ingest_aws({"EMBEDROCK_INGEST_CHUNK_LINES": "2"}) as environment:

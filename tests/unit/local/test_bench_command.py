@@ -14,7 +14,7 @@ import pytest
 from embedrock_local import cli
 from embedrock_local.tools.bench import command, report
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bench"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bench"
 
 
 def bench_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,7 @@ import pytest
 from embedrock_local.tools.bench import datasets, sources
 from embedrock_local.tools.bench.datasets import DatasetError, RetrievalDataset, StsDataset
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bench"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bench"
 HEADER = "score\tsentence1\tsentence2\n"
 
 

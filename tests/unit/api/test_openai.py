@@ -13,7 +13,8 @@ import pytest
 
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
-from tests.fakes import FakeBedrockRuntime, fake_vector
+from tests.fakes import FakeBedrockRuntime
+from tests.fakes import fake_unit_vector as unit
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -24,12 +25,6 @@ TITAN_V2 = "amazon.titan-embed-text-v2:0"
 def post(body: Any) -> dict[str, Any]:
     response: dict[str, Any] = embeddings.handler(api_event("POST", "/v1/embeddings", body), LambdaContext())
     return response
-
-
-def unit(text: str, dimensions: int) -> np.ndarray:
-    vector = np.array(fake_vector(text, dimensions))
-    scaled: np.ndarray = vector / np.linalg.norm(vector)
-    return scaled
 
 
 def test_float_response_has_the_openai_shape(bedrock: FakeBedrockRuntime) -> None:

@@ -125,6 +125,15 @@ def upload_big(aws: IngestAws) -> None:
     aws.upload("input/big.txt", "".join(text + "\n" for text in TEXTS))
 
 
+def submit_big(batch: tuple[IngestAws, FakeBedrockBatch]) -> tuple[IngestAws, FakeBedrockBatch, str]:
+    """The 250-line file uploaded and processed: the pieces, and the ARN of its one job."""
+    aws, control = batch
+    upload_big(aws)
+    aws.deliver()
+    (arn,) = control.jobs
+    return aws, control, arn
+
+
 def on_demand_texts(bedrock: FakeBedrockRuntime) -> list[str]:
     return [body["inputText"] for _, body in bedrock.calls]
 
@@ -132,13 +141,10 @@ def on_demand_texts(bedrock: FakeBedrockRuntime) -> list[str]:
 def test_a_large_file_goes_to_one_batch_job_and_the_rest_on_demand(
     batch: tuple[IngestAws, FakeBedrockBatch], bedrock: FakeBedrockRuntime
 ) -> None:
-    aws, control = batch
-    # Given a 250-line file, over the batch threshold
-    upload_big(aws)
-    # When the upload is processed
-    aws.deliver()
+    # Given a 250-line file, over the batch threshold, When the upload is processed
+    aws, control, arn = submit_big(batch)
     # Then one job was created for the first 200 lines, with the service role and our bucket's URIs
-    ((arn, job),) = control.jobs.items()
+    job = control.jobs[arn]
     assert (job["modelId"], job["roleArn"]) == (TITAN_V2, BATCH_ROLE_ARN)
     assert job["jobName"].startswith("embedrock-")
     assert job["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"].startswith(
@@ -159,10 +165,7 @@ def test_a_large_file_goes_to_one_batch_job_and_the_rest_on_demand(
 def test_the_job_completion_event_publishes_the_same_output_as_on_demand(
     batch: tuple[IngestAws, FakeBedrockBatch], bedrock: FakeBedrockRuntime
 ) -> None:
-    aws, control = batch
-    upload_big(aws)
-    aws.deliver()
-    (arn,) = control.jobs
+    aws, control, arn = submit_big(batch)
     # Given the job finished with one record rejected (too many tokens) and one record missing
     bedrock.fail_on_text["text 7"] = client_error("ValidationException", 400, "Too many input tokens.")
     event = control.run(arn, errors={"text 7": "Too many input tokens."}, drop={"text 9"})
@@ -196,10 +199,7 @@ def test_the_job_completion_event_publishes_the_same_output_as_on_demand(
 def test_a_failed_job_falls_back_to_on_demand(
     batch: tuple[IngestAws, FakeBedrockBatch], bedrock: FakeBedrockRuntime
 ) -> None:
-    aws, control = batch
-    upload_big(aws)
-    aws.deliver()
-    (arn,) = control.jobs
+    aws, control, arn = submit_big(batch)
     # When the job fails
     aws.send(control.run(arn, status="Failed"))
     aws.deliver()
@@ -213,13 +213,10 @@ def test_a_failed_job_falls_back_to_on_demand(
 def test_the_same_file_again_creates_no_second_job_and_repeated_events_change_nothing(
     batch: tuple[IngestAws, FakeBedrockBatch], bedrock: FakeBedrockRuntime
 ) -> None:
-    aws, control = batch
-    upload_big(aws)
-    aws.deliver()
+    aws, control, arn = submit_big(batch)
     upload_big(aws)  # re-uploaded while the job runs
     aws.deliver()
     assert len(control.jobs) == 1
-    (arn,) = control.jobs
     event = control.run(arn)
     aws.send(event)
     aws.deliver()
@@ -236,10 +233,7 @@ def test_the_same_file_again_creates_no_second_job_and_repeated_events_change_no
 def test_events_of_jobs_still_running_or_of_other_buckets_are_ignored(
     batch: tuple[IngestAws, FakeBedrockBatch],
 ) -> None:
-    aws, control = batch
-    upload_big(aws)
-    aws.deliver()
-    (arn,) = control.jobs
+    aws, control, arn = submit_big(batch)
     # Given an event for a job Bedrock still reports as in progress, and a job of another stack
     control.jobs[arn]["status"] = "InProgress"
     other = control.create_model_invocation_job(

@@ -24,7 +24,7 @@ from embedrock.embed_spec import resolve_spec
 from embedrock.errors import ApiError, BedrockUnavailable, ModelFailed, Throttled, UpstreamTimeout
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
-from tests.fakes import FakeBedrockRuntime, client_error
+from tests.fakes import FakeBedrockRuntime, client_error, serving
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -219,35 +219,36 @@ class TestDeadline:
         assert result.vectors.shape == (1, 1024) and len(runtime.calls) == 3
 
 
+# Each failure of one call, and whether it is transient (retried).
+FAILURES: dict[str, tuple[Exception, bool]] = {
+    "throttling": (client_error("ThrottlingException", 429), True),
+    "not-ready": (client_error("ModelNotReadyException", 429), True),
+    "internal": (client_error("InternalServerException", 500), True),
+    "unavailable": (client_error("ServiceUnavailableException", 503), True),
+    "connection": (EndpointConnectionError(endpoint_url="http://bedrock"), True),
+    "validation": (client_error("ValidationException", 400), False),
+    "access-denied": (client_error("AccessDeniedException", 403), False),
+    "model-error": (client_error("ModelErrorException", 424), False),
+    "model-timeout": (client_error("ModelTimeoutException", 408), False),
+    "read-timeout": (ReadTimeoutError(endpoint_url="http://bedrock"), False),
+}
+
+
+def failures(*, transient: bool) -> pytest.MarkDecorator:
+    """Parametrize `failure` over the transient failures, or over the others."""
+    chosen = {name: failure for name, (failure, retried) in FAILURES.items() if retried is transient}
+    return pytest.mark.parametrize("failure", list(chosen.values()), ids=list(chosen))
+
+
 class TestRetries:
-    @pytest.mark.parametrize(
-        "failure",
-        [
-            client_error("ThrottlingException", 429),
-            client_error("ModelNotReadyException", 429),
-            client_error("InternalServerException", 500),
-            client_error("ServiceUnavailableException", 503),
-            EndpointConnectionError(endpoint_url="http://bedrock"),
-        ],
-        ids=["throttling", "not-ready", "internal", "unavailable", "connection"],
-    )
+    @failures(transient=True)
     def test_transient_failures_are_retried(self, failure: Exception) -> None:
         runtime = ScriptedRuntime(script=[failure])
         result = embedder(runtime).embed(resolve_spec(model_id=TITAN), ["x"])
         assert result.vectors.shape == (1, 1024)
         assert len(runtime.calls) == 2
 
-    @pytest.mark.parametrize(
-        "failure",
-        [
-            client_error("ValidationException", 400),
-            client_error("AccessDeniedException", 403),
-            client_error("ModelErrorException", 424),
-            client_error("ModelTimeoutException", 408),
-            ReadTimeoutError(endpoint_url="http://bedrock"),
-        ],
-        ids=["validation", "access-denied", "model-error", "model-timeout", "read-timeout"],
-    )
+    @failures(transient=False)
     def test_other_failures_are_not_retried(self, failure: Exception) -> None:
         runtime = ScriptedRuntime(always=failure)
         with pytest.raises(ApiError):
@@ -336,10 +337,8 @@ class TestPartial:
 
 @pytest.fixture
 def bedrock() -> Iterator[ScriptedRuntime]:
-    fake = ScriptedRuntime()
-    wiring.override(runtime=fake)
-    yield fake
-    wiring.reset()
+    with serving(ScriptedRuntime()) as fake:
+        yield fake
 
 
 def post(body: Any, context: Any = None, *, received_seconds_ago: float = 0.0) -> dict[str, Any]:

@@ -23,12 +23,6 @@ OUTPUT = "output/docs.jsonl.jsonl"
 
 
 @pytest.fixture
-def aws(bedrock: FakeBedrockRuntime) -> Iterator[IngestAws]:
-    with ingest_aws() as environment:
-        yield environment
-
-
-@pytest.fixture
 def chunked(bedrock: FakeBedrockRuntime) -> Iterator[IngestAws]:
     with ingest_aws({"EMBEDROCK_INGEST_CHUNK_LINES": "1"}) as environment:
         yield environment

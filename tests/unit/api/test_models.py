@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from embedrock import wiring
 from embedrock.handlers import models
 from tests.events import LambdaContext, api_event, load, response_json
-from tests.unit.test_models_service import summary
+from tests.unit.api.test_models_service import summary
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 

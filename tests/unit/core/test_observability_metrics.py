@@ -4,7 +4,6 @@ dashboard and alarms (infra/dashboard.py, infra/alarms.py) read."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,14 +28,6 @@ class ThrottledOnce(FakeBedrockRuntime):
             self.throttled = True
             raise client_error("ThrottlingException", 429)
         return super().invoke_model(**kwargs)
-
-
-@pytest.fixture
-def bedrock() -> Iterator[FakeBedrockRuntime]:
-    fake = FakeBedrockRuntime()
-    wiring.override(runtime=fake)
-    yield fake
-    wiring.reset()
 
 
 def emf_records(output: str) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ import pytest
 from embedrock import settings, wiring
 from embedrock.handlers import similarity
 from tests.events import LambdaContext, api_event, response_json
-from tests.fakes import FakeBedrockRuntime, client_error, fake_vector
+from tests.fakes import FakeBedrockRuntime, client_error
+from tests.fakes import fake_unit_vector as unit
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -33,12 +34,6 @@ def ok(body: Any) -> dict[str, Any]:
     assert response["statusCode"] == 200, response["body"]
     result: dict[str, Any] = response_json(response)
     return result
-
-
-def unit(text: str, dimensions: int = 1024) -> np.ndarray:
-    vector = np.array(fake_vector(text, dimensions))
-    scaled: np.ndarray = vector / np.linalg.norm(vector)
-    return scaled
 
 
 def cosine(a: str, b: str, dimensions: int = 1024) -> float:
