@@ -125,6 +125,7 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _runtime(args: argparse.Namespace) -> LocalRuntime:
+    from embedrock_local.runtime.gateway import ConnectionLimits
     from embedrock_local.runtime.serve import LocalRuntime
 
     return LocalRuntime(
@@ -136,10 +137,12 @@ def _runtime(args: argparse.Namespace) -> LocalRuntime:
         api_key=args.api_key,
         containers=args.containers,
         log_level=args.log_level,
-        client_timeout=args.client_timeout,
-        idle_timeout=args.idle_timeout,
-        max_connections=args.max_connections,
-        access_log=args.access_log,
+        limits=ConnectionLimits(
+            client_timeout=args.client_timeout,
+            idle_timeout=args.idle_timeout,
+            max_connections=args.max_connections,
+            access_log=args.access_log,
+        ),
     )
 
 

@@ -31,6 +31,7 @@ import pytest
 import requests
 
 from embedrock import routes
+from embedrock_local.runtime.gateway import ConnectionLimits
 from embedrock_local.runtime.serve import LocalRuntime
 
 pytestmark = pytest.mark.integration
@@ -49,10 +50,12 @@ def served() -> Iterator[tuple[LocalRuntime, Path]]:
         log = Path(directory) / "functions.log"
         runtime = LocalRuntime(
             containers=1,
-            integration_timeout=INTEGRATION_TIMEOUT,
-            client_timeout=CLIENT_TIMEOUT,
-            idle_timeout=IDLE_TIMEOUT,
-            max_connections=MAX_CONNECTIONS,
+            limits=ConnectionLimits(
+                integration_timeout=INTEGRATION_TIMEOUT,
+                client_timeout=CLIENT_TIMEOUT,
+                idle_timeout=IDLE_TIMEOUT,
+                max_connections=MAX_CONNECTIONS,
+            ),
         )
         # The workers start here and inherit fd 1: point it at the log file while they do.
         sys.stdout.flush()

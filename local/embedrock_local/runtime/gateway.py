@@ -41,6 +41,22 @@ from embedrock_local.runtime.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_
 STAGE = "local"
 # API Gateway's REST integration timeout: after it the client gets a 504, whatever Lambda does.
 INTEGRATION_TIMEOUT_SECONDS = 29.0
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long and how many: the knobs API Gateway fixes and `embedrock serve` exposes."""
+
+    integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS
+    client_timeout: float = CLIENT_TIMEOUT_SECONDS
+    idle_timeout: float = IDLE_TIMEOUT_SECONDS
+    max_connections: int = MAX_CONNECTIONS
+    access_log: bool = False
+
+
+DEFAULT_LIMITS = ConnectionLimits()
+
+
 # After an early answer (413, broken framing), what a client still sends is read and discarded,
 # up to this much, so that it reads the answer instead of a connection reset.
 LINGER_MAX_BYTES = 32 * 1024 * 1024
@@ -574,20 +590,16 @@ class GatewayServer(ThreadingHTTPServer):
         pools: FunctionPools,
         *,
         api_key: str | None = None,
-        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
-        client_timeout: float = CLIENT_TIMEOUT_SECONDS,
-        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
-        max_connections: int = MAX_CONNECTIONS,
-        access_log: bool = False,
+        limits: ConnectionLimits = DEFAULT_LIMITS,
     ) -> None:
         super().__init__(address, _Handler)
         self.pools = pools
         self.api_key = api_key
-        self.integration_timeout = integration_timeout
-        self.client_timeout = client_timeout
-        self.idle_timeout = idle_timeout
-        self.access_log = access_log
-        self._connections = threading.BoundedSemaphore(max_connections)
+        self.integration_timeout = limits.integration_timeout
+        self.client_timeout = limits.client_timeout
+        self.idle_timeout = limits.idle_timeout
+        self.access_log = limits.access_log
+        self._connections = threading.BoundedSemaphore(limits.max_connections)
         self._closing = threading.Event()
 
     def process_request(self, request: Any, client_address: Any) -> None:
@@ -635,23 +647,10 @@ class LocalGateway:
         port: int = 0,
         api_key: str | None = None,
         containers: int = 2,
-        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
-        client_timeout: float = CLIENT_TIMEOUT_SECONDS,
-        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
-        max_connections: int = MAX_CONNECTIONS,
-        access_log: bool = False,
+        limits: ConnectionLimits = DEFAULT_LIMITS,
     ) -> None:
         self.pools = FunctionPools(environment, containers)
-        self.server = GatewayServer(
-            (host, port),
-            self.pools,
-            api_key=api_key,
-            integration_timeout=integration_timeout,
-            client_timeout=client_timeout,
-            idle_timeout=idle_timeout,
-            max_connections=max_connections,
-            access_log=access_log,
-        )
+        self.server = GatewayServer((host, port), self.pools, api_key=api_key, limits=limits)
         self._thread = threading.Thread(target=self.server.serve_forever, name="gateway", daemon=True)
         self._serving = False
 

@@ -6,8 +6,7 @@ from typing import Literal
 
 from embedrock_local.environment import function_environment
 from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
-from embedrock_local.runtime.gateway import INTEGRATION_TIMEOUT_SECONDS, LocalGateway
-from embedrock_local.runtime.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
+from embedrock_local.runtime.gateway import DEFAULT_LIMITS, ConnectionLimits, LocalGateway
 
 BedrockMode = Literal["emulator", "aws"]
 
@@ -27,11 +26,7 @@ class LocalRuntime:
         containers: int = 2,
         log_level: str = "WARNING",
         settings: dict[str, str] | None = None,
-        integration_timeout: float = INTEGRATION_TIMEOUT_SECONDS,
-        client_timeout: float = CLIENT_TIMEOUT_SECONDS,
-        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
-        max_connections: int = MAX_CONNECTIONS,
-        access_log: bool = False,
+        limits: ConnectionLimits = DEFAULT_LIMITS,
     ) -> None:
         self.emulator = (
             Emulator(EmulatorOptions(engine=engine), port=emulator_port) if bedrock == "emulator" else None
@@ -46,11 +41,7 @@ class LocalRuntime:
                 port=port,
                 api_key=api_key,
                 containers=containers,
-                integration_timeout=integration_timeout,
-                client_timeout=client_timeout,
-                idle_timeout=idle_timeout,
-                max_connections=max_connections,
-                access_log=access_log,
+                limits=limits,
             )
         except BaseException:
             self.close()
