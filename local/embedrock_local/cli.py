@@ -15,6 +15,7 @@ from importlib import import_module
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from embedrock_local.commands import add_command
 from embedrock_local.runtime.httpio import CLIENT_TIMEOUT_SECONDS, IDLE_TIMEOUT_SECONDS, MAX_CONNECTIONS
 
 if TYPE_CHECKING:
@@ -29,18 +30,19 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+SERVE_TEXTS = (
+    "serve the HTTP API locally, with the Bedrock emulator (or real Bedrock) behind it",
+    (
+        "Serve Embedrock's HTTP API on this machine: a local API Gateway calls the same handlers "
+        "as the deployed stack, routed by the same route table. By default the handlers talk to "
+        "a Bedrock emulator (not Amazon Bedrock); --bedrock aws uses real Bedrock with your AWS "
+        "credentials (and costs money)."
+    ),
+)
+
+
 def _serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "serve",
-        help="serve the HTTP API locally, with the Bedrock emulator (or real Bedrock) behind it",
-        description=(
-            "Serve Embedrock's HTTP API on this machine: a local API Gateway calls the same handlers "
-            "as the deployed stack, routed by the same route table. By default the handlers talk to "
-            "a Bedrock emulator (not Amazon Bedrock); --bedrock aws uses real Bedrock with your AWS "
-            "credentials (and costs money)."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = add_command(subparsers, "serve", SERVE_TEXTS)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=8080, help="port of the API")
     parser.add_argument(

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from embedrock_local.commands import add_command
+
 if TYPE_CHECKING:
     from embedrock.ingest.documents import Manifest
     from embedrock.ingest.pipeline import Outcome
@@ -23,23 +25,24 @@ SHOWN_REJECTIONS = 10
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
 
+INGEST_TEXTS = (
+    "embed a whole .jsonl, .csv or .txt file locally, as the S3 pipeline does",
+    (
+        "Embed every line of FILE with the ingestion pipeline the stack deploys, writing "
+        "DIR/<FILE's name>.jsonl, e.g. DIR/docs.csv.jsonl (id, embedding, model, dimensions and the "
+        "line's other fields) and DIR/<FILE's name>.manifest.json (counts, tokens, cost, rejected "
+        "lines with their reasons). A sidecar <name without extension>.config.json next to FILE is "
+        "read as in S3; the options below win over it. "
+        "Running it again on the same file and configuration reuses the result once the output "
+        "matches its manifest (a damaged output is rebuilt). Ctrl-C keeps what was embedded (exit "
+        "130): running it again embeds only the rest. By default the "
+        "vectors come from a Bedrock emulator (not Amazon Bedrock)."
+    ),
+)
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "ingest",
-        help="embed a whole .jsonl, .csv or .txt file locally, as the S3 pipeline does",
-        description=(
-            "Embed every line of FILE with the ingestion pipeline the stack deploys, writing "
-            "DIR/<FILE's name>.jsonl, e.g. DIR/docs.csv.jsonl (id, embedding, model, dimensions and the "
-            "line's other fields) and DIR/<FILE's name>.manifest.json (counts, tokens, cost, rejected "
-            "lines with their reasons). A sidecar <name without extension>.config.json next to FILE is "
-            "read as in S3; the options below win over it. "
-            "Running it again on the same file and configuration reuses the result once the output "
-            "matches its manifest (a damaged output is rebuilt). Ctrl-C keeps what was embedded (exit "
-            "130): running it again embeds only the rest. By default the "
-            "vectors come from a Bedrock emulator (not Amazon Bedrock)."
-        ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    parser = add_command(subparsers, "ingest", INGEST_TEXTS)
     parser.add_argument(
         "file", type=Path, help="the input: .jsonl ({id, text, ...} per line), .csv (id,text) or .txt"
     )

@@ -10,6 +10,8 @@ import time
 from importlib import import_module
 from pathlib import Path
 
+from embedrock_local.commands import add_command
+
 MEASURES = (
     "fanout",
     "cohere_batching",
@@ -21,21 +23,23 @@ MEASURES = (
 )
 
 
+PERF_TEXTS = (
+    "measure the hot paths side by side against what they replace, and print a table",
+    (
+        "Measure each hot path against what it replaces, side by side on this machine, with "
+        "the Bedrock emulator (injected latency) where Bedrock would be: fanout (Titan texts, "
+        "concurrent vs one by one), cohere_batching (96 texts per call vs one), topk (cosine "
+        "search vs a per-pair loop and bare numpy), handler_overhead (the Lambda handler vs "
+        "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
+        "(base64 vs JSON floats) and gateway_load (the local runtime under concurrent load). "
+        "Prints a Markdown table with each goal and whether it was met. Timings are medians "
+        "where repeated; on a shared machine they are noisy, ratios less so."
+    ),
+)
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "perf",
-        help="measure the hot paths side by side against what they replace, and print a table",
-        description=(
-            "Measure each hot path against what it replaces, side by side on this machine, with "
-            "the Bedrock emulator (injected latency) where Bedrock would be: fanout (Titan texts, "
-            "concurrent vs one by one), cohere_batching (96 texts per call vs one), topk (cosine "
-            "search vs a per-pair loop and bare numpy), handler_overhead (the Lambda handler vs "
-            "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
-            "(base64 vs JSON floats) and gateway_load (the local runtime under concurrent load). "
-            "Prints a Markdown table with each goal and whether it was met. Timings are medians "
-            "where repeated; on a shared machine they are noisy, ratios less so."
-        ),
-    )
+    parser = add_command(subparsers, "perf", PERF_TEXTS, argparse.HelpFormatter)
     parser.add_argument(
         "--json",
         metavar="FILE",
