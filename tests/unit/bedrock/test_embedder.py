@@ -11,20 +11,10 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-from embedrock import settings
+from embedrock import errors, settings
 from embedrock.bedrock import clients
 from embedrock.bedrock.embedder import BedrockEmbedder
 from embedrock.embed_spec import resolve_spec
-from embedrock.errors import (
-    ApiError,
-    BedrockUnavailable,
-    InvalidRequest,
-    ModelAccessDenied,
-    ModelFailed,
-    NotFound,
-    Throttled,
-    UpstreamTimeout,
-)
 from tests.fakes import FakeBedrockRuntime, client_error, fake_vector, streaming
 
 SEED_TEXT = "Python is a programming language"
@@ -165,20 +155,20 @@ def test_titan_v2_binary_and_multimodal_request_bodies() -> None:
 @pytest.mark.parametrize(
     ("code", "status", "expected", "http_status"),
     [
-        ("ValidationException", 400, InvalidRequest, 400),
-        ("ServiceQuotaExceededException", 400, InvalidRequest, 400),
-        ("AccessDeniedException", 403, ModelAccessDenied, 403),
-        ("ResourceNotFoundException", 404, NotFound, 404),
-        ("ModelTimeoutException", 408, UpstreamTimeout, 504),
-        ("ModelErrorException", 424, ModelFailed, 502),
-        ("ThrottlingException", 429, Throttled, 429),
-        ("ModelNotReadyException", 429, Throttled, 429),
-        ("InternalServerException", 500, BedrockUnavailable, 503),
-        ("ServiceUnavailableException", 503, BedrockUnavailable, 503),
+        ("ValidationException", 400, errors.InvalidRequest, 400),
+        ("ServiceQuotaExceededException", 400, errors.InvalidRequest, 400),
+        ("AccessDeniedException", 403, errors.ModelAccessDenied, 403),
+        ("ResourceNotFoundException", 404, errors.NotFound, 404),
+        ("ModelTimeoutException", 408, errors.UpstreamTimeout, 504),
+        ("ModelErrorException", 424, errors.ModelFailed, 502),
+        ("ThrottlingException", 429, errors.Throttled, 429),
+        ("ModelNotReadyException", 429, errors.Throttled, 429),
+        ("InternalServerException", 500, errors.BedrockUnavailable, 503),
+        ("ServiceUnavailableException", 503, errors.BedrockUnavailable, 503),
     ],
 )
 def test_bedrock_errors_map_to_the_documented_statuses(
-    code: str, status: int, expected: type[ApiError], http_status: int
+    code: str, status: int, expected: type[errors.ApiError], http_status: int
 ) -> None:
     # Given Bedrock answers every call to Titan V2 with this error
     fake = FakeBedrockRuntime(failures={"amazon.titan-embed-text-v2:0": client_error(code, status)})
@@ -198,14 +188,14 @@ def test_bedrock_errors_map_to_the_documented_statuses(
 def test_a_read_timeout_becomes_504() -> None:
     runtime, stubber = stubbed_runtime()
     stubber.add_client_error("invoke_model", "ModelTimeoutException", http_status_code=408)
-    with stubber, pytest.raises(UpstreamTimeout):
+    with stubber, pytest.raises(errors.UpstreamTimeout):
         BedrockEmbedder(runtime, max_concurrency=1).embed(resolve_spec(model_id=None), ["x"])
 
     class TimingOut:
         def invoke_model(self, **_: Any) -> Any:
             raise ReadTimeoutError(endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com")
 
-    with pytest.raises(UpstreamTimeout) as raised:
+    with pytest.raises(errors.UpstreamTimeout) as raised:
         BedrockEmbedder(TimingOut(), max_concurrency=1).embed(resolve_spec(model_id=None), ["x"])  # type: ignore[arg-type]
     assert raised.value.status == 504
 
@@ -216,7 +206,7 @@ def test_one_failed_text_fails_the_whole_fan_out() -> None:
     fake = FakeBedrockRuntime(fail_on_text={"t6": client_error("ThrottlingException", 429)})
 
     # When embedded, Then the request fails as a whole: no partial vectors come back
-    with pytest.raises(Throttled):
+    with pytest.raises(errors.Throttled):
         BedrockEmbedder(fake, max_concurrency=4).embed(resolve_spec(model_id=None), texts)  # type: ignore[arg-type]
 
 
@@ -232,7 +222,7 @@ def test_one_failed_text_fails_the_whole_fan_out() -> None:
 def test_a_malformed_model_response_is_a_502_not_a_crash(payload: dict[str, Any]) -> None:
     runtime, stubber = stubbed_runtime()
     stubber.add_response("invoke_model", {"body": streaming(payload), "contentType": "application/json"})
-    with stubber, pytest.raises(ModelFailed) as raised:
+    with stubber, pytest.raises(errors.ModelFailed) as raised:
         BedrockEmbedder(runtime, max_concurrency=1).embed(resolve_spec(model_id=None), ["x"])
     assert raised.value.status == 502
 
@@ -257,7 +247,7 @@ def test_titan_v2_binary_that_is_not_one_bit_per_dimension_is_a_model_error(bits
     from embedrock.bedrock import codecs
 
     spec = resolve_spec(model_id="amazon.titan-embed-text-v2:0", dimensions=256, embedding_type="binary")
-    with pytest.raises(ModelFailed):
+    with pytest.raises(errors.ModelFailed):
         codecs.decode(spec, {"embeddingsByType": {"binary": bits}}, expected=1)
 
 
