@@ -27,7 +27,8 @@ from embedrock.errors import (
 )
 from embedrock.settings import Settings
 
-# Seconds in Retry-After when the caller passes none: the settings' default.
+# Seconds in Retry-After when the caller passes none (the model-catalog and batch calls): the
+# configured EMBEDROCK_RETRY_AFTER, read once at import; the embedder is handed its own value.
 RETRY_AFTER_SECONDS = Settings().retry_after_seconds
 # Bedrock's answers to too many requests (TooManyRequests is the older name).
 THROTTLING_CODES = frozenset({"ThrottlingException", "TooManyRequestsException"})
