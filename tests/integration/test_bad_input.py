@@ -163,8 +163,9 @@ FIELDS: list[tuple[str, dict[str, Any], str | None, str]] = [
     ("/embeddings", {"text": "a", "input": "b"}, "input", "unknown_field"),
     ("/v1/embeddings", {}, "input", "missing_field"),
     ("/v1/embeddings", {"input": 5}, "input", "invalid_type"),
-    ("/v1/embeddings", {"input": [1, 2, 3]}, "input", "invalid_request"),  # token ids
-    ("/v1/embeddings", {"input": [[1, 2]]}, "input[0]", "invalid_request"),
+    ("/v1/embeddings", {"input": [1, -2, 3]}, "input[1]", "invalid_value"),  # token ids
+    ("/v1/embeddings", {"input": [[1, 2], []]}, "input[1]", "empty_text"),
+    ("/v1/embeddings", {"input": [[1, 2], [3, "4"]]}, "input[1][1]", "invalid_type"),
     ("/v1/embeddings", {"input": "a", "encoding_format": "binary"}, "encoding_format", "invalid_value"),
     ("/v1/embeddings", {"input": "a", "dimensions": "512"}, "dimensions", "invalid_type"),
     ("/similarity", {}, None, "invalid_request"),

@@ -107,12 +107,28 @@ def test_openai_route_raw_base64_is_little_endian_float32(runtime: LocalRuntime)
     assert np.linalg.norm(vector) == pytest.approx(1.0, abs=1e-4)
 
 
-def test_openai_token_arrays_are_a_clear_400(runtime: LocalRuntime) -> None:
-    response = post(
-        runtime, "/v1/embeddings", {"input": [[1, 2, 3]], "model": "amazon.titan-embed-text-v2:0"}
-    )
+def test_openai_client_token_arrays_get_the_vectors_of_their_texts(runtime: LocalRuntime) -> None:
+    # Given the official OpenAI client and "hello world" as cl100k_base token ids (what
+    # langchain-openai's OpenAIEmbeddings sends by default), and as text
+    client = OpenAI(base_url=f"{runtime.url}/v1", api_key="unused", max_retries=0)
+    model = "amazon.titan-embed-text-v2:0"
+
+    # When it embeds the token arrays and the texts
+    by_tokens = client.embeddings.create(model=model, input=[[15339, 1917], [15339]])
+    by_text = client.embeddings.create(model=model, input=["hello world", "hello"])
+
+    # Then the vectors are those of the decoded texts, in order
+    for tokens, text in zip(by_tokens.data, by_text.data, strict=True):
+        assert tokens.index == text.index
+        assert np.allclose(tokens.embedding, text.embedding, rtol=1e-6, atol=1e-7)
+    assert by_tokens.usage.prompt_tokens == by_text.usage.prompt_tokens
+
+
+def test_openai_bad_token_ids_are_a_clear_400(runtime: LocalRuntime) -> None:
+    response = post(runtime, "/v1/embeddings", {"input": [[15339], [1917, 100_257]]})
     assert response.status_code == 400
-    assert "token" in response.json()["error"]["message"].lower()
+    error = response.json()["error"]
+    assert error["param"] == "input[1][1]" and "from 0 to 100,255" in error["message"]
 
 
 @pytest.mark.parametrize(

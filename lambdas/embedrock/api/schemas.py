@@ -7,12 +7,15 @@ that span fields raise `invalid_request` errors carrying the field to blame in `
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import json
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from embedrock import catalog
+from embedrock.api import token_ids
+from embedrock.errors import shown
 
 InputType = Literal["search_document", "search_query", "classification", "clustering"]
 EmbeddingType = Literal["float", "int8", "uint8", "binary", "ubinary"]
@@ -31,9 +34,12 @@ class Schema(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
-def invalid(message: str, param: str | None) -> PydanticCustomError:
-    """A validation error whose message is shown as is, blaming `param`."""
-    return PydanticCustomError("invalid_request", "{message}", {"message": message, "param": param})
+def invalid(message: str, param: str | None, *, code: str | None = None) -> PydanticCustomError:
+    """A validation error whose message is shown as is, blaming `param` (error code: `code`, else
+    invalid_request)."""
+    return PydanticCustomError(
+        "invalid_request", "{message}", {"message": message, "param": param, "code": code}
+    )
 
 
 def _model_field(description: str) -> Any:
@@ -117,15 +123,64 @@ class EmbeddingsResponse(Schema):
     usage: Usage
 
 
-def _token_arrays_rejected(value: Any) -> Any:
-    message = (
-        "input holds token ids; token arrays are not supported by Bedrock embedding models. "
-        "Send the text itself: a string or a list of strings."
-    )
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, int | list):
-                raise invalid(message, "input" if isinstance(item, int) else f"input[{index}]")
+_INPUT_SHAPES = "a string, a list of strings, a token array (a list of token ids) or a list of token arrays"
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    kinds = {float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return next((kind for python, kind in kinds.items() if isinstance(value, python)), "a value")
+
+
+def _token_problem(token: object, param: str) -> PydanticCustomError | None:
+    if not token_ids.is_token_id(token):
+        return invalid(
+            f"{param} must be a token id, not {_json_kind(token)}; token ids are {token_ids.ALLOWED}.",
+            param,
+            code="invalid_type",
+        )
+    assert isinstance(token, int)
+    if not token_ids.in_range(token):
+        return invalid(
+            f"{param} is {shown(token)}, not a token id; token ids are {token_ids.ALLOWED}.",
+            param,
+            code="invalid_value",
+        )
+    return None
+
+
+def _check_input_shape(value: Any) -> Any:
+    """Texts pass as they are; token ids are checked here (each named by its index), never dropped."""
+    if not isinstance(value, list) or not value or all(isinstance(item, str) for item in value):
+        return value  # a string, a list of strings or no list: the field's type decides
+    first = value[0]
+    if token_ids.is_token_id(first):  # one token array
+        for index, token in enumerate(value):
+            if problem := _token_problem(token, f"input[{index}]"):
+                raise problem
+        return value
+    if not isinstance(first, list | str):
+        raise invalid(f"input[0] must be a string or a token array; send {_INPUT_SHAPES}.", "input[0]")
+    for index, item in enumerate(value):
+        param = f"input[{index}]"
+        if not isinstance(item, type(first)):
+            raise invalid(
+                f"{param} must be {'a string' if isinstance(first, str) else 'a token array'}, like "
+                f"input[0]: send {_INPUT_SHAPES}, not a mix.",
+                param,
+                code="invalid_type",
+            )
+        if isinstance(item, list):
+            if not item:
+                raise invalid(
+                    f"{param} is an empty token array; each needs at least one token id ({token_ids.ALLOWED}).",
+                    param,
+                    code="empty_text",
+                )
+            for position, token in enumerate(item):
+                if problem := _token_problem(token, f"{param}[{position}]"):
+                    raise problem
     return value
 
 
@@ -137,7 +192,12 @@ class OpenAIEmbeddingsRequest(Schema):
         json_schema_extra={"examples": [{"input": SEED_TEXT, "model": catalog.DEFAULT_MODEL_ID}]},
     )
 
-    input: str | list[str] = Field(description="A text or a list of texts.", examples=[SEED_TEXT])
+    input: str | list[str] | list[int] | list[list[int]] = Field(
+        description="A text, a list of texts, or OpenAI token ids: one token array or a list of them "
+        f"({token_ids.ENCODING}, {token_ids.ALLOWED}; what langchain-openai sends), decoded to the "
+        "text they stand for, whose vector is returned.",
+        examples=[SEED_TEXT],
+    )
     model: str = Field(
         default=catalog.DEFAULT_MODEL_ID,
         description=f"A Bedrock model id (not an OpenAI name). Allowed: {MODEL_IDS}.",
@@ -148,7 +208,18 @@ class OpenAIEmbeddingsRequest(Schema):
     )
     user: str | None = Field(default=None, description="Accepted and ignored.")
 
-    _no_token_arrays = field_validator("input", mode="before")(_token_arrays_rejected)
+    _input_shape = field_validator("input", mode="before")(_check_input_shape)
+
+    def input_texts(self) -> tuple[list[str], bool]:
+        """The texts to embed (token arrays decoded), and whether the input was a single one."""
+        value = self.input
+        if isinstance(value, str):
+            return [value], True
+        if value and token_ids.is_token_id(value[0]):
+            return [token_ids.decode(cast(list[int], value))], True
+        if value and isinstance(value[0], list):
+            return [token_ids.decode(tokens) for tokens in value], False
+        return cast(list[str], value), False
 
 
 class OpenAIEmbedding(Schema):

@@ -70,7 +70,7 @@ def to_invalid_request(
             f"body is not valid JSON: {ctx.get('error', 'parse error')}.", code="invalid_json"
         )
     if kind == "invalid_request":
-        return InvalidRequest(str(ctx.get("message")), param=ctx.get("param"))
+        return InvalidRequest(str(ctx.get("message")), param=ctx.get("param"), code=ctx.get("code"))
     loc = _clean(first.get("loc", ()), sources)
     path = shown(field_path(loc))  # an unknown field's name is the caller's, of any length
     if not path:

@@ -11,6 +11,7 @@ import numpy as np
 import openai
 import pytest
 
+from embedrock.api import token_ids
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
 from tests.fakes import FakeBedrockRuntime
@@ -80,8 +81,6 @@ def test_unknown_fields_and_user_are_ignored(bedrock: FakeBedrockRuntime) -> Non
 @pytest.mark.parametrize(
     ("body", "param", "words"),
     [
-        ({"input": [1, 2, 3]}, "input", "token arrays are not supported"),
-        ({"input": [[1, 2], [3]]}, "input[0]", "token arrays are not supported"),
         ({"input": 5}, "input", "must be a string or a list"),
         ({}, "input", "input is required"),
         ({"input": "a", "model": "text-embedding-3-small"}, "model", TITAN_V2),
@@ -103,6 +102,90 @@ def test_bad_requests_are_400(
     assert response["statusCode"] == 400
     error = response_json(response)["error"]
     assert error["param"] == param and words in error["message"]
+    assert bedrock.calls == []
+
+
+# "hello world" in cl100k_base, as tiktoken encodes it; 9468, 239, 233 are the four bytes of one emoji.
+HELLO_WORLD = [15339, 1917]
+WAVE = [9468, 239, 233]
+
+
+def test_the_shipped_cl100k_base_decodes_known_token_ids() -> None:
+    # Given the encoding shipped with the code (its sha256 is checked as it loads)
+    # When known ids are decoded
+    # Then they give their text, a character split over several tokens included
+    assert token_ids.decode(HELLO_WORLD) == "hello world"
+    assert token_ids.decode(WAVE) == "\N{WAVING HAND SIGN}"
+    assert token_ids.decode([token_ids.MAX_TOKEN_ID]) == " Conveyor"
+
+
+def test_a_token_array_gets_the_vector_of_its_text(bedrock: FakeBedrockRuntime) -> None:
+    # Given "hello world" sent as token ids, and as text
+    by_tokens = response_json(post({"input": HELLO_WORLD, "encoding_format": "float"}))
+    by_text = response_json(post({"input": "hello world", "encoding_format": "float"}))
+
+    # Then Bedrock was sent the decoded text both times, and the vectors match
+    assert [request["inputText"] for _, request in bedrock.calls] == ["hello world", "hello world"]
+    assert [item["index"] for item in by_tokens["data"]] == [0]
+    np.testing.assert_allclose(by_tokens["data"][0]["embedding"], by_text["data"][0]["embedding"])
+    assert by_tokens["usage"]["prompt_tokens"] == by_text["usage"]["prompt_tokens"]
+
+
+def test_a_list_of_token_arrays_is_a_list_of_texts_in_order(bedrock: FakeBedrockRuntime) -> None:
+    # Given two token arrays for Cohere
+    # When they are posted
+    body = response_json(post({"input": [WAVE, HELLO_WORLD], "model": "cohere.embed-english-v3"}))
+
+    # Then one call carries both decoded texts, in order, and two vectors come back
+    ((_, request),) = bedrock.calls
+    assert request["texts"] == ["\N{WAVING HAND SIGN}", "hello world"]
+    assert [item["index"] for item in body["data"]] == [0, 1]
+
+
+def test_ids_that_cut_a_character_decode_with_the_replacement_character(bedrock: FakeBedrockRuntime) -> None:
+    # Given an emoji's tokens split over two arrays, as a client cutting a long text into windows does
+    # When they are posted
+    response = post({"input": [[*HELLO_WORLD, *WAVE[:2]], WAVE[2:]]})
+
+    # Then each half becomes U+FFFD (as tiktoken decodes), and the rest of the text is kept
+    assert response["statusCode"] == 200
+    sent = sorted(request["inputText"] for _, request in bedrock.calls)  # Titan's calls run concurrently
+    assert sent == ["hello world\ufffd", "\ufffd"]
+
+
+_RANGE = "integers from 0 to 100,255 (cl100k_base token ids)"
+
+
+@pytest.mark.parametrize(
+    ("input_", "param", "code", "words"),
+    [
+        ([-1], "input[0]", "invalid_value", f"input[0] is -1, not a token id; token ids are {_RANGE}"),
+        ([15339, 100_256], "input[1]", "invalid_value", "is 100256, not a token id"),
+        ([100_257], "input[0]", "invalid_value", _RANGE),  # <|endoftext|>: a special token, no text
+        ([10**150], "input[0]", "invalid_value", "(151 characters)"),
+        ([15339, 2.5], "input[1]", "invalid_type", "must be a token id, not a number"),
+        ([15339, "world"], "input[1]", "invalid_type", "not a string"),
+        ([[15339], [1917, True]], "input[1][1]", "invalid_type", "not true"),
+        ([[15339], [1917, -5]], "input[1][1]", "invalid_value", "is -5"),
+        ([[15339], []], "input[1]", "empty_text", "empty token array"),
+        ([[15339], "world"], "input[1]", "invalid_type", "must be a token array, like input[0]"),
+        (["hello", [1917]], "input[1]", "invalid_type", "must be a string, like input[0]"),
+        ([None], "input[0]", "invalid_request", "must be a string or a token array"),
+        ([True, 1], "input[0]", "invalid_request", "must be a string or a token array"),
+    ],
+)
+def test_bad_token_ids_are_a_400_naming_the_item_and_the_allowed_range(
+    bedrock: FakeBedrockRuntime, input_: list[Any], param: str, code: str, words: str
+) -> None:
+    # Given a token input with one bad item
+    # When it is posted
+    response = post({"input": input_})
+
+    # Then the 400 names that item (and the allowed ids), and nothing was sent to Bedrock
+    assert response["statusCode"] == 400
+    error = response_json(response)["error"]
+    assert (error["param"], error["code"]) == (param, code)
+    assert words in error["message"]
     assert bedrock.calls == []
 
 
@@ -146,6 +229,22 @@ def test_the_official_openai_client_works_unchanged(bedrock: FakeBedrockRuntime)
     assert [item.index for item in result.data] == [0, 1]
     np.testing.assert_allclose(result.data[0].embedding, unit(SEED, 512), rtol=1e-6)
     assert result.usage.prompt_tokens == 5 + 1 and result.model == TITAN_V2
+
+
+def test_the_official_client_sends_token_arrays(bedrock: FakeBedrockRuntime) -> None:
+    # Given the official client and token ids, as langchain-openai passes them to it
+    client = openai_client()
+
+    # When it embeds a list of token arrays
+    result = client.embeddings.create(input=[HELLO_WORLD, WAVE], model=TITAN_V2)
+
+    # Then the decoded texts were embedded, and their vectors come back in input order
+    assert sorted(request["inputText"] for _, request in bedrock.calls) == [
+        "hello world",
+        "\N{WAVING HAND SIGN}",
+    ]
+    np.testing.assert_allclose(result.data[0].embedding, unit("hello world", 1024), rtol=1e-6)
+    np.testing.assert_allclose(result.data[1].embedding, unit("\N{WAVING HAND SIGN}", 1024), rtol=1e-6)
 
 
 def test_the_official_client_raises_on_api_errors(bedrock: FakeBedrockRuntime) -> None:

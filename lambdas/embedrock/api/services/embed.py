@@ -121,8 +121,7 @@ def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
 def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddingsResponse:
     from embedrock.encoding import encode
 
-    single = isinstance(request.input, str)
-    texts = [request.input] if isinstance(request.input, str) else request.input
+    texts, single = request.input_texts()
     spec = _checked_spec(request, texts, "input", single=single)
     result = embed(spec, texts)
     vectors = encode(result.vectors, "float", request.encoding_format)
