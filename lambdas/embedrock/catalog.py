@@ -2,7 +2,15 @@
 
 This is the single place for model facts. Request validation, GET /models, the Bedrock
 client layer, the emulator and the benchmark all read it. Prices are on-demand us-east-1
-per 1M input tokens; keep them here and nowhere else.
+per 1M input tokens; keep them here and nowhere else (embedrock.pricing turns them into costs).
+
+Prices, source: Amazon Bedrock pricing, https://aws.amazon.com/bedrock/pricing/: "For embeddings
+models, you are charged for every input token processed." The copies of that page readable here
+hold its text but not its price tables, so the figures below are NOT confirmed by AWS's own table.
+Per 1,000 tokens: Titan Text V2 $0.00002 and Titan Text V1 $0.0001 as third-party tables copying it
+give them; Cohere Embed v3 $0.0001, Cohere's own price for these models; Titan Multimodal $0.0008
+per 1,000 text tokens kept, though third-party tables disagree (one gives $0.00008). Check them on
+that page (us-east-1, "On-Demand and Batch") when prices change.
 """
 
 from __future__ import annotations
@@ -22,7 +30,11 @@ class Family(StrEnum):
 
 INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
 EMBEDDING_TYPES = ("float", "int8", "uint8", "binary", "ubinary")
-# Bedrock batch inference costs half the on-demand price for the models that support it.
+# Bedrock batch inference costs half the on-demand price for the models that support it. Amazon
+# Bedrock pricing, "Batch" (the readable copy stops at "Amazon Bedrock offers select foundation
+# models (FMs) from lea..."; guides quoting it: "50% lower than on-demand pricing for select
+# models from providers like Anthropic, Meta, Mistral AI, and Amazon"). An older copy said batch
+# cost the same as on demand; not confirmed per model by AWS's table here.
 BATCH_PRICE_RATIO = 0.5
 
 
@@ -48,6 +60,9 @@ class CatalogModel:
     # Bedrock batch inference (CreateModelInvocationJob) takes the model: AWS's "Supported Regions and
     # models for batch inference" page is the source for each flag.
     batch_inference: bool
+    # USD per input image, on demand, for models that take images; None: the model takes no image
+    # (or its image price is not in the catalog yet). Text-only requests count 0 images.
+    price_per_image: float | None = None
 
     @property
     def needs_input_type(self) -> bool:
@@ -114,7 +129,7 @@ MODELS: tuple[CatalogModel, ...] = (
         default_input_type=None,
         embedding_types=("float",),
         native_normalize=False,
-        price_per_million_tokens=0.80,
+        price_per_million_tokens=0.80,  # text tokens; unconfirmed (module docstring)
         batch_inference=True,
     ),
     CatalogModel(

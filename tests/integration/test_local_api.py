@@ -17,6 +17,10 @@ from tests.integration.conftest import API_KEY
 pytestmark = pytest.mark.integration
 
 SEED = "Python is a programming language"
+# USD per input token of the default model, from the catalog.
+TITAN_V2_PRICE = (
+    next(m.price_per_million_tokens for m in catalog.MODELS if m.id == catalog.DEFAULT_MODEL_ID) / 1e6
+)
 
 
 def post(runtime: LocalRuntime, path: str, body: Any, **headers: str) -> requests.Response:
@@ -48,8 +52,11 @@ def test_seed_scenario_end_to_end(runtime: LocalRuntime) -> None:
     assert body["dimensions"] == 1024 and len(body["embeddings"][0]) == 1024
     assert np.linalg.norm(body["embeddings"][0]) == pytest.approx(1.0, abs=1e-4)
     assert body["usage"]["requests"] == 1 and body["usage"]["input_tokens"] > 0
+    assert body["usage"]["cost_usd"] == pytest.approx(body["usage"]["input_tokens"] * TITAN_V2_PRICE)
     assert pairs.status_code == 200
     scores = pairs.json()["scores"]
+    pairs_usage = pairs.json()["usage"]
+    assert pairs_usage["cost_usd"] == pytest.approx(pairs_usage["input_tokens"] * TITAN_V2_PRICE)
     assert len(scores) == 2 and all(-1.0 <= score <= 1.0 for score in scores)
     assert abs(scores[0]) < 0.3  # unrelated sentences
 
@@ -98,6 +105,10 @@ def test_openai_client_base64_default_and_float_give_the_same_vectors(runtime: L
         assert len(decoded.embedding) == 512
         assert np.allclose(decoded.embedding, plain.embedding, rtol=1e-6, atol=1e-7)
     assert default.usage.prompt_tokens > 0 and default.usage.total_tokens == default.usage.prompt_tokens
+    # And the client keeps the extra usage field cost_usd: the tokens at the catalog price
+    assert default.usage.model_extra == {
+        "cost_usd": pytest.approx(default.usage.prompt_tokens * TITAN_V2_PRICE)
+    }
 
 
 def test_openai_route_raw_base64_is_little_endian_float32(runtime: LocalRuntime) -> None:

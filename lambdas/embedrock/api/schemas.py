@@ -107,9 +107,18 @@ class EmbeddingsRequest(Schema):
         return (self.texts, "texts") if self.texts is not None else ([self.text or ""], "text")
 
 
+_COST_USD = Field(
+    description="What Bedrock bills for this request in USD: the input tokens it counted times the "
+    "model's catalog price (GET /models, on demand, us-east-1), rounded to 1e-9. Texts answered from "
+    "the cache, and vectors sent as vectors, cost nothing.",
+    examples=[0.0000001],
+)
+
+
 class Usage(Schema):
     input_tokens: int = Field(description="Input tokens Bedrock counted (what is billed).")
     requests: int = Field(description="InvokeModel calls made.")
+    cost_usd: float = _COST_USD
 
 
 class EmbeddingsResponse(Schema):
@@ -231,6 +240,7 @@ class OpenAIEmbedding(Schema):
 class OpenAIUsage(Schema):
     prompt_tokens: int
     total_tokens: int
+    cost_usd: float = _COST_USD  # an extra field: OpenAI's clients keep unknown usage fields
 
 
 class OpenAIEmbeddingsResponse(Schema):

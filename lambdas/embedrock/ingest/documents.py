@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.ingest.formats import Rejection
@@ -136,7 +136,10 @@ class Manifest(_Document):
     batch_input_tokens: int = 0
     price_per_million_tokens: float | None = None
     batch_price_per_million_tokens: float | None = None
-    estimated_cost_usd: float = 0.0
+    # USD Bedrock bills for the run: on-demand tokens at the catalog price, batch tokens at the batch
+    # price (embedrock.pricing, rounded to 1e-9). Manifests of earlier versions name it
+    # estimated_cost_usd, still read.
+    cost_usd: float = Field(default=0.0, validation_alias=AliasChoices("cost_usd", "estimated_cost_usd"))
     durations_ms: Durations
     started_at: str
     finished_at: str

@@ -19,6 +19,7 @@ from embedrock.ingest.documents import (
 )
 from embedrock.ingest.layout import InputFile
 from embedrock.ingest.object_store import ObjectInfo
+from embedrock.pricing import cost_usd, round_usd
 
 
 def complete(
@@ -52,6 +53,9 @@ def complete(
     tokens = sum(result.input_tokens for result in results)
     batch_tokens = sum(result.batch_tokens for result in results)
     price, batch_price = _price(plan), _batch_price(plan)
+    model = _model(plan)
+    # Per mode: batch inference's tokens at the batch price; cache hits were never sent.
+    cost = cost_usd(model, tokens) + (cost_usd(model, batch_tokens, batch=True) if batch_tokens else 0.0)
     return Manifest(
         status="complete",
         **_described(plan, output),
@@ -62,7 +66,7 @@ def complete(
         batch_input_tokens=batch_tokens,
         price_per_million_tokens=price,
         batch_price_per_million_tokens=batch_price,
-        estimated_cost_usd=round((tokens * price + batch_tokens * (batch_price or price)) / 1e6, 8),
+        cost_usd=round_usd(cost),
         durations_ms=Durations(
             total=round((finished - plan.started_at) * 1000, 1),
             plan=round(plan.plan_ms, 1),

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from botocore.exceptions import ReadTimeoutError
 
-from embedrock import settings, wiring
+from embedrock import catalog, settings, wiring
 from embedrock.handlers import embeddings
 from embedrock.observability import logger
 from tests.events import LambdaContext, api_event, load, response_json
@@ -22,6 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 SEED = "Python is a programming language"
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
+# USD per input token, from the catalog: usage.cost_usd is tokens x price.
+TITAN_V2_PRICE = next(m.price_per_million_tokens for m in catalog.MODELS if m.id == TITAN_V2) / 1e6
 COHERE = "cohere.embed-english-v3"
 
 
@@ -44,7 +46,7 @@ def test_seed_scenario_sends_exactly_input_text_dimensions_and_normalize(bedrock
     body = response_json(response)
     assert body["model"] == TITAN_V2 and body["dimensions"] == 1024
     assert (body["embedding_type"], body["encoding"]) == ("float", "float")
-    assert body["usage"] == {"input_tokens": 5, "requests": 1}
+    assert body["usage"] == {"input_tokens": 5, "requests": 1, "cost_usd": pytest.approx(5 * TITAN_V2_PRICE)}
     (vector,) = body["embeddings"]
     assert len(vector) == 1024
     assert np.linalg.norm(vector) == pytest.approx(1.0)
@@ -381,7 +383,11 @@ class TestDirectInvocation:
         # Then it returns the POST /embeddings body as a dict
         assert result["model"] == TITAN_V2 and result["dimensions"] == 256
         assert len(result["embeddings"]) == 2 and len(result["embeddings"][0]) == 256
-        assert result["usage"] == {"input_tokens": 5 + 7, "requests": 2}
+        assert result["usage"] == {
+            "input_tokens": 12,
+            "requests": 2,
+            "cost_usd": pytest.approx(12 * TITAN_V2_PRICE),
+        }
         json.dumps(result)
 
     @pytest.mark.parametrize(

@@ -67,6 +67,22 @@ def test_openapi_uses_the_api_error_shape_and_api_keys() -> None:
     assert "security" not in operations[("get", "/health")]
 
 
+def test_openapi_documents_cost_usd_and_token_id_input() -> None:
+    # Given the document
+    schemas = response_json(get("/openapi.json"))["components"]["schemas"]
+
+    # Then every usage carries cost_usd, described with its rounding
+    for usage in ("Usage", "OpenAIUsage"):
+        cost = schemas[usage]["properties"]["cost_usd"]
+        assert cost["type"] == "number" and "1e-9" in cost["description"], usage
+    # And /v1/embeddings' input takes texts and token arrays
+    shapes = schemas["OpenAIEmbeddingsRequest"]["properties"]["input"]["anyOf"]
+    assert {"type": "string"} in shapes
+    assert {"type": "array", "items": {"type": "integer"}} in shapes
+    assert {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}} in shapes
+    assert "cl100k_base" in schemas["OpenAIEmbeddingsRequest"]["properties"]["input"]["description"]
+
+
 def test_openapi_server_url_follows_the_stage() -> None:
     # Given a request through the "dev" stage
     document = response_json(get("/openapi.json", stage="dev"))

@@ -11,6 +11,7 @@ import numpy as np
 import openai
 import pytest
 
+from embedrock import catalog
 from embedrock.api import token_ids
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
@@ -21,6 +22,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publis
 
 SEED = "Python is a programming language"
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
+# USD per input token, from the catalog: usage.cost_usd is tokens x price.
+TITAN_V2_PRICE = next(m.price_per_million_tokens for m in catalog.MODELS if m.id == TITAN_V2) / 1e6
 
 
 def post(body: Any) -> dict[str, Any]:
@@ -38,7 +41,11 @@ def test_float_response_has_the_openai_shape(bedrock: FakeBedrockRuntime) -> Non
     body = response_json(response)
     assert bedrock.calls == [(TITAN_V2, {"inputText": SEED, "dimensions": 1024, "normalize": True})]
     assert body["object"] == "list" and body["model"] == TITAN_V2
-    assert body["usage"] == {"prompt_tokens": 5, "total_tokens": 5}
+    assert body["usage"] == {
+        "prompt_tokens": 5,
+        "total_tokens": 5,
+        "cost_usd": pytest.approx(5 * TITAN_V2_PRICE),
+    }
     (item,) = body["data"]
     assert (item["object"], item["index"]) == ("embedding", 0)
     np.testing.assert_allclose(item["embedding"], unit(SEED, 1024))
@@ -229,6 +236,7 @@ def test_the_official_openai_client_works_unchanged(bedrock: FakeBedrockRuntime)
     assert [item.index for item in result.data] == [0, 1]
     np.testing.assert_allclose(result.data[0].embedding, unit(SEED, 512), rtol=1e-6)
     assert result.usage.prompt_tokens == 5 + 1 and result.model == TITAN_V2
+    assert result.usage.model_extra == {"cost_usd": pytest.approx(6 * TITAN_V2_PRICE)}
 
 
 def test_the_official_client_sends_token_arrays(bedrock: FakeBedrockRuntime) -> None:

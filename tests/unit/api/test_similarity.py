@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from embedrock import settings, wiring
+from embedrock import catalog, settings, wiring
 from embedrock.handlers import similarity
 from tests.events import LambdaContext, api_event, response_json
 from tests.fakes import FakeBedrockRuntime, client_error
@@ -17,6 +17,8 @@ from tests.fakes import fake_unit_vector as unit
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
+# USD per input token, from the catalog: usage.cost_usd is tokens x price.
+TITAN_V2_PRICE = next(m.price_per_million_tokens for m in catalog.MODELS if m.id == TITAN_V2) / 1e6
 COHERE = "cohere.embed-english-v3"
 PYTHON, MARKET = "Python is a programming language", "i have to go to the market"
 SUNNY, RAIN = "Its a sunny day", "Today it may not be raining"
@@ -55,7 +57,11 @@ class TestTexts:
         # Then one cosine score of their Titan V2 vectors comes back, with model and usage
         assert body["score"] == pytest.approx(cosine(SUNNY, RAIN))
         assert (body["metric"], body["model"], body["dimensions"]) == ("cosine", TITAN_V2, 1024)
-        assert body["usage"] == {"input_tokens": 4 + 6, "requests": 2}
+        assert body["usage"] == {
+            "input_tokens": 10,
+            "requests": 2,
+            "cost_usd": pytest.approx(10 * TITAN_V2_PRICE),
+        }
         sent = sorted(bedrock.calls, key=lambda call: call[1]["inputText"])
         assert sent == [
             (TITAN_V2, {"inputText": SUNNY, "dimensions": 1024, "normalize": True}),
@@ -157,7 +163,7 @@ class TestVectors:
         # Then the score is computed locally: no model, no usage
         assert body["score"] == pytest.approx(expected)
         assert (body["model"], body["dimensions"]) == (None, None)
-        assert body["usage"] == {"input_tokens": 0, "requests": 0}
+        assert body["usage"] == {"input_tokens": 0, "requests": 0, "cost_usd": 0.0}
         assert bedrock.calls == []
 
     def test_matrix_pairs_and_search(self, bedrock: FakeBedrockRuntime) -> None:

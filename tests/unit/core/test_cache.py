@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from embedrock import settings, wiring
+from embedrock import catalog, settings, wiring
 from embedrock.cache import EmbeddingCache, cache_key
 from embedrock.embed_spec import resolve_spec
 from embedrock.handlers import embeddings
@@ -101,7 +101,11 @@ def test_the_api_pays_for_a_text_once(
     assert [body["inputText"] for _, body in bedrock.calls[2:]] == ["gamma"]
     np.testing.assert_allclose(second["embeddings"][0], first["embeddings"][1], rtol=1e-6)
     np.testing.assert_allclose(second["embeddings"][2], first["embeddings"][0], rtol=1e-6)
-    assert second["usage"] == {"input_tokens": 1, "requests": 1}
+    # And only its tokens are billed: the cache hits cost nothing
+    titan_v2 = catalog.find("amazon.titan-embed-text-v2:0")
+    assert titan_v2 is not None
+    price = titan_v2.price_per_million_tokens / 1e6
+    assert second["usage"] == {"input_tokens": 1, "requests": 1, "cost_usd": pytest.approx(1 * price)}
     # And the cache hits are in the metrics
     assert cache_hits_metrics(capsys.readouterr().out) == [0, 2]
 
@@ -113,7 +117,7 @@ def test_a_fully_cached_request_calls_bedrock_not_at_all(
     calls = len(bedrock.calls)
     again = post({"text": "alpha"})
     assert len(bedrock.calls) == calls
-    assert again["usage"] == {"input_tokens": 0, "requests": 0}
+    assert again["usage"] == {"input_tokens": 0, "requests": 0, "cost_usd": 0.0}
     assert np.linalg.norm(again["embeddings"][0]) == pytest.approx(1.0, abs=1e-6)
 
 

@@ -192,7 +192,7 @@ def test_the_job_completion_event_publishes_the_same_output_as_on_demand(
     assert manifest["batch_input_tokens"] == batch_tokens
     assert manifest["input_tokens"] == 250 * 2 - 2  # the rejected text was not paid for
     expected = (batch_tokens * 0.01 + (manifest["input_tokens"] - batch_tokens) * 0.02) / 1e6
-    assert manifest["estimated_cost_usd"] == pytest.approx(expected)
+    assert manifest["cost_usd"] == pytest.approx(expected)
     assert manifest["batch_price_per_million_tokens"] == pytest.approx(0.01)
 
 

@@ -65,7 +65,7 @@ def test_jsonl_file_becomes_an_output_and_a_manifest(aws: IngestAws, bedrock: Fa
         "lines": 3, "embedded": 3, "rejected": 0, "cache_hits": 0, "chunks": 1, "bedrock_calls": 3, "batch_jobs": 0
     }  # fmt: skip
     assert manifest["input_tokens"] == 5 + 7 + 4
-    assert manifest["estimated_cost_usd"] == pytest.approx(16 * 0.02 / 1e6)
+    assert manifest["cost_usd"] == pytest.approx(16 * 0.02 / 1e6)
     assert (manifest["model"], manifest["dimensions"], manifest["mode"]) == (TITAN_V2, 1024, "on_demand")
     assert manifest["config_sources"]["model"] == "default"
     assert manifest["rejected"] == [] and manifest["error"] is None

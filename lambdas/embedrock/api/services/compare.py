@@ -24,7 +24,7 @@ from embedrock.api.schemas import (
     SimilarityResult,
     Usage,
 )
-from embedrock.api.services.embed import check_input, embed
+from embedrock.api.services.embed import billed_usage, check_input, embed
 from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import InvalidRequest, PayloadTooLarge
 from embedrock.observability import record_embedding
@@ -150,9 +150,10 @@ def _embed_search(
     document_spec, document_texts = _checked(request, {"documents": documents}, "search_document")
     query_part = _embed_distinct(query_spec, query_texts, record=False)
     document_part = _embed_distinct(document_spec, document_texts, record=False)
-    usage = Usage(
-        input_tokens=query_part.usage.input_tokens + document_part.usage.input_tokens,
-        requests=query_part.usage.requests + document_part.usage.requests,
+    total = billed_usage(
+        document_spec.model,
+        query_part.usage.input_tokens + document_part.usage.input_tokens,
+        query_part.usage.requests + document_part.usage.requests,
     )
     # One record for the request, as for every other: two would add the Model dimension twice.
     from embedrock.bedrock.embedder import EmbedResult  # here: Cohere searches only
@@ -162,12 +163,12 @@ def _embed_search(
         len(query_texts) + len(document_texts),
         EmbedResult(
             vectors=np.concatenate([query_part.rows(query_texts), document_part.rows(document_texts)]),
-            input_tokens=usage.input_tokens,
-            bedrock_calls=usage.requests,
+            input_tokens=total.input_tokens,
+            bedrock_calls=total.requests,
             bedrock_ms=query_part.bedrock_ms + document_part.bedrock_ms,
         ),
     )
-    embedded = _Embedded(document_spec, usage, document_part.by_text)
+    embedded = _Embedded(document_spec, total, document_part.by_text)
     return embedded, query_part.by_text[query], document_part.rows(documents)
 
 
@@ -195,9 +196,13 @@ def _checked(
 
 def _embed_distinct(spec: EmbedSpec, distinct: list[str], *, record: bool = True) -> _Embedded:
     result = embed(spec, distinct, record=record)
-    usage = Usage(input_tokens=result.input_tokens, requests=result.bedrock_calls)
     vectors = result.vectors.astype(np.float64)
-    return _Embedded(spec, usage, dict(zip(distinct, vectors, strict=True)), result.bedrock_ms)
+    return _Embedded(
+        spec,
+        billed_usage(spec.model, result.input_tokens, result.bedrock_calls),
+        dict(zip(distinct, vectors, strict=True)),
+        result.bedrock_ms,
+    )
 
 
 def _embed_texts(
@@ -207,7 +212,7 @@ def _embed_texts(
 
 
 def _raw() -> _Embedded:
-    return _Embedded(None, Usage(input_tokens=0, requests=0), {})
+    return _Embedded(None, Usage(input_tokens=0, requests=0, cost_usd=0.0), {})
 
 
 class _Common(TypedDict):

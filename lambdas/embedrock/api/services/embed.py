@@ -28,6 +28,7 @@ from embedrock.catalog import CatalogModel
 from embedrock.embed_spec import EmbedSpec, check_response_size, check_texts, resolve_spec
 from embedrock.errors import InvalidRequest
 from embedrock.observability import record_embedding
+from embedrock.pricing import cost_usd
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import EmbedResult
@@ -43,6 +44,11 @@ def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single
         raise InvalidRequest(
             error.message.replace(f"{param}[0]", param, 1), param=param, code=error.code
         ) from None
+
+
+def billed_usage(model: CatalogModel, input_tokens: int, requests: int) -> Usage:
+    """A response's usage: Bedrock's token count (cache hits add none) and what it costs."""
+    return Usage(input_tokens=input_tokens, requests=requests, cost_usd=cost_usd(model, input_tokens))
 
 
 def embed(
@@ -101,7 +107,7 @@ def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
         "dimensions": spec.dimensions,
         "embedding_type": spec.embedding_type,
         "encoding": request.encoding,
-        "usage": Usage(input_tokens=result.input_tokens, requests=result.bedrock_calls),
+        "usage": billed_usage(spec.model, result.input_tokens, result.bedrock_calls),
     }
     if not request.partial:
         # Built from our own arrays: skip re-validating every number (model_construct).
@@ -132,5 +138,9 @@ def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddin
             for index, vector in enumerate(vectors)
         ],
         model=spec.model.id,
-        usage=OpenAIUsage(prompt_tokens=result.input_tokens, total_tokens=result.input_tokens),
+        usage=OpenAIUsage(
+            prompt_tokens=result.input_tokens,
+            total_tokens=result.input_tokens,
+            cost_usd=cost_usd(spec.model, result.input_tokens),
+        ),
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from embedrock import pricing
 from embedrock.catalog import CatalogModel
 
 FloatArray = npt.NDArray[np.float64]
@@ -109,7 +110,8 @@ def bytes_per_vector(embedding_type: str, dimensions: int) -> int:
 
 
 def cost_usd(model: CatalogModel, input_tokens: int) -> float:
-    return input_tokens * model.price_per_million_tokens / 1_000_000
+    """On demand, as the product bills it (embedrock.pricing)."""
+    return pricing.cost_usd(model, input_tokens)
 
 
 def per_million(total: float, count: int) -> float:

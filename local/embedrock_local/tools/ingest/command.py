@@ -141,7 +141,7 @@ def _summary(manifest: Manifest, out: Path) -> str:
     if manifest.model is not None:
         lines.append(
             f"  model {manifest.model} at {manifest.dimensions} dimensions, {manifest.input_tokens} tokens, "
-            f"estimated ${manifest.estimated_cost_usd:.6f} on Bedrock"
+            f"${manifest.cost_usd:.6f} on Bedrock"
         )
     lines += [
         f"  output:   {out / name}",

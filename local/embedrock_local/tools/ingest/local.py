@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from embedrock import wiring
+from embedrock import pricing, wiring
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
 from embedrock_local.environment import emulator_environment, environment_set
@@ -37,7 +37,9 @@ class Usage:
         with self._lock:
             self.calls += result.bedrock_calls
             self.tokens += result.input_tokens
-            self.cost_usd += result.input_tokens * spec.model.price_per_million_tokens / 1e6
+            self.cost_usd = pricing.round_usd(
+                self.cost_usd + pricing.cost_usd(spec.model, result.input_tokens)
+            )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,41 @@
+"""What Bedrock bills for an embedding call, in USD, from the catalog's prices.
+
+Bedrock bills embedding models per input token processed (and per image, for image inputs); batch
+inference (CreateModelInvocationJob) at the catalog's batch price. Texts answered from the cache
+were never sent, so callers pass only the tokens Bedrock counted for the calls it made.
+
+Rounding rule: the exact decimal product (prices are read as the decimals the catalog writes, not
+as binary floats) is rounded half-to-even to 1e-9 USD (`DIGITS`), then returned as a float. A
+token of the cheapest model costs 2e-8 USD, so nothing billed rounds to zero.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from embedrock.catalog import CatalogModel
+
+DIGITS = 9
+_QUANTUM = Decimal(1).scaleb(-DIGITS)
+_MILLION = Decimal(1_000_000)
+
+
+def round_usd(amount: Decimal | float) -> float:
+    """`amount` rounded by the rule above: the one rounding every cost_usd goes through."""
+    exact = amount if isinstance(amount, Decimal) else Decimal(repr(amount))
+    return float(exact.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN))
+
+
+def cost_usd(model: CatalogModel, input_tokens: int, *, images: int = 0, batch: bool = False) -> float:
+    """USD for `input_tokens` (and `images`) on `model`, on demand or (`batch`) by batch inference."""
+    if input_tokens < 0 or images < 0:
+        raise ValueError(f"counts cannot be negative: {input_tokens} tokens, {images} images")
+    per_million = model.batch_price_per_million_tokens if batch else model.price_per_million_tokens
+    if per_million is None:
+        raise ValueError(f"{model.id} has no batch inference price")
+    amount = Decimal(input_tokens) * Decimal(repr(per_million)) / _MILLION
+    if images:
+        if model.price_per_image is None:
+            raise ValueError(f"{model.id} has no price per image")
+        amount += images * Decimal(repr(model.price_per_image))
+    return round_usd(amount)
