@@ -3,7 +3,8 @@
 API Gateway and Lambda metrics come from AWS; Texts, InputTokens, BedrockCalls, BedrockLatency
 and BedrockThrottles are the functions' own (embedrock.observability, namespace Embedrock,
 dimensions service and Model). The cost is an estimate: input tokens times the catalog's
-on-demand price per model, which is what Bedrock bills for embeddings.
+on-demand price per model, which is what Bedrock bills for embeddings, and the pipeline's batch
+inference tokens (BatchInputTokens, among its InputTokens) at the catalog's batch price.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from embedrock import catalog
+from embedrock import catalog, routes
 from infra.alarms import PERIOD, app_metric, bedrock_functions, bedrock_throttles
 from infra.functions import METRICS_NAMESPACE
 
 WIDTH = 8  # three widgets per row of 24
 HEIGHT = 6
 COST_PERIOD = Duration.hours(1)
+BATCH_TOKENS_METRIC = "BatchInputTokens"  # emitted by embedrock.observability.record_file_tokens
 
 
 def _search(metric: str, statistic: str, label: str) -> cloudwatch.MathExpression:
@@ -36,7 +38,8 @@ def _search(metric: str, statistic: str, label: str) -> cloudwatch.MathExpressio
 
 
 def estimated_cost(period: Duration = COST_PERIOD) -> list[cloudwatch.MathExpression]:
-    """USD per model (input tokens x catalog price), then the total, one line each."""
+    """USD per model (input tokens x catalog price, the pipeline's batch tokens at the batch price),
+    then the total, one line each."""
     per_model: list[cloudwatch.MathExpression] = []
     for m, model in enumerate(catalog.MODELS):
         tokens = {
@@ -44,12 +47,20 @@ def estimated_cost(period: Duration = COST_PERIOD) -> list[cloudwatch.MathExpres
             for f, function in enumerate(bedrock_functions())
         }
         total_tokens = " + ".join(f"FILL({name}, 0)" for name in tokens)
+        expression = f"({total_tokens}) * {model.price_per_million_tokens} / 1000000"
+        if model.batch_price_per_million_tokens is not None:
+            # Batch tokens are among InputTokens: take them off at the on-demand price, add them at batch's.
+            batch = f"batch{m}"
+            tokens[batch] = app_metric(BATCH_TOKENS_METRIC, routes.INGEST, Model=model.id).with_(
+                period=period
+            )
+            expression += (
+                f" - FILL({batch}, 0) * {model.price_per_million_tokens} / 1000000"
+                f" + FILL({batch}, 0) * {model.batch_price_per_million_tokens} / 1000000"
+            )
         per_model.append(
             cloudwatch.MathExpression(
-                expression=f"({total_tokens}) * {model.price_per_million_tokens} / 1000000",
-                using_metrics=tokens,
-                label=f"USD {model.id}",
-                period=period,
+                expression=expression, using_metrics=tokens, label=f"USD {model.id}", period=period
             )
         )
     total = cloudwatch.MathExpression(

@@ -15,7 +15,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricResolution, MetricUnit
+from aws_lambda_powertools.metrics import MetricResolution, MetricUnit, single_metric
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 if TYPE_CHECKING:
@@ -58,6 +58,27 @@ for _chatty in ("aws_lambda_powertools.event_handler", "botocore"):
 # Requests that call no model (GET /models, errors, vectors-only similarity) publish no
 # metric; Powertools would warn about that on every such request.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+# The pipeline's tokens embedded by Bedrock batch inference (also counted in InputTokens): the
+# dashboard prices them at the batch price.
+BATCH_TOKENS_METRIC = "BatchInputTokens"
+
+
+def record_file_tokens(model_id: str, input_tokens: int, batch_tokens: int) -> None:
+    """A pipeline file's tokens, with its Model dimension (one ingest invocation may handle files of
+    several models, so each is its own EMF record rather than a dimension of the shared metrics)."""
+    if is_metrics_disabled():
+        return
+    for name, value in (("InputTokens", input_tokens), (BATCH_TOKENS_METRIC, batch_tokens)):
+        with single_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=value,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE},
+        ) as metric:
+            metric.add_dimension(name="Model", value=model_id)
 
 
 def record_embedding(model_id: str, n_texts: int, result: EmbedResult) -> None:

@@ -76,6 +76,29 @@ def test_the_estimated_cost_prices_each_models_tokens_from_the_catalog(synthesiz
     assert "USD, all models" in cost
 
 
+def test_the_estimated_cost_prices_the_pipelines_batch_tokens_at_the_batch_price(
+    synthesized: Synthesized,
+) -> None:
+    cost = _widget(_dashboard(synthesized), "Estimated Bedrock cost (USD per hour)")
+    expressions = {
+        line["label"]: line["expression"]
+        for line in (item[0] for item in cost["properties"]["metrics"] if isinstance(item[0], dict))
+    }
+    text = json.dumps(cost)
+    for model in catalog.MODELS:
+        expression = expressions[f"USD {model.id}"]
+        batch_price = model.batch_price_per_million_tokens
+        if batch_price is None:
+            assert "BatchInputTokens" not in expression and " - " not in expression, model.id
+            continue
+        # Batch tokens come off at the on-demand price and back at the batch price, both from the catalog
+        assert f"* {model.price_per_million_tokens} / 1000000 + FILL(" in expression, model.id
+        assert expression.endswith(f"* {batch_price} / 1000000"), model.id
+        assert f'"BatchInputTokens", "Model", "{model.id}", "service", "embedrock-ingest"' in text or (
+            f'"BatchInputTokens", "service", "embedrock-ingest", "Model", "{model.id}"' in text
+        ), model.id
+
+
 def test_the_dashboard_lists_every_alarm(synthesized: Synthesized) -> None:
     status = _widget(_dashboard(synthesized), "Alarms")
     assert len(status["properties"]["alarms"]) == len(_alarms(synthesized))

@@ -18,7 +18,7 @@ from embedrock.bedrock.batch_limits import TERMINAL
 from embedrock.ingest import assembly, messages
 from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.pipeline import Outcome
-from embedrock.observability import logger, metrics, tracer
+from embedrock.observability import logger, metrics, record_file_tokens, tracer
 
 # Seconds before a failed message is retried: doubles per attempt, within SQS's 12 hours.
 FIRST_BACKOFF_SECONDS = 30
@@ -80,7 +80,8 @@ def _observe(outcome: Outcome | None, attempt: int) -> None:
     metrics.add_metric(name="LinesEmbedded", unit=MetricUnit.Count, value=manifest.counts.embedded)
     metrics.add_metric(name="LinesRejected", unit=MetricUnit.Count, value=manifest.counts.rejected)
     metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=manifest.counts.cache_hits)
-    metrics.add_metric(name="InputTokens", unit=MetricUnit.Count, value=manifest.input_tokens)
+    if manifest.model is not None:
+        record_file_tokens(manifest.model, manifest.input_tokens, manifest.batch_input_tokens)
 
 
 def _back_off(record: SQSRecord) -> None:

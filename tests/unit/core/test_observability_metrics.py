@@ -67,6 +67,23 @@ def test_each_embedding_request_publishes_texts_tokens_calls_and_latency_by_mode
     assert units["BedrockLatency"] == "Milliseconds" and units["Texts"] == "Count"
 
 
+def test_a_pipeline_file_publishes_its_tokens_and_batch_tokens_by_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # When a file's tokens are recorded, some of them embedded by batch inference
+    observability.record_file_tokens(TITAN, 120, 100)
+
+    # Then each count is its own record by service and model (the dashboard's cost reads both)
+    records = {name: r for r in emf_records(capsys.readouterr().out) for name in metric_names(r)}
+    assert set(records) == {"InputTokens", "BatchInputTokens"}
+    for name, value in (("InputTokens", 120), ("BatchInputTokens", 100)):
+        record = records[name]
+        assert sorted(map(sorted, dimension_sets(record))) == [["Model", "service"]]
+        assert record["Model"] == TITAN and record["service"] == observability.SERVICE
+        assert record["_aws"]["CloudWatchMetrics"][0]["Namespace"] == observability.NAMESPACE
+        assert record[name] == pytest.approx([value])
+
+
 def test_similarity_requests_publish_the_same_usage(
     bedrock: FakeBedrockRuntime, capsys: pytest.CaptureFixture[str]
 ) -> None:
