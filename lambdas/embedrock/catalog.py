@@ -70,6 +70,12 @@ class CatalogModel:
     truncate_modes: tuple[str, ...] = ()
     # USD per input image, on demand, where images are priced apart from tokens.
     price_per_image: float | None = None
+    # Images (input_modalities has IMAGE): the formats taken, and the limits the docs state.
+    image_formats: tuple[str, ...] = ()
+    max_image_bytes: int | None = None
+    max_image_pixels: tuple[int, int] | None = None  # (width, height)
+    # Whether one input may hold a text and an image, embedded into one vector.
+    joint_text_image: bool = False
 
     @property
     def needs_input_type(self) -> bool:
@@ -138,6 +144,15 @@ MODELS: tuple[CatalogModel, ...] = (
         native_normalize=False,
         price_per_million_tokens=0.80,
         batch_inference=True,
+        # Amazon Bedrock User Guide, "Amazon Titan Multimodal Embeddings G1 model"
+        # (titan-multiemb-models.html): max input image size 25 MB, max resolution 2048 x 2048;
+        # "Amazon Titan Multimodal Embeddings G1" (model-parameters-titan-embed-mm.html): inputText
+        # and inputImage together give one vector averaging both. JPEG and PNG, as the emulator
+        # has checked since it was written (the excerpts read here do not list the formats).
+        image_formats=("png", "jpeg"),
+        max_image_bytes=25_000_000,
+        max_image_pixels=(2048, 2048),
+        joint_text_image=True,
     ),
     CatalogModel(
         id="cohere.embed-english-v3",
@@ -208,6 +223,12 @@ MODELS: tuple[CatalogModel, ...] = (
         # (batch-inference-supported.html) read here; unconfirmed, so off.
         batch_inference=False,
         truncate_modes=TRUNCATE_MODES,
+        # "inputs" items hold text and image_url parts embedded together (the v4 page above).
+        # Formats: the page's excerpts read here say data:<mime>;base64 without listing mime types;
+        # PNG and JPEG are the ones its "Cohere Embed v3" page documents (5 MB there, not stated
+        # for v4), so only those are sent. Larger images are downsampled by the model, not refused.
+        image_formats=("png", "jpeg"),
+        joint_text_image=True,
     ),
     # Amazon Nova User Guide, "Complete embeddings request and response schema" (embeddings-schema.html):
     # schemaVersion nova-multimodal-embed-v1, taskType SINGLE_EMBEDDING, one input per call,
@@ -238,6 +259,9 @@ MODELS: tuple[CatalogModel, ...] = (
         # (Titan Text Embeddings V2 and Titan Multimodal Embeddings G1 only).
         batch_inference=False,
         truncate_modes=TRUNCATE_MODES,
+        # image.format png | jpeg | gif | webp (the schema page above); one of text, image, audio or
+        # video per call, so no joint text and image. No size limit read here beyond the request's.
+        image_formats=("png", "jpeg", "gif", "webp"),
     ),
 )
 
