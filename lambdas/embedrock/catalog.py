@@ -196,8 +196,9 @@ MODELS: tuple[CatalogModel, ...] = (
     # required (search_document, search_query, classification, clustering); texts, images or inputs,
     # at most 96 per call; embedding_types a list of float, int8, uint8, binary, ubinary;
     # output_dimension 256, 512, 1024, 1536; up to ~128k tokens; truncate NONE, LEFT, RIGHT.
-    # Default dimension 1536: the Bedrock model card "Embed v4" and Cohere's own docs (the user
-    # guide's excerpt read here lists the values, not the default).
+    # Default dimension 1536: DESIGN.md and the Vercel AI SDK's Bedrock provider ("256, 512, 1024,
+    # or 1536 (default)"); the user guide's excerpts read here list the values, not the default.
+    # binary/ubinary: packed, 8 dimensions per value, as Cohere's v3 (not confirmed for v4 on AWS).
     CatalogModel(
         id="cohere.embed-v4:0",
         name="Cohere Embed v4",

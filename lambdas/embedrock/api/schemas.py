@@ -82,7 +82,7 @@ class InputItem(Schema):
     image: str | None = Field(
         default=None,
         description="An image as a data URI: `data:image/png;base64,...` (png, jpeg, gif or webp; "
-        "GET /models and the README list each model's). With `text` too, one vector for both, "
+        "the README lists each model's). With `text` too, one vector for both, "
         "where the model embeds them jointly (Titan Multimodal G1, Cohere Embed v4).",
     )
 
@@ -262,7 +262,8 @@ class SimilarityRequest(Schema):
     dimensions: int | None = _DIMENSIONS
     input_type: InputType | None = Field(
         default=None,
-        description="Cohere only. Default: search_query for the query and search_document for documents.",
+        description="Cohere and Nova only. Default: search_query for the query and search_document for "
+        "documents.",
     )
 
     @model_validator(mode="after")
