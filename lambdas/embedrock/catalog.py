@@ -26,9 +26,27 @@ class Family(StrEnum):
     TITAN_TEXT_V1 = "titan-text-v1"
     TITAN_MULTIMODAL = "titan-multimodal"
     COHERE_V3 = "cohere-v3"
+    COHERE_V4 = "cohere-v4"
+    NOVA_MULTIMODAL = "nova-multimodal"
 
 
 INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
+# Nova Multimodal Embeddings' own `embeddingPurpose` values, accepted as input types of that model
+# (Amazon Nova User Guide, "Complete embeddings request and response schema", embeddings-schema.html).
+NOVA_PURPOSES = (
+    "GENERIC_INDEX",
+    "GENERIC_RETRIEVAL",
+    "TEXT_RETRIEVAL",
+    "IMAGE_RETRIEVAL",
+    "VIDEO_RETRIEVAL",
+    "DOCUMENT_RETRIEVAL",
+    "AUDIO_RETRIEVAL",
+    "CLASSIFICATION",
+    "CLUSTERING",
+)
+# The request's `truncate`: NONE rejects an over-long text, LEFT drops its start, RIGHT its end.
+# Each family's codec maps them to the model's own words (Cohere v3 START/END, Nova START/END).
+TRUNCATE_MODES = ("NONE", "LEFT", "RIGHT")
 EMBEDDING_TYPES = ("float", "int8", "uint8", "binary", "ubinary")
 # Bedrock batch inference costs half the on-demand price for the models that support it. Amazon
 # Bedrock pricing, "Batch" (the readable copy stops at "Amazon Bedrock offers select foundation
@@ -60,9 +78,17 @@ class CatalogModel:
     # Bedrock batch inference (CreateModelInvocationJob) takes the model: AWS's "Supported Regions and
     # models for batch inference" page is the source for each flag.
     batch_inference: bool
-    # USD per input image, on demand, for models that take images; None: the model takes no image
-    # (or its image price is not in the catalog yet). Text-only requests count 0 images.
+    # `truncate` values the model takes (TRUNCATE_MODES); empty: it has no truncation option.
+    truncate_modes: tuple[str, ...] = ()
+    # USD per input image, on demand, where images are priced apart from tokens; None: the model
+    # takes no image, or its image price is not in the catalog yet (text-only requests count 0).
     price_per_image: float | None = None
+    # Images (input_modalities has IMAGE): the formats taken, and the limits the docs state.
+    image_formats: tuple[str, ...] = ()
+    max_image_bytes: int | None = None
+    max_image_pixels: tuple[int, int] | None = None  # (width, height)
+    # Whether one input may hold a text and an image, embedded into one vector.
+    joint_text_image: bool = False
 
     @property
     def needs_input_type(self) -> bool:
@@ -131,6 +157,15 @@ MODELS: tuple[CatalogModel, ...] = (
         native_normalize=False,
         price_per_million_tokens=0.80,  # text tokens; unconfirmed (module docstring)
         batch_inference=True,
+        # Amazon Bedrock User Guide, "Amazon Titan Multimodal Embeddings G1 model"
+        # (titan-multiemb-models.html): max input image size 25 MB, max resolution 2048 x 2048;
+        # "Amazon Titan Multimodal Embeddings G1" (model-parameters-titan-embed-mm.html): inputText
+        # and inputImage together give one vector averaging both. JPEG and PNG, as the emulator
+        # has checked since it was written (the excerpts read here do not list the formats).
+        image_formats=("png", "jpeg"),
+        max_image_bytes=25_000_000,
+        max_image_pixels=(2048, 2048),
+        joint_text_image=True,
     ),
     CatalogModel(
         id="cohere.embed-english-v3",
@@ -149,6 +184,7 @@ MODELS: tuple[CatalogModel, ...] = (
         native_normalize=False,
         price_per_million_tokens=0.10,
         batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
     ),
     CatalogModel(
         id="cohere.embed-multilingual-v3",
@@ -167,6 +203,79 @@ MODELS: tuple[CatalogModel, ...] = (
         native_normalize=False,
         price_per_million_tokens=0.10,
         batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
+    ),
+    # Amazon Bedrock User Guide, "Cohere Embed v4" (model-parameters-embed-v4.html): input_type
+    # required (search_document, search_query, classification, clustering); texts, images or inputs,
+    # at most 96 per call; embedding_types a list of float, int8, uint8, binary, ubinary;
+    # output_dimension 256, 512, 1024, 1536; up to ~128k tokens; truncate NONE, LEFT, RIGHT.
+    # Default dimension 1536: DESIGN.md and the Vercel AI SDK's Bedrock provider ("256, 512, 1024,
+    # or 1536 (default)"); the user guide's excerpts read here list the values, not the default.
+    # binary/ubinary: packed, 8 dimensions per value, as Cohere's v3 (not confirmed for v4 on AWS).
+    CatalogModel(
+        id="cohere.embed-v4:0",
+        name="Cohere Embed v4",
+        provider="Cohere",
+        family=Family.COHERE_V4,
+        input_modalities=("TEXT", "IMAGE"),
+        dimensions=(256, 512, 1024, 1536),
+        default_dimensions=1536,
+        max_texts_per_call=96,
+        max_input_tokens=128_000,
+        # No character limit is documented. 6 characters per token is the ratio AWS documents for
+        # Titan V2 (50,000 characters for 8,192 tokens): a text this long cannot fit in 128k tokens
+        # of ordinary prose, and Bedrock's token count (truncate NONE) rejects the rest.
+        max_input_chars=768_000,
+        input_types=INPUT_TYPES,
+        default_input_type="search_document",
+        embedding_types=EMBEDDING_TYPES,
+        native_normalize=False,
+        # Third-party price tables (DESIGN.md, "Prices"): the Bedrock pricing page was not readable
+        # offline. Images are priced by token count on Cohere's side; no per-image price is known.
+        price_per_million_tokens=0.12,
+        # Not among the models the excerpts of "Supported Regions and models for batch inference"
+        # (batch-inference-supported.html) read here; unconfirmed, so off.
+        batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
+        # "inputs" items hold text and image_url parts embedded together (the v4 page above).
+        # Formats: the page's excerpts read here say data:<mime>;base64 without listing mime types;
+        # PNG and JPEG are the ones its "Cohere Embed v3" page documents (5 MB there, not stated
+        # for v4), so only those are sent. Larger images are downsampled by the model, not refused.
+        image_formats=("png", "jpeg"),
+        joint_text_image=True,
+    ),
+    # Amazon Nova User Guide, "Complete embeddings request and response schema" (embeddings-schema.html):
+    # schemaVersion nova-multimodal-embed-v1, taskType SINGLE_EMBEDDING, one input per call,
+    # embeddingDimension 256, 384, 1024, 3072, text.truncationMode START, END, NONE; "Using Nova
+    # Embeddings" (nova-embeddings.html): 8K tokens per input. Default 3072, as DESIGN.md and the
+    # aws-samples/bedrock-access-gateway Nova support state. Audio and video inputs exist but are
+    # not served by this service.
+    CatalogModel(
+        id="amazon.nova-2-multimodal-embeddings-v1:0",
+        name="Amazon Nova Multimodal Embeddings",
+        provider="Amazon",
+        family=Family.NOVA_MULTIMODAL,
+        input_modalities=("TEXT", "IMAGE"),
+        dimensions=(256, 384, 1024, 3072),
+        default_dimensions=3072,
+        max_texts_per_call=1,
+        max_input_tokens=8192,
+        # No character limit is documented: the Titan V2 bound for the same 8,192 tokens.
+        max_input_chars=50_000,
+        input_types=INPUT_TYPES + NOVA_PURPOSES,
+        default_input_type="search_document",
+        # The response holds float vectors only (embeddings[].embedding); no quantized types.
+        embedding_types=("float",),
+        native_normalize=False,
+        # Third-party price tables (DESIGN.md, "Prices"); per-image pricing not confirmed offline.
+        price_per_million_tokens=0.135,
+        # Not among the Amazon embedding models of "Supported Regions and models for batch inference"
+        # (Titan Text Embeddings V2 and Titan Multimodal Embeddings G1 only).
+        batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
+        # image.format png | jpeg | gif | webp (the schema page above); one of text, image, audio or
+        # video per call, so no joint text and image. No size limit read here beyond the request's.
+        image_formats=("png", "jpeg", "gif", "webp"),
     ),
 )
 

@@ -17,7 +17,24 @@ from embedrock import catalog
 from embedrock.api import token_ids
 from embedrock.errors import shown
 
-InputType = Literal["search_document", "search_query", "classification", "clustering"]
+# The catalog's input types (catalog.INPUT_TYPES, then catalog.NOVA_PURPOSES); each model takes
+# some of them, checked against the catalog (embed_spec), and a test keeps this list equal to it.
+InputType = Literal[
+    "search_document",
+    "search_query",
+    "classification",
+    "clustering",
+    "GENERIC_INDEX",
+    "GENERIC_RETRIEVAL",
+    "TEXT_RETRIEVAL",
+    "IMAGE_RETRIEVAL",
+    "VIDEO_RETRIEVAL",
+    "DOCUMENT_RETRIEVAL",
+    "AUDIO_RETRIEVAL",
+    "CLASSIFICATION",
+    "CLUSTERING",
+]
+Truncate = Literal["NONE", "LEFT", "RIGHT"]
 EmbeddingType = Literal["float", "int8", "uint8", "binary", "ubinary"]
 Encoding = Literal["float", "base64"]
 Metric = Literal["cosine", "dot", "euclidean"]
@@ -57,9 +74,29 @@ _DIMENSIONS = Field(
 )
 _INPUT_TYPE = Field(
     default=None,
-    description="Cohere only: what the texts are for. Default: search_document.",
+    description="Cohere and Nova only: what the texts are for. Default: search_document. Nova also "
+    "takes its own embedding purposes (GENERIC_INDEX, TEXT_RETRIEVAL, ...); GET /models lists each "
+    "model's input types.",
     examples=["search_document"],
 )
+
+
+class InputItem(Schema):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str | None = Field(default=None, description="A text.", examples=[SEED_TEXT])
+    image: str | None = Field(
+        default=None,
+        description="An image as a data URI: `data:image/png;base64,...` (png, jpeg, gif or webp; "
+        "the README lists each model's). With `text` too, one vector for both, "
+        "where the model embeds them jointly (Titan Multimodal G1, Cohere Embed v4).",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> InputItem:
+        if self.text is None and self.image is None:
+            raise ValueError('an input needs "text", "image", or both.')
+        return self
 
 
 class EmbeddingsRequest(Schema):
@@ -74,9 +111,19 @@ class EmbeddingsRequest(Schema):
         default=None, description="Texts to embed, in order. Send `texts` or `text`.", examples=[[SEED_TEXT]]
     )
     text: str | None = Field(default=None, description="One text to embed.", examples=[SEED_TEXT])
+    inputs: list[InputItem] | None = Field(
+        default=None,
+        description="Instead of `texts`: items of `text`, `image` (a data URI) or both, for the "
+        "models that take images (Titan Multimodal G1, Cohere Embed v4, Nova Multimodal).",
+    )
     dimensions: int | None = _DIMENSIONS
     normalize: bool = Field(default=True, description="Scale each float vector to unit length.")
     input_type: InputType | None = _INPUT_TYPE
+    truncate: Truncate | None = Field(
+        default=None,
+        description="Cohere and Nova only: what to do with a text over the model's token limit. "
+        "`NONE` (default): a 400, never a silently cut text; `LEFT`: drop its start; `RIGHT`: drop its end.",
+    )
     embedding_type: EmbeddingType | None = Field(
         default=None,
         description="Numeric type of the vectors (GET /models lists each model's). Default: float. "
@@ -98,8 +145,12 @@ class EmbeddingsRequest(Schema):
 
     @model_validator(mode="after")
     def _one_input(self) -> EmbeddingsRequest:
-        if (self.texts is None) == (self.text is None):
-            raise invalid('send exactly one of "texts" (a list of strings) or "text" (one string).', "texts")
+        if sum(given is not None for given in (self.texts, self.text, self.inputs)) != 1:
+            raise invalid(
+                'send exactly one of "texts" (a list of strings), "text" (one string) or "inputs" '
+                '(a list of {"text", "image"} items).',
+                "texts",
+            )
         return self
 
     def input_texts(self) -> tuple[list[str], str]:
@@ -292,7 +343,8 @@ class SimilarityRequest(Schema):
     dimensions: int | None = _DIMENSIONS
     input_type: InputType | None = Field(
         default=None,
-        description="Cohere only. Default: search_query for the query and search_document for documents.",
+        description="Cohere and Nova only. Default: search_query for the query and search_document for "
+        "documents.",
     )
 
     @model_validator(mode="after")
