@@ -72,3 +72,14 @@ def test_the_default_model_setting_takes_a_profile_id() -> None:
     assert settings.load({"EMBEDROCK_DEFAULT_MODEL": f"us.{TITAN_V2}"}).default_model_id == f"us.{TITAN_V2}"
     with pytest.raises(settings.SettingsError, match="inference profile id"):
         settings.load({"EMBEDROCK_DEFAULT_MODEL": "us.amazon.unknown-v9:0"})
+
+
+def test_a_file_configuration_takes_a_profile_id_and_keeps_the_models_run_identity() -> None:
+    from embedrock.ingest import config
+
+    # When an upload's metadata names a profile
+    profiled = config.resolve({"model": f"us.{TITAN_V2}"}, None, default_model_id=TITAN_V2)
+    bare = config.resolve({"model": TITAN_V2}, None, default_model_id=TITAN_V2)
+    # Then its chunks invoke the profile, and the run (same vectors) is the model's
+    assert profiled.spec.invoke_id == f"us.{TITAN_V2}"
+    assert profiled.canonical() == bare.canonical()
