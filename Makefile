@@ -15,7 +15,7 @@ CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install lock run test test-all test-unit test-lambda-python lint format synth bootstrap deploy diff destroy bench perf fuzz ingest clean
+.PHONY: install lock run test test-all test-unit test-lambda-python lint format synth bootstrap deploy diff destroy bench perf fuzz ingest models model-access clean
 
 # The locks are the source of truth (README, Dependencies): every install checks their hashes.
 # requirements*.txt are only the inputs of `make lock`. uv installs (in seconds, where pip takes
@@ -139,6 +139,14 @@ fuzz: install
 ## ingest: embed a file locally through the pipeline code: make ingest FILE=docs.jsonl OUT=out
 ingest: install
 	$(BIN)/embedrock ingest $(FILE) --out $(OUT)
+
+## models: the embedding models, their inference profiles and your account's access (your AWS credentials)
+models: install
+	$(BIN)/embedrock models
+
+## model-access: request third-party models' agreements: make model-access MODELS="cohere.embed-v4:0" [DRY_RUN=1]
+model-access: install
+	$(BIN)/embedrock models request-access $(MODELS) $(if $(DRY_RUN),--dry-run)
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

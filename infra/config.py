@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from constructs import Node
 
+from embedrock import catalog, inference_profiles
 from embedrock import settings as function_settings
 from embedrock.bedrock.batch_limits import MIN_RECORDS as BATCH_MIN_RECORDS
 from embedrock.ingest import settings as ingest_settings
@@ -31,6 +32,7 @@ CACHE_TTL_DAYS = "embedrock:cacheTtlDays"
 BATCH_MIN_LINES = "embedrock:batchMinLines"
 INGEST_CONCURRENCY = "embedrock:ingestConcurrency"
 CHUNK_LINES = "embedrock:ingestChunkLines"
+INFERENCE_PROFILES = "embedrock:inferenceProfiles"
 DEFAULT_STACK_NAME = "Embedrock"
 # CloudFormation's rule for stack names.
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
@@ -195,3 +197,29 @@ def _flag(node: Node, key: str) -> bool:
     if value in ("false", "0", "no", "off", ""):
         return False
     raise ValueError(f"context {key} must be true or false, got {raw!r}")
+
+
+def inference_profile_ids(node: Node) -> tuple[str, ...]:
+    """Inference profiles the embedding functions may invoke (`us.cohere.embed-v4:0`), or none.
+
+    A JSON list in cdk.json, or `-c embedrock:inferenceProfiles=us.a.b:0,eu.a.b:0`. Each must be a
+    profile id (a geography prefix) of a catalog model: the catalog says how to call the model.
+    """
+    raw: object = node.try_get_context(INFERENCE_PROFILES)
+    if raw is None:
+        return ()
+    items = [str(item) for item in raw] if isinstance(raw, list) else str(raw).split(",")
+    profiles = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    for profile in profiles:
+        model_id, geography = inference_profiles.parse(profile)
+        if geography is None or profile != inference_profiles.profile_id(geography, model_id):
+            raise ValueError(
+                f"context {INFERENCE_PROFILES}: {profile!r} is not an inference profile id "
+                f"({inference_profiles.example_ids()})"
+            )
+        if catalog.find(model_id) is None:
+            raise ValueError(
+                f"context {INFERENCE_PROFILES}: {profile!r} routes to {model_id}, which is not in the "
+                f"catalog; allowed models: {', '.join(catalog.model_ids())}"
+            )
+    return profiles

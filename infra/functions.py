@@ -13,8 +13,8 @@ from constructs import Construct, IConstruct
 from embedrock import routes
 from embedrock import settings as function_settings
 from embedrock.settings import environment
-from infra import bundling, nag
-from infra.bedrock_policy import WILDCARD_FINDINGS, bedrock_statements
+from infra import bundling, config, nag
+from infra.bedrock_policy import bedrock_statements, wildcard_findings
 from infra.observability import log_group
 
 METRICS_NAMESPACE = "Embedrock"
@@ -36,6 +36,7 @@ class EmbedrockFunctions(Construct):
     def __init__(self, scope: Construct, construct_id: str) -> None:
         super().__init__(scope, construct_id)
         self.code = bundling.lambda_code()  # one asset for all: bundled once
+        self.inference_profiles = config.inference_profile_ids(self.node)
         self.by_name: Mapping[str, lambda_.Function] = {
             function.name: self.add(function) for function in routes.FUNCTIONS
         }
@@ -44,7 +45,7 @@ class EmbedrockFunctions(Construct):
         """One function, its own role and log group; also for functions behind no route (routes.INGEST)."""
         scope = Construct(self, function.name.title())
         logs_group = log_group(scope, "LogGroup")
-        role = self._role(scope, function, logs_group)
+        role = self._role(scope, function, logs_group, self.inference_profiles)
         lambda_function = lambda_.Function(
             scope,
             "Function",
@@ -80,7 +81,9 @@ class EmbedrockFunctions(Construct):
         return lambda_function
 
     @staticmethod
-    def _role(scope: Construct, function: routes.Function, logs_group: logs.LogGroup) -> iam.Role:
+    def _role(
+        scope: Construct, function: routes.Function, logs_group: logs.LogGroup, profiles: tuple[str, ...]
+    ) -> iam.Role:
         # Inline policies only: no managed policy (AWSLambdaBasicExecutionRole writes to any log group).
         role = iam.Role(
             scope,
@@ -97,13 +100,15 @@ class EmbedrockFunctions(Construct):
                         )
                     ]
                 ),
-                "Bedrock": iam.PolicyDocument(statements=bedrock_statements(function.bedrock_access)),
+                "Bedrock": iam.PolicyDocument(
+                    statements=bedrock_statements(function.bedrock_access, profiles)
+                ),
             },
         )
         # On the role's own policies only: its default policy (X-Ray) is acknowledged separately.
         own_policies = role.node.default_child
         assert own_policies is not None  # an L2 Role always wraps a CfnRole
-        for finding, reason in WILDCARD_FINDINGS[function.bedrock_access].items():
+        for finding, reason in wildcard_findings(function.bedrock_access, profiles).items():
             nag.acknowledge(own_policies, f"AwsSolutions-IAM5[{finding}]", reason)
         return role
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from embedrock import catalog
+from embedrock import catalog, inference_profiles
 from embedrock.catalog import CatalogModel
 from embedrock.errors import InvalidRequest, PayloadTooLarge, one_of, shown
 
@@ -29,7 +29,11 @@ _PER_VECTOR_OVERHEAD = 64
 
 @dataclass(frozen=True)
 class EmbedSpec:
-    """A fully resolved request: which model, and how its vectors should come back."""
+    """A fully resolved request: which model, and how its vectors should come back.
+
+    `invoke_id` is the id InvokeModel is called with, and responses echo: the model's id, or the
+    inference profile id the caller chose (`us.cohere.embed-v4:0`), which routes the same model.
+    """
 
     model: CatalogModel
     dimensions: int
@@ -38,8 +42,16 @@ class EmbedSpec:
     embedding_type: str
     # NONE, LEFT or RIGHT for a model with truncation (catalog.TRUNCATE_MODES); None otherwise.
     truncate: str | None = None
+    # The id InvokeModel is called with: the model's own, or an inference profile's (us.…).
+    invoke_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.invoke_id:
+            object.__setattr__(self, "invoke_id", self.model.id)
 
     def cache_key_parts(self) -> tuple[str | int | bool | None, ...]:
+        # The model's id, not invoke_id: a profile runs the same model version in whichever region it
+        # routes to, so its vectors are the model's own; one key lets either id reuse the other's.
         parts = (self.model.id, self.dimensions, self.normalize, self.input_type, self.embedding_type)
         # A truncated text embeds differently; NONE (the default) keeps the keys cached before it.
         return parts if self.truncate in (None, "NONE") else (*parts, self.truncate)
@@ -60,7 +72,8 @@ def resolve_spec(
     truncate: str | None = None,
     default_model_id: str = catalog.DEFAULT_MODEL_ID,
 ) -> EmbedSpec:
-    model = resolve_model(default_model_id if model_id is None else model_id)
+    chosen = default_model_id if model_id is None else model_id
+    model = resolve_model(chosen)
     if dimensions is None:
         dimensions = model.default_dimensions
     elif dimensions not in model.dimensions:
@@ -79,7 +92,9 @@ def resolve_spec(
     embedding_type = embedding_type or "float"
     if embedding_type not in model.embedding_types:
         raise _not_allowed("embedding_type", f"'{shown(embedding_type)}'", model.id, model.embedding_types)
-    return EmbedSpec(model, dimensions, normalize, input_type, embedding_type, _truncate(model, truncate))
+    return EmbedSpec(
+        model, dimensions, normalize, input_type, embedding_type, _truncate(model, truncate), chosen
+    )
 
 
 def _truncate(model: CatalogModel, truncate: str | None) -> str | None:
@@ -110,11 +125,13 @@ def _not_allowed(param: str, value: str, model_id: str, allowed: Iterable[object
 
 
 def resolve_model(model_id: str, *, param: str = "model") -> CatalogModel:
-    model = catalog.find(model_id)
+    """The catalog model a model id or an inference profile id (`us.<model id>`) names."""
+    model = catalog.find(inference_profiles.parse(model_id).model_id)
     if model is None:
         raise InvalidRequest(
             f"model '{shown(model_id)}' is not a supported embedding model; "
-            f"allowed values: {one_of(catalog.model_ids())}.",
+            f"allowed values: {one_of(catalog.model_ids())}, or an inference profile id of one of "
+            f"them ({inference_profiles.example_ids()}).",
             param=param,
             code="model_not_found",
         )

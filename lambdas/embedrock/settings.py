@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from embedrock import catalog
+from embedrock import catalog, inference_profiles
 
 
 class Settings(BaseModel):
@@ -55,8 +55,11 @@ class Settings(BaseModel):
     @field_validator("default_model_id")
     @classmethod
     def _known_model(cls, value: str) -> str:
-        if catalog.find(value) is None:
-            raise ValueError(f"must be one of {', '.join(catalog.model_ids())}")
+        # A catalog model's id, or one of its inference profile ids (us.<model id>, ...).
+        if catalog.find(inference_profiles.parse(value).model_id) is None:
+            raise ValueError(
+                f"must be one of {', '.join(catalog.model_ids())}, or an inference profile id of one of them"
+            )
         return value
 
 

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "bench": "embedrock_local.tools.bench.command",
     "perf": "embedrock_local.tools.perf.command",
     "ingest": "embedrock_local.tools.ingest.command",
+    "models": "embedrock_local.tools.models.command",
     "emulator": "embedrock_local.runtime.emulator.command",
 }
 

@@ -25,6 +25,11 @@ ANY_RESOURCE = "AwsSolutions-IAM5[Resource::*]"
 ANY_FOUNDATION_MODEL = (
     "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/*]"
 )
+# The models of the allowed inference profiles (conftest), in every region the profiles route to.
+ROUTED_MODELS = {
+    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{model_id}]"
+    for model_id in ("amazon.titan-embed-text-v2:0", "cohere.embed-english-v3")
+}
 CLOUDWATCH_ROLE_POLICY = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]"
 ALLOWED_ACKNOWLEDGEMENTS = {
     "AwsSolutions-APIG3",  # WAF comes later
@@ -34,6 +39,7 @@ ALLOWED_ACKNOWLEDGEMENTS = {
     CLOUDWATCH_ROLE_POLICY,
     ANY_RESOURCE,  # X-Ray and ListFoundationModels only
     ANY_FOUNDATION_MODEL,  # GetFoundationModel only
+    *ROUTED_MODELS,  # InvokeModel through the allowed inference profiles only
     *INGESTION_ACKNOWLEDGEMENTS,  # reviewed in test_ingestion.py
 }
 
@@ -102,6 +108,25 @@ def test_wildcard_resources_are_acknowledged_only_for_xray_and_model_catalog(
             role = f"{stack}/Functions/{function.name.title()}/Role/Resource"
             expected |= {(role, ANY_RESOURCE), (role, ANY_FOUNDATION_MODEL)}
     assert wildcards == expected
+
+
+def test_routed_models_are_acknowledged_on_the_invoking_roles_only(synthesized: Synthesized) -> None:
+    # Given the acknowledgements of the profiles' models in any region
+    routed = {
+        (path, rule_id) for path, rule_id, _ in _acknowledgements(synthesized.app) if rule_id in ROUTED_MODELS
+    }
+    # Then each sits on the own policies of every function that invokes models, and nowhere else
+    stack = synthesized.stack.node.path
+    invokers = [
+        f
+        for f in (*routes.FUNCTIONS, routes.INGEST)
+        if f.bedrock_access is BedrockAccess.INVOKE_EMBEDDING_MODELS
+    ]
+    assert routed == {
+        (f"{stack}/Functions/{f.name.title()}/Role/Resource", rule)
+        for f in invokers
+        for rule in ROUTED_MODELS
+    }
 
 
 def test_cfn_lint_finds_nothing(synthesized: Synthesized) -> None:

@@ -95,3 +95,34 @@ def test_an_invalid_stack_name_fails_with_the_key_name(bad: str) -> None:
     app = cdk.App(context={config.STACK_NAME: bad})
     with pytest.raises(ValueError, match=config.STACK_NAME):
         config.stack_name(app.node)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (None, ()),  # none by default: the functions invoke the catalog's models in this region only
+        (["us.cohere.embed-english-v3"], ("us.cohere.embed-english-v3",)),
+        (
+            "us.amazon.titan-embed-text-v2:0, global.amazon.titan-embed-text-v2:0,us.amazon.titan-embed-text-v2:0",
+            ("us.amazon.titan-embed-text-v2:0", "global.amazon.titan-embed-text-v2:0"),
+        ),
+    ],
+)
+def test_inference_profiles_come_from_context(raw: object, expected: tuple[str, ...]) -> None:
+    app = cdk.App(context={} if raw is None else {config.INFERENCE_PROFILES: raw})
+    assert config.inference_profile_ids(app.node) == expected
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ("amazon.titan-embed-text-v2:0", "is not an inference profile id"),  # a model id, no geography
+        ("xx.amazon.titan-embed-text-v2:0", "is not an inference profile id"),
+        ("us.amazon.unknown-v9:0", "not in the catalog"),
+    ],
+)
+def test_an_invalid_inference_profile_fails_with_the_key_name(bad: str, says: str) -> None:
+    app = cdk.App(context={config.INFERENCE_PROFILES: bad})
+    with pytest.raises(ValueError, match=config.INFERENCE_PROFILES) as raised:
+        config.inference_profile_ids(app.node)
+    assert says in str(raised.value)

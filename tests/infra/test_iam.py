@@ -9,7 +9,7 @@ import pytest
 from embedrock import catalog, routes
 from embedrock.routes import BedrockAccess
 from tests.infra import cfn
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import INFERENCE_PROFILES, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -18,11 +18,24 @@ FUNCTIONS = pytest.mark.parametrize("function", routes.FUNCTIONS, ids=lambda fun
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 FOUNDATION_MODEL_ARN = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/"
 CATALOG_MODEL_ARNS = {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS}
+PROFILE_ARNS = {
+    f"arn:${{AWS::Partition}}:bedrock:${{AWS::Region}}:${{AWS::AccountId}}:inference-profile/{profile}"
+    for profile in INFERENCE_PROFILES
+}
+# The profiles' models in every region they route to (written out: the test does not re-derive them).
+ROUTED_MODEL_ARNS = {
+    "arn:${AWS::Partition}:bedrock:*::foundation-model/amazon.titan-embed-text-v2:0",
+    "arn:${AWS::Partition}:bedrock:*::foundation-model/cohere.embed-english-v3",
+}
 
 EXPECTED_BEDROCK_GRANTS: dict[BedrockAccess, dict[str, set[str]]] = {
-    BedrockAccess.INVOKE_EMBEDDING_MODELS: {"bedrock:InvokeModel": CATALOG_MODEL_ARNS},
+    BedrockAccess.INVOKE_EMBEDDING_MODELS: {
+        "bedrock:InvokeModel": CATALOG_MODEL_ARNS | PROFILE_ARNS | ROUTED_MODEL_ARNS
+    },
     BedrockAccess.READ_MODEL_CATALOG: {
         "bedrock:ListFoundationModels": {"*"},
+        "bedrock:ListInferenceProfiles": {"*"},
+        "bedrock:GetFoundationModelAvailability": {"*"},
         "bedrock:GetFoundationModel": {FOUNDATION_MODEL_ARN + "*"},
     },
 }
@@ -59,17 +72,48 @@ def test_bedrock_grants_are_exactly_those_of_the_access_kind(
     assert grants == EXPECTED_BEDROCK_GRANTS[function.bedrock_access]
 
 
-def test_invoke_model_is_granted_on_every_catalog_model_and_nothing_else(synthesized: Synthesized) -> None:
+def test_invoke_model_is_granted_on_the_catalog_and_the_allowed_profiles_only(
+    synthesized: Synthesized,
+) -> None:
     # Given the functions that invoke embedding models
     invokers = [f for f in routes.FUNCTIONS if f.bedrock_access is BedrockAccess.INVOKE_EMBEDDING_MODELS]
     assert invokers
     for function in invokers:
-        # When the resources of their InvokeModel grant are read
+        # When their InvokeModel statements are read, by resources and condition
         _, statements = _role_of(synthesized, function)
-        resources = _grants(statements, "bedrock")["bedrock:InvokeModel"]
-        # Then they are the catalog's foundation-model ARNs, one per model, no wildcard
-        assert resources == CATALOG_MODEL_ARNS
-        assert not any("*" in resource for resource in resources)
+        invoke = {
+            frozenset(cfn.render(r) for r in cfn.as_list(statement["Resource"])): statement.get("Condition")
+            for statement in statements
+            if "bedrock:InvokeModel" in cfn.as_list(statement["Action"])
+        }
+        # Then the catalog's models (this region) and the allowed profiles are granted as they are,
+        profile_condition = {"ArnLike": {"bedrock:InferenceProfileArn": sorted(PROFILE_ARNS)}}
+        assert invoke.pop(frozenset(CATALOG_MODEL_ARNS)) is None
+        assert invoke.pop(frozenset(PROFILE_ARNS)) is None
+        # and the profiles' models in any region only through those profiles; nothing else
+        (routed,) = invoke.items()
+        assert routed[0] == frozenset(ROUTED_MODEL_ARNS)
+        assert _rendered_condition(routed[1]) == profile_condition
+
+
+def _rendered_condition(condition: dict[str, Any]) -> dict[str, Any]:
+    return {
+        operator: {key: sorted(cfn.render(v) for v in cfn.as_list(values)) for key, values in keys.items()}
+        for operator, keys in condition.items()
+    }
+
+
+@FUNCTIONS
+def test_no_marketplace_or_agreement_permission(synthesized: Synthesized, function: routes.Function) -> None:
+    # Given the role of this function
+    _, statements = _role_of(synthesized, function)
+    actions = {action for statement in statements for action in cfn.as_list(statement["Action"])}
+    # Then it can neither subscribe to a model nor accept its agreement: a person does that once
+    assert not any(action.startswith("aws-marketplace:") for action in actions)
+    assert not actions & {
+        "bedrock:CreateFoundationModelAgreement",
+        "bedrock:ListFoundationModelAgreementOffers",
+    }
 
 
 @FUNCTIONS
@@ -116,10 +160,14 @@ def test_only_xray_and_list_models_are_granted_on_any_resource(
         if "*" in cfn.as_list(statement["Resource"])
         for action in cfn.as_list(statement["Action"])
     }
-    # Then they are the X-Ray writes, plus ListFoundationModels for the catalog reader
+    # Then they are the X-Ray writes, plus the account-level reads of the catalog reader
     expected = set(XRAY_ACTIONS)
     if function.bedrock_access is BedrockAccess.READ_MODEL_CATALOG:
-        expected.add("bedrock:ListFoundationModels")
+        expected |= {
+            "bedrock:ListFoundationModels",
+            "bedrock:ListInferenceProfiles",
+            "bedrock:GetFoundationModelAvailability",
+        }
     assert on_any_resource == expected
 
 

@@ -12,6 +12,7 @@ from embedrock import catalog, routes
 from infra import config, ingestion
 from tests.infra import cfn
 from tests.infra.conftest import Synthesized
+from tests.infra.test_iam import PROFILE_ARNS, ROUTED_MODEL_ARNS
 
 pytestmark = pytest.mark.infra
 
@@ -249,7 +250,10 @@ def test_ingest_role_is_least_privilege(synthesized: Synthesized) -> None:
         "s3:AbortMultipartUpload": {f"{BUCKET_ARN}/output/*", f"{BUCKET_ARN}/work/*"},
         "s3:DeleteObject": {f"{BUCKET_ARN}/work/*"},  # pruning a published run's work area
         "s3:ListBucket": {BUCKET_ARN},
-        "bedrock:InvokeModel": {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS},
+        # the catalog's models, and the allowed inference profiles (test_iam checks their statements)
+        "bedrock:InvokeModel": {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS}
+        | PROFILE_ARNS
+        | ROUTED_MODEL_ARNS,
         # batch inference: jobs on the models that have it, read them, and pass them the batch role only
         "bedrock:CreateModelInvocationJob": {
             BATCH_JOBS,

@@ -401,6 +401,32 @@ class Dimensions(Schema):
     default: int
 
 
+class InferenceProfileInfo(Schema):
+    id: str = Field(examples=["us.cohere.embed-v4:0"], description="Use it as `model` to invoke through it.")
+    name: str
+    type: str = Field(examples=["SYSTEM_DEFINED"], description="SYSTEM_DEFINED or APPLICATION.")
+    regions: list[str] = Field(
+        examples=[["us-east-1", "us-west-2"]], description="The regions Bedrock routes its calls to."
+    )
+
+
+class ModelAccess(Schema):
+    """Bedrock's GetFoundationModelAvailability for this account and region, before any paid call."""
+
+    authorization_status: str | None = Field(
+        examples=["AUTHORIZED"], description="AUTHORIZED or NOT_AUTHORIZED."
+    )
+    agreement_status: str | None = Field(
+        examples=["AVAILABLE"],
+        description="AVAILABLE, PENDING, NOT_AVAILABLE (the model's Marketplace agreement is still "
+        "needed: `embedrock models request-access MODEL`) or ERROR.",
+    )
+    agreement_error: str | None = None
+    entitlement_availability: str | None = Field(examples=["AVAILABLE"])
+    region_availability: str | None = Field(examples=["AVAILABLE"])
+    ready: bool = Field(description="Whether every one of the four says the account can call the model.")
+
+
 class ModelInfo(Schema):
     id: str = Field(examples=[catalog.DEFAULT_MODEL_ID])
     name: str
@@ -416,7 +442,20 @@ class ModelInfo(Schema):
     lifecycle_status: str | None = Field(examples=["ACTIVE"])
     inference_types: list[str] = Field(examples=[["ON_DEMAND"]])
     supported: bool = Field(
-        description="Whether this service can call the model (in its catalog, on demand)."
+        description="Whether this service can call the model (in its catalog, on demand or through an "
+        "inference profile)."
+    )
+    requires_inference_profile: bool = Field(
+        default=False,
+        description="Bedrock offers the model only through inference profiles: send one of "
+        "`inference_profiles` as `model`, not the model's own id.",
+    )
+    inference_profiles: list[InferenceProfileInfo] | None = Field(
+        default=None,
+        description="The inference profiles that route to the model; null if Bedrock did not say.",
+    )
+    access: ModelAccess | None = Field(
+        default=None, description="Whether this account may call the model; null if Bedrock did not say."
     )
 
 

@@ -81,6 +81,11 @@ class BatchJobs:
 
     def submit(self, spec: EmbedSpec, *, name: str, token: str, input_uri: str, output_uri: str) -> str:
         """The job's ARN; the same token again returns the job already created (idempotent)."""
+        # The foundation model, also for a request that named an inference profile: botocore's
+        # CreateModelInvocationJob modelId pattern admits inference-profile ARNs, but the user guide
+        # pages read here ("Use an inference profile in model invocation") do not confirm batch jobs
+        # on system-defined profiles, and the ingest role may create jobs on the catalog's
+        # foundation models only. The vectors are the model's either way (same cache key).
         with bedrock_errors(spec.model.id, invoking=False):
             response = self._control.create_model_invocation_job(
                 jobName=name,

@@ -216,9 +216,9 @@ class BedrockEmbedder:
         )
 
     def _invoke(self, spec: EmbedSpec, body: str) -> tuple[Any, dict[str, Any]]:
-        with bedrock_errors(spec.model.id, retry_after=self._retry_after):
+        with bedrock_errors(spec.invoke_id, retry_after=self._retry_after):
             response = self._runtime.invoke_model(
-                modelId=spec.model.id,
+                modelId=spec.invoke_id,
                 body=body,
                 contentType="application/json",
                 accept="application/json",

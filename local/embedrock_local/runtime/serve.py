@@ -27,10 +27,12 @@ class LocalRuntime:
         log_level: str = "WARNING",
         settings: dict[str, str] | None = None,
         limits: ConnectionLimits = DEFAULT_LIMITS,
+        emulator_options: EmulatorOptions | None = None,
     ) -> None:
-        self.emulator = (
-            Emulator(EmulatorOptions(engine=engine), port=emulator_port) if bedrock == "emulator" else None
-        )
+        """`emulator_options` (profiles, agreements, faults...) replace the default emulator's; its
+        engine wins over `engine`."""
+        options = emulator_options or EmulatorOptions(engine=engine)
+        self.emulator = Emulator(options, port=emulator_port) if bedrock == "emulator" else None
         environment = function_environment(
             self.emulator.url if self.emulator else None, log_level=log_level, extra=settings
         )

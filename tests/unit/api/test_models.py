@@ -41,6 +41,19 @@ def test_list_models_joins_bedrock_and_the_catalog(stub: Stubber) -> None:
         {"modelSummaries": [summary(TITAN_V2), summary("amazon.new-embed-v1:0")]},
         {"byOutputModality": "EMBEDDING"},
     )
+    # And no inference profile, and full access to Titan V2 (the catalog model, asked once)
+    stub.add_response("list_inference_profiles", {"inferenceProfileSummaries": []}, {})
+    stub.add_response(
+        "get_foundation_model_availability",
+        {
+            "modelId": TITAN_V2,
+            "agreementAvailability": {"status": "AVAILABLE"},
+            "authorizationStatus": "AUTHORIZED",
+            "entitlementAvailability": "AVAILABLE",
+            "regionAvailability": "AVAILABLE",
+        },
+        {"modelId": TITAN_V2},
+    )
 
     # When GET /models is called
     response = get("/models")
@@ -63,6 +76,16 @@ def test_list_models_joins_bedrock_and_the_catalog(stub: Stubber) -> None:
         "lifecycle_status": "ACTIVE",
         "inference_types": ["ON_DEMAND"],
         "supported": True,
+        "requires_inference_profile": False,
+        "inference_profiles": [],
+        "access": {
+            "authorization_status": "AUTHORIZED",
+            "agreement_status": "AVAILABLE",
+            "agreement_error": None,
+            "entitlement_availability": "AVAILABLE",
+            "region_availability": "AVAILABLE",
+            "ready": True,
+        },
     }
     assert new["supported"] is False and new["dimensions"] is None and new["price_per_million_tokens"] is None
 

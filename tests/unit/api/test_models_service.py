@@ -75,7 +75,7 @@ def test_models_are_joined_with_the_catalog(control: Any) -> None:
     assert not provisioned.supported and provisioned.inference_types == ["PROVISIONED"]
 
 
-def test_catalog_model_without_on_demand_is_unsupported(control: Any) -> None:
+def test_catalog_model_offered_only_through_profiles_is_supported_and_marked(control: Any) -> None:
     # Given Bedrock offering a catalog model only through inference profiles here
     with Stubber(control) as stub:
         stub.add_response(
@@ -86,8 +86,8 @@ def test_catalog_model_without_on_demand_is_unsupported(control: Any) -> None:
         # When listed
         (view,) = model_info.list_models(control)
 
-    # Then its facts are shown, but this service cannot call it
-    assert view.dimensions is not None and not view.supported
+    # Then this service can call it, through a profile, which the view says it needs
+    assert view.dimensions is not None and view.supported and view.requires_inference_profile
 
 
 def test_provider_filter_is_passed_to_bedrock(control: Any) -> None:

@@ -226,7 +226,7 @@ def _common(request: SimilarityRequest, embedded: _Embedded) -> _Common:
     spec = embedded.spec
     return {
         "metric": request.metric,
-        "model": spec.model.id if spec else None,
+        "model": spec.invoke_id if spec else None,
         "dimensions": spec.dimensions if spec else None,
         "usage": embedded.usage,
     }

@@ -149,7 +149,7 @@ def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
     result = embed(spec, texts, partial=request.partial)
     embeddings = encode(result.vectors, spec.embedding_type, request.encoding)
     fields: dict[str, Any] = {
-        "model": spec.model.id,
+        "model": spec.invoke_id,  # the id the caller sent: a model or an inference profile
         "dimensions": spec.dimensions,
         "embedding_type": spec.embedding_type,
         "encoding": request.encoding,
@@ -184,7 +184,7 @@ def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddin
             OpenAIEmbedding.model_construct(object="embedding", embedding=vector, index=index)
             for index, vector in enumerate(vectors)
         ],
-        model=spec.model.id,
+        model=spec.invoke_id,
         usage=OpenAIUsage(
             prompt_tokens=result.input_tokens,
             total_tokens=result.input_tokens,

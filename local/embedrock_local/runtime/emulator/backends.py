@@ -21,7 +21,13 @@ class Backends:
     def __init__(self, options: EmulatorOptions | None = None) -> None:
         self.options = options or EmulatorOptions()
         self.state = EmulatorState(
-            self.options.make_engine(), FaultSet(self.options.all_faults()), Stats(), self.options.region
+            self.options.make_engine(),
+            FaultSet(self.options.all_faults()),
+            Stats(),
+            self.options.region,
+            agreement_required=tuple(self.options.require_agreement),
+            profile_only=frozenset(self.options.profile_only),
+            extra_profiles=tuple(self.options.profiles),
         )
         self.runtime = RuntimeBackend(self.state)
         self.control = ControlBackend(self.state)

@@ -9,8 +9,10 @@ from collections.abc import Sequence
 from .options import EmulatorOptions
 
 DESCRIPTION = (
-    "Run a Bedrock-compatible emulator (NOT Amazon Bedrock): InvokeModel, ListFoundationModels and "
-    "GetFoundationModel for the catalog's embedding models, with Bedrock's validation and errors. "
+    "Run a Bedrock-compatible emulator (NOT Amazon Bedrock): InvokeModel (model or inference profile "
+    "ids), ListFoundationModels, GetFoundationModel, ListInferenceProfiles, GetFoundationModelAvailability, "
+    "ListFoundationModelAgreementOffers and CreateFoundationModelAgreement for the catalog's embedding "
+    "models, with Bedrock's validation and errors. "
     "Point boto3 at it with AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL_BEDROCK (any "
     "credentials work). Faults can also be changed while it runs: POST/PUT/DELETE /_emulator/faults; "
     "call counts: GET /_emulator/stats."

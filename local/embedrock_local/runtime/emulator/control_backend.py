@@ -1,4 +1,6 @@
-"""The bedrock control-plane backend: ListFoundationModels and GetFoundationModel.
+"""The bedrock control-plane backend: ListFoundationModels, GetFoundationModel, and (access.py)
+ListInferenceProfiles, GetFoundationModelAvailability, ListFoundationModelAgreementOffers and
+CreateFoundationModelAgreement.
 
 The catalog's models are listed as Bedrock lists them, next to a few models the catalog does
 not have (provisioned-only variants, text and image models), so
@@ -11,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from embedrock import catalog
+from embedrock import catalog, inference_profiles
 
+from . import access
 from .errors import BedrockError, validation
 from .state import EmulatorState
 
@@ -91,16 +94,36 @@ _EXTRA = (
 )
 
 
-def listing() -> tuple[Listed, ...]:
+def listing(
+    profile_only: frozenset[str] = frozenset(), profiled: frozenset[str] = frozenset()
+) -> tuple[Listed, ...]:
+    """`profile_only`: catalog models offered through inference profiles only; `profiled`: the
+    models some profile routes to (listed with INFERENCE_PROFILE too)."""
     served = tuple(
-        Listed(m.id, m.name, m.provider, m.input_modalities, ("EMBEDDING",), served=True)
+        Listed(
+            m.id,
+            m.name,
+            m.provider,
+            m.input_modalities,
+            ("EMBEDDING",),
+            inference_types=_inference_types(m.id, profile_only, profiled),
+            served=True,
+        )
         for m in catalog.MODELS
     )
     return tuple(sorted(served + _EXTRA, key=lambda entry: entry.model_id))
 
 
-def find(model_id: str) -> Listed | None:
-    return next((entry for entry in listing() if entry.model_id == model_id), None)
+def _inference_types(
+    model_id: str, profile_only: frozenset[str], profiled: frozenset[str]
+) -> tuple[str, ...]:
+    if model_id in profile_only:
+        return ("INFERENCE_PROFILE",)
+    return ("ON_DEMAND", "INFERENCE_PROFILE") if model_id in profiled else ("ON_DEMAND",)
+
+
+def find(model_id: str, entries: tuple[Listed, ...] | None = None) -> Listed | None:
+    return next((entry for entry in entries or listing() if entry.model_id == model_id), None)
 
 
 def model_id_from(identifier: str) -> str:
@@ -116,18 +139,64 @@ class ControlBackend:
     def __init__(self, state: EmulatorState) -> None:
         self.state = state
 
+    def entries(self) -> tuple[Listed, ...]:
+        """The listing with this emulator's profile-only models and profiles."""
+        base = listing(self.state.profile_only)
+        profiled = access.profile_ids(self.state, tuple(entry.model_id for entry in base))
+        routed = frozenset(inference_profiles.parse(profile).model_id for profile in profiled)
+        return listing(self.state.profile_only, routed)
+
     def list_foundation_models(self, filters: Mapping[str, str], region: str | None = None) -> dict[str, Any]:
         """filters: byProvider, byOutputModality, byInferenceType, byCustomizationType."""
         return self._call(
-            "ListFoundationModels", None, lambda: list_foundation_models(filters, region or self.state.region)
+            "ListFoundationModels",
+            None,
+            lambda: list_foundation_models(filters, region or self.state.region, self.entries()),
         )
 
     def get_foundation_model(self, identifier: str, region: str | None = None) -> dict[str, Any]:
         return self._call(
             "GetFoundationModel",
             model_id_from(identifier),
-            lambda: get_foundation_model(identifier, region or self.state.region),
+            lambda: get_foundation_model(identifier, region or self.state.region, self.entries()),
         )
+
+    def list_inference_profiles(self, query: Mapping[str, str], region: str | None = None) -> dict[str, Any]:
+        """query: maxResults, nextToken, type (the wire name of typeEquals)."""
+        listed = tuple(entry.model_id for entry in listing(self.state.profile_only))
+        return self._call(
+            "ListInferenceProfiles",
+            None,
+            lambda: access.list_inference_profiles(self.state, listed, query, region or self.state.region),
+        )
+
+    def get_foundation_model_availability(self, model_id: str) -> dict[str, Any]:
+        return self._call(
+            "GetFoundationModelAvailability",
+            model_id,
+            lambda: access.availability(self.state, self._listed(model_id)),
+        )
+
+    def list_foundation_model_agreement_offers(
+        self, model_id: str, offer_type: str | None = None
+    ) -> dict[str, Any]:
+        return self._call(
+            "ListFoundationModelAgreementOffers",
+            model_id,
+            lambda: access.offers(self._listed(model_id), offer_type),
+        )
+
+    def create_foundation_model_agreement(self, model_id: str, offer_token: str) -> dict[str, Any]:
+        return self._call(
+            "CreateFoundationModelAgreement",
+            model_id,
+            lambda: access.create_agreement(self.state, self._listed(model_id), offer_token),
+        )
+
+    def _listed(self, model_id: str) -> str:
+        if find(model_id, self.entries()) is None:
+            raise BedrockError("ResourceNotFoundException", f"Model {model_id} was not found.")
+        return model_id
 
     def _call(
         self, operation: str, model_id: str | None, answer: Callable[[], dict[str, Any]]
@@ -142,11 +211,13 @@ class ControlBackend:
         return payload
 
 
-def list_foundation_models(query: Mapping[str, str], region: str) -> dict[str, Any]:
+def list_foundation_models(
+    query: Mapping[str, str], region: str, entries: tuple[Listed, ...] | None = None
+) -> dict[str, Any]:
     _check_enum(query, "byOutputModality", _MODALITIES)
     _check_enum(query, "byInferenceType", _INFERENCE_TYPES)
     _check_enum(query, "byCustomizationType", _CUSTOMIZATIONS)
-    entries = listing()
+    entries = entries or listing()
     if "byProvider" in query:
         # Bedrock matches the provider name case-insensitively ("amazon" finds "Amazon").
         entries = tuple(e for e in entries if e.provider.lower() == query["byProvider"].lower())
@@ -159,8 +230,10 @@ def list_foundation_models(query: Mapping[str, str], region: str) -> dict[str, A
     return {"modelSummaries": [entry.summary(region) for entry in entries]}
 
 
-def get_foundation_model(identifier: str, region: str) -> dict[str, Any]:
-    entry = find(model_id_from(identifier))
+def get_foundation_model(
+    identifier: str, region: str, entries: tuple[Listed, ...] | None = None
+) -> dict[str, Any]:
+    entry = find(model_id_from(identifier), entries)
     if entry is None:
         raise BedrockError(
             "ResourceNotFoundException",

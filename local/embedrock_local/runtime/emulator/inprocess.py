@@ -134,7 +134,7 @@ class RuntimeClient(_Client):
 
 
 class ControlClient(_Client):
-    """bedrock's list_foundation_models and get_foundation_model, as boto3 returns them."""
+    """bedrock's control-plane operations the emulator serves, as boto3 returns them."""
 
     service = "bedrock"
 
@@ -159,6 +159,60 @@ class ControlClient(_Client):
                 **control.get_foundation_model(modelIdentifier, self._region),
             },
         )
+
+    def list_inference_profiles(self, **query: Any) -> dict[str, Any]:
+        control = self._backends.control
+        wire = {_PROFILE_QUERY.get(name, name): str(value) for name, value in query.items()}
+        return self._call(
+            "ListInferenceProfiles",
+            dict(query),
+            lambda: {
+                "ResponseMetadata": _metadata(200),
+                **control.list_inference_profiles(wire, self._region),
+            },
+        )
+
+    def get_foundation_model_availability(self, *, modelId: str) -> dict[str, Any]:  # noqa: N803
+        control = self._backends.control
+        return self._call(
+            "GetFoundationModelAvailability",
+            {"modelId": modelId},
+            lambda: {
+                "ResponseMetadata": _metadata(200),
+                **control.get_foundation_model_availability(modelId),
+            },
+        )
+
+    def list_foundation_model_agreement_offers(
+        self,
+        *,
+        modelId: str,  # noqa: N803
+        offerType: str | None = None,  # noqa: N803
+    ) -> dict[str, Any]:
+        control = self._backends.control
+        return self._call(
+            "ListFoundationModelAgreementOffers",
+            {"modelId": modelId, **({"offerType": offerType} if offerType else {})},
+            lambda: {
+                "ResponseMetadata": _metadata(200),
+                **control.list_foundation_model_agreement_offers(modelId, offerType),
+            },
+        )
+
+    def create_foundation_model_agreement(self, *, offerToken: str, modelId: str) -> dict[str, Any]:  # noqa: N803
+        control = self._backends.control
+        return self._call(
+            "CreateFoundationModelAgreement",
+            {"offerToken": offerToken, "modelId": modelId},
+            lambda: {
+                "ResponseMetadata": _metadata(202),
+                **control.create_foundation_model_agreement(modelId, offerToken),
+            },
+        )
+
+
+# boto3's parameter names of ListInferenceProfiles -> the query names on the wire (botocore's model).
+_PROFILE_QUERY = {"typeEquals": "type"}
 
 
 @functools.cache

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
+from embedrock import catalog, inference_profiles
+
 from .engines import Engine, engines, make_engine
 from .faults import Fault, FaultKind, simple_faults
 
@@ -21,6 +23,26 @@ class EmulatorOptions:
     deny_models: list[str] = field(default_factory=list)  # globs answered 403 AccessDeniedException
     region: str = "us-east-1"  # region in model ARNs when the caller's is unknown
     verbose: bool = False  # log every HTTP request
+    # Model access: globs of models whose Marketplace agreement is missing until requested (403 on
+    # InvokeModel, NOT_AVAILABLE in GetFoundationModelAvailability); catalog models offered through
+    # inference profiles only; inference profile ids served beyond the system-defined ones.
+    require_agreement: list[str] = field(default_factory=list)
+    profile_only: list[str] = field(default_factory=list)
+    profiles: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for model_id in self.profile_only:
+            if catalog.find(model_id) is None:
+                raise ValueError(
+                    f"profile-only model {model_id!r} is not in the catalog: {', '.join(catalog.model_ids())}"
+                )
+        for profile in self.profiles:
+            model_id, geography = inference_profiles.parse(profile)
+            if geography is None or catalog.find(model_id) is None:
+                raise ValueError(
+                    f"{profile!r} is not an inference profile id of a catalog model "
+                    f"({inference_profiles.example_ids()})"
+                )
 
     def make_engine(self) -> Engine:
         return make_engine(self.engine) if isinstance(self.engine, str) else self.engine
@@ -77,6 +99,28 @@ class EmulatorOptions:
                 "(timeout hold), rps, message. Example: timeout:seconds=5,every=3"
             ),
         )
+        parser.add_argument(
+            "--require-agreement",
+            action="append",
+            default=[],
+            metavar="MODEL_ID",
+            help="this model (glob) needs its Marketplace agreement (`embedrock models request-access`) "
+            "before InvokeModel works; repeatable",
+        )
+        parser.add_argument(
+            "--profile-only",
+            action="append",
+            default=[],
+            metavar="MODEL_ID",
+            help="offer this catalog model through inference profiles only: its own id is refused; repeatable",
+        )
+        parser.add_argument(
+            "--profile",
+            action="append",
+            default=[],
+            metavar="PROFILE_ID",
+            help="also serve this inference profile id (e.g. us.amazon.titan-embed-text-v2:0); repeatable",
+        )
         parser.add_argument("--verbose", action="store_true", help="log every request")
 
     @classmethod
@@ -90,6 +134,9 @@ class EmulatorOptions:
             deny_models=list(args.deny_model),
             region=args.region,
             verbose=args.verbose,
+            require_agreement=list(args.require_agreement),
+            profile_only=list(args.profile_only),
+            profiles=list(args.profile),
         )
 
 

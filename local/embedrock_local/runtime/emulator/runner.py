@@ -75,7 +75,9 @@ def banner(emulator: Emulator) -> str:
     lines = [
         f"Embedrock Bedrock emulator on {emulator.url} -- this is an EMULATOR, not Amazon Bedrock.",
         f"  engine: {engine.name} ({getattr(engine, 'description', 'vectors are not from Bedrock models')})",
-        "  Bedrock API: POST /model/{modelId}/invoke, GET /foundation-models, GET /foundation-models/{id}",
+        "  Bedrock API: POST /model/{modelId}/invoke, GET /foundation-models, GET /foundation-models/{id},",
+        "    GET /inference-profiles, GET /foundation-model-availability/{id},",
+        "    GET /list-foundation-model-agreement-offers/{id}, POST /create-foundation-model-agreement",
         f"  admin: /{ADMIN}/faults (GET, POST, PUT, DELETE), /{ADMIN}/stats (GET, DELETE), /{ADMIN}/health",
         "  faults: " + (", ".join(fault.describe() for fault in emulator.faults) or "none"),
         "  point boto3 at it (any credentials work):",

@@ -1,4 +1,5 @@
-"""The bedrock-runtime backend: InvokeModel for the catalog's embedding models.
+"""The bedrock-runtime backend: InvokeModel for the catalog's embedding models, by model id or
+inference profile id (access.py decides which identifiers Bedrock would accept).
 
 It holds the operation (faults, stats, per-family validation and response bodies); the HTTP
 server and the in-process client only carry requests to it and its answers or errors back.
@@ -16,7 +17,7 @@ import orjson
 from embedrock import catalog
 from embedrock.catalog import Family
 
-from . import cohere, control_backend, nova, titan
+from . import access, cohere, control_backend, nova, titan
 from .codec import FamilyHandler, Invocation
 from .engines import Engine
 from .errors import INVALID_MODEL_ID, MALFORMED_BODY, BedrockError, validation
@@ -58,12 +59,15 @@ class RuntimeBackend:
 
     def invoke_model(self, model_id: str, body: bytes) -> InvokeOutput:
         """Answer as Bedrock would, or raise BedrockError (state.Dropped if stopped meanwhile)."""
-        model_id = control_backend.model_id_from(model_id)
+        identifier = control_backend.model_id_from(model_id)
+        model_id = access.parse_model_id(identifier)
         stats = self.state.stats
         stats.begin()
         started = time.perf_counter()
         try:
             malformed = self.state.apply_faults(OPERATION, model_id)
+            listed = tuple(entry.model_id for entry in control_backend.listing(self.state.profile_only))
+            access.check_invocation(self.state, identifier, listed)
             result = _answer(model_id, body, self.state.engine)
         except BedrockError as error:
             stats.record(OPERATION, model_id, error.code)
@@ -116,10 +120,7 @@ def _not_served(model_id: str) -> str:
         return INVALID_MODEL_ID
     if "ON_DEMAND" not in listed.inference_types:
         # Bedrock's answer for provisioned-only variants and profile-only models.
-        return (
-            f"Invocation of model ID {model_id} with on-demand throughput isn't supported. Retry your "
-            "request with the ID or ARN of an inference profile that contains this model."
-        )
+        return access.ON_DEMAND_UNSUPPORTED.format(model_id=model_id)
     return (
         f"The embedrock emulator lists {model_id} as Bedrock does but does not serve it; "
         f"it serves: {', '.join(catalog.model_ids())}."

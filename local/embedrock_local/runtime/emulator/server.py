@@ -123,6 +123,21 @@ class BedrockHandler(BaseHTTPRequestHandler):
                 self._send(200, self.backends.control.list_foundation_models(query, self._region()))
             case "GET", ["foundation-models", identifier]:
                 self._send(200, self.backends.control.get_foundation_model(identifier, self._region()))
+            case "GET", ["inference-profiles"]:
+                self._send(200, self.backends.control.list_inference_profiles(query, self._region()))
+            case "GET", ["foundation-model-availability", model_id]:
+                self._send(200, self.backends.control.get_foundation_model_availability(model_id))
+            case "GET", ["list-foundation-model-agreement-offers", model_id]:
+                offers = self.backends.control.list_foundation_model_agreement_offers(
+                    model_id, query.get("offerType")
+                )
+                self._send(200, offers)
+            case "POST", ["create-foundation-model-agreement"]:
+                request = _json_body(body)
+                agreement = self.backends.control.create_foundation_model_agreement(
+                    str(request.get("modelId", "")), str(request.get("offerToken", ""))
+                )
+                self._send(202, agreement)
             case _, [str(admin), *rest] if admin == ADMIN:
                 self._admin(method, rest, body)
             case _:
@@ -190,6 +205,16 @@ class BedrockHandler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise validation("The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise validation("The request body must be a JSON object.")
+    return data
 
 
 def _parse_faults(body: bytes) -> list[Fault]:

@@ -21,6 +21,13 @@ class EmulatorState:
     stats: Stats
     region: str  # in model ARNs when the caller's is unknown
     stopping: threading.Event = field(default_factory=threading.Event)
+    # Model access (access.py): globs of models that need an agreement until one is created, the
+    # agreements created, profile-only models, and profiles beyond the system-defined ones.
+    agreement_required: tuple[str, ...] = ()
+    agreements: set[str] = field(default_factory=set)
+    profile_only: frozenset[str] = frozenset()
+    extra_profiles: tuple[str, ...] = ()
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def apply_faults(self, operation: str, model_id: str | None) -> str | None:
         """Wait and raise as the faults decide; the malformed body to answer with, if any."""

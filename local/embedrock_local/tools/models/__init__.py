@@ -1,0 +1,1 @@
+"""`embedrock models`: the embedding models, their inference profiles and this account's access."""

@@ -1,0 +1,85 @@
+"""Inference-profile ids resolve to their catalog model, and are what InvokeModel is called with."""
+
+from __future__ import annotations
+
+import pytest
+
+from embedrock import inference_profiles, settings
+from embedrock.cache import cache_key
+from embedrock.embed_spec import resolve_model, resolve_spec
+from embedrock.errors import InvalidRequest
+
+TITAN_V2 = "amazon.titan-embed-text-v2:0"
+
+
+@pytest.mark.parametrize(
+    ("identifier", "expected"),
+    [
+        ("us.cohere.embed-v4:0", ("cohere.embed-v4:0", "us")),
+        ("eu.cohere.embed-v4:0", ("cohere.embed-v4:0", "eu")),
+        ("apac.amazon.titan-embed-text-v2:0", (TITAN_V2, "apac")),
+        ("global.cohere.embed-v4:0", ("cohere.embed-v4:0", "global")),
+        ("us-gov.amazon.titan-embed-text-v2:0", (TITAN_V2, "us-gov")),  # not read as us.
+        (TITAN_V2, (TITAN_V2, None)),
+        (
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.cohere.embed-v4:0",
+            ("cohere.embed-v4:0", "us"),
+        ),
+    ],
+)
+def test_a_profile_id_names_its_model_and_geography(
+    identifier: str, expected: tuple[str, str | None]
+) -> None:
+    assert tuple(inference_profiles.parse(identifier)) == expected
+
+
+def test_a_profile_id_resolves_to_the_catalog_model_and_is_invoked_as_sent() -> None:
+    # When a request names Titan V2 through its US profile
+    spec = resolve_spec(model_id=f"us.{TITAN_V2}", dimensions=256)
+    # Then validation is the model's, and InvokeModel gets the profile id
+    assert spec.model.id == TITAN_V2 and spec.dimensions == 256
+    assert spec.invoke_id == f"us.{TITAN_V2}"
+    # And a bare model id is invoked as itself
+    assert resolve_spec(model_id=TITAN_V2).invoke_id == TITAN_V2
+    assert resolve_spec(model_id=None).invoke_id == TITAN_V2  # the default model
+
+
+def test_a_profile_is_validated_as_its_model() -> None:
+    # When a profile of Titan V2 asks for a dimension Titan V2 does not take
+    with pytest.raises(InvalidRequest) as raised:
+        resolve_spec(model_id=f"eu.{TITAN_V2}", dimensions=384)
+    # Then the 400 is the model's, with its allowed values
+    assert raised.value.param == "dimensions" and "256, 512, 1024" in raised.value.message
+
+
+@pytest.mark.parametrize("bad", ["us.amazon.unknown-v9:0", "xx.amazon.titan-embed-text-v2:0", "us."])
+def test_an_unknown_model_behind_a_prefix_is_400_naming_models_and_prefixes(bad: str) -> None:
+    with pytest.raises(InvalidRequest) as raised:
+        resolve_model(bad)
+    message = raised.value.message
+    assert raised.value.param == "model" and raised.value.code == "model_not_found"
+    assert TITAN_V2 in message and "us.<model id>" in message and "global.<model id>" in message
+
+
+def test_a_profile_and_its_model_share_cache_keys() -> None:
+    # Same model version wherever the profile routes: same vectors, so one cache entry serves both
+    bare, profiled = resolve_spec(model_id=TITAN_V2), resolve_spec(model_id=f"us.{TITAN_V2}")
+    assert cache_key(bare, "hello") == cache_key(profiled, "hello")
+    assert cache_key(bare, "hello") != cache_key(resolve_spec(model_id=TITAN_V2, dimensions=256), "hello")
+
+
+def test_the_default_model_setting_takes_a_profile_id() -> None:
+    assert settings.load({"EMBEDROCK_DEFAULT_MODEL": f"us.{TITAN_V2}"}).default_model_id == f"us.{TITAN_V2}"
+    with pytest.raises(settings.SettingsError, match="inference profile id"):
+        settings.load({"EMBEDROCK_DEFAULT_MODEL": "us.amazon.unknown-v9:0"})
+
+
+def test_a_file_configuration_takes_a_profile_id_and_keeps_the_models_run_identity() -> None:
+    from embedrock.ingest import config
+
+    # When an upload's metadata names a profile
+    profiled = config.resolve({"model": f"us.{TITAN_V2}"}, None, default_model_id=TITAN_V2)
+    bare = config.resolve({"model": TITAN_V2}, None, default_model_id=TITAN_V2)
+    # Then its chunks invoke the profile, and the run (same vectors) is the model's
+    assert profiled.spec.invoke_id == f"us.{TITAN_V2}"
+    assert profiled.canonical() == bare.canonical()
