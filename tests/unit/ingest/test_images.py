@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from botocore.stub import Stubber
 
-from embedrock import catalog
+from embedrock import catalog, wiring
+from embedrock.cache import EmbeddingCache
 from embedrock.errors import InvalidRequest
 from embedrock.ingest import images
 from embedrock.ingest.formats import Record, Rejection, read_items
@@ -20,7 +21,7 @@ from embedrock.ingest.layout import Format
 from embedrock.ingest.object_store import AccessDenied, Changed, S3Store
 from tests.fakes import FakeBedrockRuntime
 from tests.fixtures.images import data_uri, gif, jpeg, png
-from tests.fixtures.ingest.harness import BUCKET, IngestAws
+from tests.fixtures.ingest.harness import BUCKET, CACHE_TABLE, IngestAws, create_cache_table, ingest_aws
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -322,3 +323,19 @@ def test_windows_bound_the_image_bytes_a_chunk_holds(monkeypatch: pytest.MonkeyP
     assert images.windows(records, range(5)) == [[0], [1, 2], [3], [4]]
     texts = [Record(i, i, "t", {}) for i in range(3)]
     assert images.windows(texts, range(3)) == [[0, 1, 2]]
+
+
+def test_the_cache_keys_an_image_by_its_bytes_wherever_it_comes_from(bedrock: FakeBedrockRuntime) -> None:
+    with ingest_aws() as aws:
+        wiring.override(cache=EmbeddingCache(create_cache_table(), CACHE_TABLE, ttl_days=30))
+        # Given an s3 image embedded once
+        aws.upload("input/a.png", png(shade=5))
+        upload(aws, "one.jsonl", {"id": 1, "image": s3("input/a.png")})
+        calls = len(bedrock.calls)
+        # When the same bytes come inline in another file, Then the cache answers: no second charge
+        second = upload(aws, "two.jsonl", {"id": 1, "image": data_uri(png(shade=5))})
+        assert (second["counts"]["cache_hits"], len(bedrock.calls)) == (1, calls)
+        # When the s3 object is overwritten and the first file uploaded again, Then the new bytes are paid for
+        aws.upload("input/a.png", png(shade=6))
+        third = upload(aws, "one.jsonl", {"id": 1, "image": s3("input/a.png")})
+        assert third["counts"]["cache_hits"] == 0 and images_sent(bedrock)[-1] == png(shade=6)
