@@ -7,7 +7,7 @@ and the settings before anything is sent to Bedrock, so a bad request costs noth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from embedrock import wiring
 from embedrock.api.schemas import (
@@ -118,7 +118,8 @@ def _checked_spec(
     if param == "inputs":
         check_items(texts, spec.model)
     else:
-        check_input([text for text in texts if isinstance(text, str)], spec.model, param=param, single=single)
+        # texts, text and input hold strings only (the schema's types).
+        check_input(cast("list[str]", texts), spec.model, param=param, single=single)
     check_response_size(
         len(texts),
         spec,
