@@ -224,9 +224,18 @@ def test_an_image_over_the_limit_is_rejected_from_its_size_alone(
     assert bedrock.calls == []
 
 
-def test_titan_multimodal_takes_its_catalog_limit_from_the_catalog() -> None:
-    model = catalog.find(TITAN_MM)
-    assert model is not None and images.max_image_bytes(model) == model.max_image_bytes
+def test_titan_multimodal_refuses_an_s3_image_over_its_catalog_pixels(
+    aws: IngestAws, bedrock: FakeBedrockRuntime
+) -> None:
+    # Given an image wider than Titan Multimodal's 2048 pixels (catalog max_image_pixels), read from S3
+    aws.upload("input/wide.png", png(2049, 1))
+    aws.upload("input/fits.png", png(2048, 1))
+    manifest = upload(
+        aws, "wide.jsonl", {"id": 1, "image": s3("input/wide.png")}, {"id": 2, "image": s3("input/fits.png")}
+    )
+    assert codes(manifest) == {1: "image_too_large"}
+    assert "2049x1 pixels" in manifest["rejected"][0]["reason"]
+    assert images_sent(bedrock) == [png(2048, 1)]
 
 
 # --- run identity -------------------------------------------------------------------------------
