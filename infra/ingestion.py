@@ -249,6 +249,10 @@ class Ingestion(Construct):
             self,
             "DataAccess",
             statements=[
+                # input/ holds the uploaded files and the images their JSONL lines reference
+                # (s3://<bucket>/input/..., embedrock.ingest.images): images anywhere else are refused
+                # by the code, and this grant is all it takes to read them. Batch jobs carry images
+                # inline in their records, so the batch role reads none.
                 iam.PolicyStatement(
                     sid="ReadInputs",
                     actions=["s3:GetObject", "s3:GetObjectVersion"],
@@ -278,7 +282,8 @@ class Ingestion(Construct):
         assert role is not None
         policy.attach_to_role(role)
         for prefix, reason in {
-            INPUT_PREFIX: "reads the uploaded files (any key under input/, any version) it is notified of",
+            INPUT_PREFIX: "reads the uploaded files (any key under input/, any version) it is notified of, "
+            "and the images their lines reference under input/",
             OUTPUT_PREFIX: "writes each file's output and manifest (one key per input file under output/)",
             WORK_PREFIX: "keeps each run's plan and chunks (keys named by run id under work/)",
         }.items():

@@ -107,47 +107,60 @@ def _jpeg_size(data: bytes) -> tuple[int, int] | None:
 def check_items(items: Sequence[Item], model: CatalogModel, *, param: str) -> None:
     """Images the model cannot take are refused, naming the item (`inputs[3].image`)."""
     for index, item in enumerate(items):
-        image = image_of(item)
-        if image is None:
-            continue
-        where = f"{param}[{index}].image"
-        if "IMAGE" not in model.input_modalities:
-            takes = [m.id for m in _image_models()]
+        check_item(item, model, where=f"{param}[{index}]", image_where=f"{param}[{index}].image")
+
+
+def check_item(item: Item, model: CatalogModel, *, where: str, image_where: str) -> None:
+    """One input against the model's image facts; `where` names the item, `image_where` its image."""
+    image = image_of(item)
+    if image is not None:
+        check_takes_image(model, with_text=text_of(item) is not None, where=where, image_where=image_where)
+        check_image(image, model, where=image_where)
+
+
+def check_takes_image(model: CatalogModel, *, with_text: bool, where: str, image_where: str) -> None:
+    """The model takes an image (and a text with it, if `with_text`): what needs no image bytes."""
+    if "IMAGE" not in model.input_modalities:
+        takes = [m.id for m in _image_models()]
+        raise InvalidRequest(
+            f"{image_where}: {model.id} embeds text only; models that take images: {one_of(takes)}.",
+            param=image_where,
+            code="unsupported_modality",
+        )
+    if with_text and not model.joint_text_image:
+        raise InvalidRequest(
+            f"{where} holds a text and an image; {model.id} embeds one or the other per "
+            "vector. Send them as two items, or use a model that embeds them jointly: "
+            f"{one_of(m.id for m in _image_models() if m.joint_text_image)}.",
+            param=where,
+            code="unsupported_combination",
+        )
+
+
+def check_image(image: ImageData, model: CatalogModel, *, where: str) -> None:
+    """The image's format, bytes and pixels against the model's limits."""
+    if image.format not in model.image_formats:
+        raise InvalidRequest(
+            f"{where} is {image.format}; {model.id} takes {one_of(model.image_formats)} images.",
+            param=where,
+            code="invalid_image_format",
+        )
+    if model.max_image_bytes is not None and len(image.data) > model.max_image_bytes:
+        raise InvalidRequest(
+            f"{where} is {len(image.data):,} bytes; {model.id} takes images of at most "
+            f"{model.max_image_bytes:,} bytes.",
+            param=where,
+            code="image_too_large",
+        )
+    if model.max_image_pixels is not None:
+        size = pixel_size(image)
+        limit = model.max_image_pixels
+        if size is not None and (size[0] > limit[0] or size[1] > limit[1]):
             raise InvalidRequest(
-                f"{where}: {model.id} embeds text only; models that take images: {one_of(takes)}.",
-                param=where,
-                code="unsupported_modality",
-            )
-        if text_of(item) is not None and not model.joint_text_image:
-            raise InvalidRequest(
-                f"{param}[{index}] holds a text and an image; {model.id} embeds one or the other per "
-                "vector. Send them as two items, or use a model that embeds them jointly: "
-                f"{one_of(m.id for m in _image_models() if m.joint_text_image)}.",
-                param=f"{param}[{index}]",
-                code="unsupported_combination",
-            )
-        if image.format not in model.image_formats:
-            raise InvalidRequest(
-                f"{where} is {image.format}; {model.id} takes {one_of(model.image_formats)} images.",
-                param=where,
-                code="invalid_image_format",
-            )
-        if model.max_image_bytes is not None and len(image.data) > model.max_image_bytes:
-            raise InvalidRequest(
-                f"{where} is {len(image.data):,} bytes; {model.id} takes images of at most "
-                f"{model.max_image_bytes:,} bytes.",
+                f"{where} is {size[0]}x{size[1]} pixels; {model.id} takes at most {limit[0]}x{limit[1]}.",
                 param=where,
                 code="image_too_large",
             )
-        if model.max_image_pixels is not None:
-            size = pixel_size(image)
-            limit = model.max_image_pixels
-            if size is not None and (size[0] > limit[0] or size[1] > limit[1]):
-                raise InvalidRequest(
-                    f"{where} is {size[0]}x{size[1]} pixels; {model.id} takes at most {limit[0]}x{limit[1]}.",
-                    param=where,
-                    code="image_too_large",
-                )
 
 
 def _image_models() -> list[CatalogModel]:

@@ -9,6 +9,7 @@ import aws_cdk as cdk
 import pytest
 
 from embedrock import catalog, routes
+from embedrock.ingest import images
 from infra import config, ingestion
 from tests.infra import cfn
 from tests.infra.conftest import Synthesized
@@ -438,3 +439,24 @@ def test_batch_jobs_are_allowed_only_on_the_models_aws_lists_for_batch_inference
     # Then they are Titan Text V2 and Titan Multimodal ("Supported Regions and models for batch
     # inference"): not Titan Text V1, not Cohere v3
     assert models == {"amazon.titan-embed-text-v2:0", "amazon.titan-embed-image-v1"}
+
+
+def test_images_are_read_under_input_only_by_the_ingest_role_and_never_by_the_batch_role(
+    synthesized: Synthesized,
+) -> None:
+    # Given where the pipeline reads the images of JSONL lines
+    assert images.IMAGE_PREFIX == "input/"
+    # Then the ingest role reads that prefix, and no grant reads the whole bucket
+    grants = _grants(synthesized.resources)
+    assert f"{BUCKET_ARN}/{images.IMAGE_PREFIX}*" in grants["s3:GetObject"]
+    assert all(not resource.endswith(f"{BUCKET_ARN}/*") for resource in grants["s3:GetObject"])
+    # And the batch role reads only batch folders: a job's records carry their images inline
+    _, role = _batch_role(synthesized.resources)
+    reads = {
+        cfn.render(resource)
+        for policy in role["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "s3:GetObject" in cfn.as_list(statement["Action"])
+        for resource in cfn.as_list(statement["Resource"])
+    }
+    assert reads == {f"{BUCKET_ARN}/work/*/batch/*"}

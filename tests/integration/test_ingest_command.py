@@ -17,6 +17,7 @@ import pytest
 
 from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
 from tests.conftest import ROOT
+from tests.fixtures.images import data_uri, png
 
 pytestmark = pytest.mark.integration
 
@@ -195,3 +196,36 @@ def test_ctrl_c_keeps_what_was_paid_for_and_the_rerun_pays_only_for_the_rest(tmp
     assert manifest["counts"]["bedrock_calls"] == LINES
     assert manifest["counts"]["embedded"] == LINES
     assert [row["id"] for row in rows(tmp_path / "out" / "big.txt.jsonl")] == list(range(1, LINES + 1))
+
+
+def test_ingest_embeds_image_lines_from_a_data_uri_and_an_s3_key_next_to_the_file(tmp_path: Path) -> None:
+    # Given a JSONL file whose lines name an image inline, one next to it as an s3 key, and a missing one
+    picture = png(4, 4, shade=60)
+    (tmp_path / "pics").mkdir()
+    (tmp_path / "pics" / "a.png").write_bytes(picture)
+    lines = [
+        {"id": "inline", "image": data_uri(picture)},
+        {"id": "s3", "text": "a grey square", "image": "s3://photos/input/pics/a.png"},
+        {"id": "gone", "image": "s3://photos/input/pics/gone.png"},
+    ]
+    (tmp_path / "pics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    # When `embedrock ingest` runs it with Titan Multimodal, the bucket named as in the lines
+    model = "amazon.titan-embed-image-v1"
+    done = ingest("pics.jsonl", "--out", "out", "--model", model, "--bucket", "photos", cwd=tmp_path)
+    # Then the two readable images are embedded, the missing one is reported with its reason
+    assert done.returncode == 0, done.stderr
+    assert "complete: 2 of 3 lines embedded, 1 reported" in done.stdout
+    assert 'line 3: "image" s3://photos/input/pics/gone.png does not exist (NoSuchKey)' in done.stdout
+    out = rows(tmp_path / "out" / "pics.jsonl.jsonl")
+    assert [(row["id"], row["image"]) for row in out] == [
+        ("inline", data_uri(picture)),
+        ("s3", "s3://photos/input/pics/a.png"),
+    ]
+    assert all(len(row["embedding"]) == 1024 for row in out)  # type: ignore[arg-type]
+    # When the image next to the file is rewritten with other bytes, Then the same file runs again
+    (tmp_path / "pics" / "a.png").write_bytes(png(4, 4, shade=61))
+    again = ingest("pics.jsonl", "--out", "out", "--model", model, "--bucket", "photos", cwd=tmp_path)
+    assert again.returncode == 0 and "Already embedded" not in again.stdout
+    rerun = rows(tmp_path / "out" / "pics.jsonl.jsonl")
+    np.testing.assert_allclose(rerun[0]["embedding"], out[0]["embedding"])  # type: ignore[arg-type]  # same bytes
+    assert not np.allclose(rerun[1]["embedding"], out[1]["embedding"])  # type: ignore[arg-type]

@@ -1,6 +1,6 @@
 """Bedrock batch inference (CreateModelInvocationJob): record format, output parsing, job calls.
 
-Input: one JSON line per text, `{"recordId", "modelInput"}`, where modelInput is exactly the
+Input: one JSON line per text or image, `{"recordId", "modelInput"}`, where modelInput is exactly the
 InvokeModel body (codecs.py). Output: `<output uri>/<job id>/<input file>.out`, one line per
 record, `{"recordId", "modelInput", "modelOutput"}` or `{..., "error"}`, in no guaranteed order,
 plus `manifest.json.out` with the counts. Bedrock asks for at least batch_limits.MIN_RECORDS records a job.
@@ -17,6 +17,7 @@ import numpy as np
 
 from embedrock.bedrock import codecs
 from embedrock.bedrock.error_mapping import bedrock_errors
+from embedrock.embed_input import Item
 from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ModelFailed
 
@@ -28,8 +29,11 @@ SUCCEEDED = frozenset({"Completed", "PartiallyCompleted"})
 JOB_TIMEOUT_HOURS = 72  # Bedrock accepts 24 to 168
 
 
-def record(spec: EmbedSpec, record_id: str, text: str) -> dict[str, Any]:
-    return {"recordId": record_id, "modelInput": codecs.CODECS[spec.model.family].request(spec, [text])}
+def record(spec: EmbedSpec, record_id: str, item: Item) -> dict[str, Any]:
+    """modelInput is the InvokeModel body, an image's base64 bytes included (Amazon Bedrock User
+    Guide, "Format and upload your batch inference data", batch-inference-data.html: "The format
+    of the modelInput JSON object must match the body field for the model ... InvokeModel")."""
+    return {"recordId": record_id, "modelInput": codecs.CODECS[spec.model.family].request(spec, [item])}
 
 
 @dataclass(frozen=True)

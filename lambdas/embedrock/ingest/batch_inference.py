@@ -21,6 +21,9 @@ from typing import IO
 from embedrock.bedrock.batch_jobs import SUCCEEDED, BatchJobs, Job, parse_output_line, record
 from embedrock.bedrock.batch_limits import MIN_RECORDS
 from embedrock.catalog import CatalogModel
+from embedrock.embed_input import Item
+from embedrock.errors import InvalidRequest
+from embedrock.ingest import images
 from embedrock.ingest.chunk import Partial, VectorCache, load_records
 from embedrock.ingest.chunk_embedding import Vector
 from embedrock.ingest.documents import BatchJobPlan, ChunkPlan, Plan
@@ -75,8 +78,12 @@ class BatchRunner:
             return
         with tempfile.TemporaryFile() as body:
             for n in job.chunks:
-                for index, item in enumerate(load_records(store, keys, n)):
-                    body.write(json.dumps(record(spec, record_id(n, index), item.text)).encode() + b"\n")
+                for index, line in enumerate(load_records(store, keys, n)):
+                    try:  # one image in memory at a time, its bytes inline as InvokeModel takes them
+                        item = images.read_item(store, line, spec.model)
+                    except InvalidRequest:
+                        continue  # left out of the job: its chunk reports the line on demand
+                    body.write(json.dumps(record(spec, record_id(n, index), item)).encode() + b"\n")
             body.seek(0)
             store.upload(keys.batch_input(job.j), body, content_type=JSONL)
         arn = self.jobs.submit(
@@ -119,8 +126,13 @@ class BatchRunner:
                 partial.batch |= set(fresh)
                 store.put(keys.chunk_partial(n), partial.to_bytes(), content_type=JSON)
                 if cache is not None and fresh:
+                    # Texts only: an image's cache key is its bytes' digest, not read again for this.
                     records = load_records(store, keys, n)
-                    cache.put_many(spec, {i: records[i].text for i in fresh}, fresh)
+                    texts: dict[int, Item] = {
+                        i: text for i in fresh if records[i].image is None and (text := records[i].text)
+                    }
+                    if texts:
+                        cache.put_many(spec, texts, {i: fresh[i] for i in texts})
 
     def _uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"

@@ -13,6 +13,7 @@ from embedrock.ingest.chunk_embedding import Vector
 
 if TYPE_CHECKING:
     from embedrock.cache import EmbeddingCache
+    from embedrock.embed_input import Item
     from embedrock.embed_spec import EmbedSpec
 
 
@@ -20,12 +21,12 @@ class CachedVectors:
     def __init__(self, cache: EmbeddingCache) -> None:
         self._cache = cache
 
-    def get_many(self, spec: EmbedSpec, texts: dict[int, str]) -> dict[int, Vector]:
+    def get_many(self, spec: EmbedSpec, texts: dict[int, Item]) -> dict[int, Vector]:
         indices = list(texts)
         found = self._cache.lookup(spec, [texts[index] for index in indices])
         return {indices[i]: Vector(to_lists(vector[np.newaxis])[0], 0) for i, vector in found.items()}
 
-    def put_many(self, spec: EmbedSpec, texts: dict[int, str], vectors: Mapping[int, Vector]) -> None:
+    def put_many(self, spec: EmbedSpec, texts: dict[int, Item], vectors: Mapping[int, Vector]) -> None:
         indices = [index for index in texts if index in vectors]
         if indices:
             rows = np.asarray([vectors[index].embedding for index in indices])

@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from embedrock.embed_input import Item
 from embedrock.embed_spec import EmbedSpec
-from embedrock.errors import ApiError
-from embedrock.ingest.chunk_embedding import FanOut, Vector, embed_each_call
+from embedrock.errors import ApiError, InvalidRequest
+from embedrock.ingest import images
+from embedrock.ingest.chunk_embedding import FanOut, Vector, embed_each_call, rejected_by_bedrock
 from embedrock.ingest.documents import ChunkResult, Plan
 from embedrock.ingest.formats import Record, Rejection
 from embedrock.ingest.layout import JSON, JSONL, RunKeys
@@ -24,15 +26,15 @@ if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use
 
 # Output fields the pipeline writes; an input field of the same name is kept as input_<name>.
-OUTPUT_FIELDS = ("id", "embedding", "model", "dimensions")
+OUTPUT_FIELDS = ("id", "embedding", "model", "dimensions")  # and "image", where the line had one
 
 
 class VectorCache(Protocol):
     """The embeddings cache as the pipeline uses it (see embedrock.cache)."""
 
-    def get_many(self, spec: EmbedSpec, texts: dict[int, str]) -> dict[int, Vector]: ...
+    def get_many(self, spec: EmbedSpec, texts: dict[int, Item]) -> dict[int, Vector]: ...
 
-    def put_many(self, spec: EmbedSpec, texts: dict[int, str], vectors: dict[int, Vector]) -> None: ...
+    def put_many(self, spec: EmbedSpec, texts: dict[int, Item], vectors: dict[int, Vector]) -> None: ...
 
 
 class ChunkInterrupted(KeyboardInterrupt):
@@ -100,26 +102,22 @@ def run_chunk(
     partial = Partial.from_bytes(store.get(keys.chunk_partial(n)))
     if partial.vectors and on_done is not None:
         on_done(len(partial.vectors))
-    todo = {i: record.text for i, record in enumerate(records) if i not in partial.vectors}
-    hits = cache.get_many(spec, todo) if cache is not None and todo else {}
-    if hits and on_done is not None:
-        on_done(len(hits))
-    misses = {i: text for i, text in todo.items() if i not in hits}
-    fan = embed_each_call(embedder, spec, misses, max_concurrency=max_concurrency, on_done=on_done)
-    partial = Partial(
-        partial.vectors | hits | fan.vectors,
-        partial.cached | set(hits),
-        partial.batch,
-        partial.bedrock_calls + fan.bedrock_calls,
-        partial.bedrock_ms + fan.bedrock_ms,
-    )
+    todo = [i for i in range(len(records)) if i not in partial.vectors]
+    fan = FanOut()
+    run = _Window(store, embedder, spec, records, partial, fan, max_concurrency, cache, on_done)
     try:
-        if cache is not None and fan.vectors:
-            cache.put_many(spec, {i: misses[i] for i in fan.vectors}, fan.vectors)
+        # Window by window, so a chunk of large s3 images never holds them all at once.
+        for window in images.windows(records, todo):
+            if fan.failure is not None or fan.interrupted:
+                break
+            run.embed(window)
         if fan.failure is None and not fan.interrupted:
             return _write(store, plan, n, records, partial=partial, fan=fan, started=started)
     except KeyboardInterrupt:  # after the calls: what they embedded must not be lost
         fan.interrupted = True
+    except Exception:  # e.g. S3 failing to read an image: what earlier windows paid for is kept
+        store.put(keys.chunk_partial(n), partial.to_bytes(), content_type=JSON)
+        raise
     store.put(keys.chunk_partial(n), partial.to_bytes(), content_type=JSON)
     chunk = plan.chunks[n]
     done = f"chunk {n} (lines {chunk.first_line}-{chunk.last_line}): {len(partial.vectors)} of {len(records)} texts embedded"
@@ -127,6 +125,51 @@ def run_chunk(
         raise ChunkInterrupted(f"{done}, then interrupted")
     assert fan.failure is not None
     raise ChunkFailed(f"{done}, then: {fan.failure.message}", fan.failure) from fan.failure
+
+
+@dataclass
+class _Window:
+    """What embedding one window of a chunk needs, and where its outcome goes."""
+
+    store: Store
+    embedder: Embedder
+    spec: EmbedSpec
+    records: Sequence[Record]
+    partial: Partial
+    fan: FanOut
+    max_concurrency: int
+    cache: VectorCache | None
+    on_done: Callable[[int], None] | None
+
+    def embed(self, window: Sequence[int]) -> None:
+        """Reads the window's images, then cache and Bedrock as for texts: vectors into `partial`,
+        the rest of the outcome into `fan`."""
+        spec, cache, on_done, fan, partial = self.spec, self.cache, self.on_done, self.fan, self.partial
+        items: dict[int, Item] = {}
+        for i in window:
+            try:
+                items[i] = images.read_item(self.store, self.records[i], spec.model)
+            except InvalidRequest as error:  # its image cannot be embedded: the line is rejected
+                fan.rejected[i] = error
+        if len(items) < len(window) and on_done is not None:
+            on_done(len(window) - len(items))
+        hits = cache.get_many(spec, items) if cache is not None and items else {}
+        if hits and on_done is not None:
+            on_done(len(hits))
+        misses = {i: item for i, item in items.items() if i not in hits}
+        called = embed_each_call(
+            self.embedder, spec, misses, max_concurrency=self.max_concurrency, on_done=on_done
+        )
+        fan.merge(called)
+        fan.failure = fan.failure or called.failure
+        fan.interrupted = fan.interrupted or called.interrupted
+        # In place, before the cache write: an interrupt from here on loses nothing paid for.
+        partial.vectors |= hits | called.vectors
+        partial.cached |= set(hits)
+        partial.bedrock_calls += called.bedrock_calls
+        partial.bedrock_ms += called.bedrock_ms
+        if cache is not None and called.vectors:
+            cache.put_many(spec, {i: misses[i] for i in called.vectors}, called.vectors)
 
 
 def _write(
@@ -148,7 +191,8 @@ def _write(
             rows.append(output_row(record, vector.embedding, spec))
         else:
             error = fan.rejected[index]  # every record is either embedded or rejected
-            rejected.append(Rejection(line=record.line, code="rejected_by_bedrock", reason=error.message))
+            code = "rejected_by_bedrock" if rejected_by_bedrock(error) else error.code
+            rejected.append(Rejection(line=record.line, code=code, reason=error.message))
     store.put(keys.chunk_output(n), "".join(row + "\n" for row in rows).encode(), content_type=JSONL)
     result = ChunkResult(
         n=n,
@@ -175,6 +219,8 @@ def output_row(record: Record, embedding: list[Any], spec: EmbedSpec) -> str:
         "model": spec.model.id,
         "dimensions": spec.dimensions,
     }
+    if record.image is not None:
+        row["image"] = record.image  # the reference as given, never the bytes
     for key, value in record.fields.items():
         name = key
         while name in row:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from embedrock.aws_errors import error_code
+from embedrock.embed_input import Item
 from embedrock.embed_spec import EmbedSpec
 from embedrock.encoding import to_lists
 from embedrock.errors import ApiError, InvalidRequest
@@ -53,7 +54,7 @@ class FanOut:
 def embed_each_call(
     embedder: Embedder,
     spec: EmbedSpec,
-    texts: Mapping[int, str],
+    texts: Mapping[int, Item],
     *,
     max_concurrency: int,
     on_done: Callable[[int], None] | None = None,
@@ -108,14 +109,18 @@ def _stop(stop: threading.Event, futures: Mapping[Future[FanOut], int]) -> None:
 
 
 def _group(
-    embedder: Embedder, spec: EmbedSpec, texts: Mapping[int, str], group: Sequence[int], stop: threading.Event
+    embedder: Embedder,
+    spec: EmbedSpec,
+    texts: Mapping[int, Item],
+    group: Sequence[int],
+    stop: threading.Event,
 ) -> FanOut:
     if stop.is_set():
         raise CancelledError
     try:
         result = embedder.embed(spec, [texts[index] for index in group])
     except InvalidRequest as error:
-        if not _rejects_the_input(error):
+        if not rejected_by_bedrock(error):
             raise
         if len(group) == 1:
             return FanOut(rejected={group[0]: error})
@@ -134,6 +139,6 @@ def _group(
     )
 
 
-def _rejects_the_input(error: InvalidRequest) -> bool:
+def rejected_by_bedrock(error: InvalidRequest) -> bool:
     """Bedrock's ValidationException: this input can never succeed (unlike a quota or throttle)."""
     return error_code(error.__cause__) == "ValidationException"

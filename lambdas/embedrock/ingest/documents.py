@@ -19,8 +19,18 @@ PIPELINE_VERSION = 2  # 2: outputs keyed by the input name with its extension
 Mode = Literal["on_demand", "batch"]
 
 
-def run_id(name: str, content_sha256: str, config: dict[str, Any]) -> str:
-    identity = {"version": PIPELINE_VERSION, "name": name, "sha256": content_sha256, "config": config}
+def run_id(
+    name: str, content_sha256: str, config: dict[str, Any], images: list[list[str]] | None = None
+) -> str:
+    """The same name, content, configuration and s3 images (their ETags) make the same run."""
+    identity: dict[str, Any] = {
+        "version": PIPELINE_VERSION,
+        "name": name,
+        "sha256": content_sha256,
+        "config": config,
+    }
+    if images:  # absent for a file without s3 images: its run id is what it always was
+        identity["images"] = images
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
 

@@ -1,6 +1,7 @@
 """Reading input files line by line: every line becomes a Record or a Rejection, never nothing.
 
-JSONL: one `{"id", "text", ...}` object per line. CSV: a header naming a `text` column (and
+JSONL: one `{"id", "text", ...}` object per line; a line may hold an `image` (a data URI or an
+s3:// reference, resolved by ingest.images) with or without a text. CSV: a header naming a `text` column (and
 optionally `id` and any others), or no header and two columns `id,text`. TXT: one text per
 line. Line numbers are 1-based physical lines; a CSV record spanning lines (a quoted newline)
 carries the number of its first line, and a CSV header is not a data line. Without an id, a
@@ -43,16 +44,23 @@ class Rejection(BaseModel):
 class Record:
     line: int
     id: str | int
-    text: str
+    text: str | None  # None: an image alone
     fields: dict[str, Any]
+    image: str | None = None  # the reference as given, written back to the output as it is
+    # Of an s3:// image, from planning: its ETag (the bytes read must still be these) and size.
+    image_etag: str | None = None
+    image_size: int = 0
 
     def to_json(self) -> str:
-        return json.dumps([self.line, self.id, self.text, self.fields], ensure_ascii=False)
+        row: list[Any] = [self.line, self.id, self.text, self.fields]
+        if self.image is not None:
+            row += [self.image, self.image_etag, self.image_size]
+        return json.dumps(row, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Record:
-        line, id_, text, fields = json.loads(raw)
-        return cls(line, id_, text, fields)
+        line, id_, text, fields, *image = json.loads(raw)
+        return cls(line, id_, text, fields, *image)
 
 
 Item = Record | Rejection
@@ -88,13 +96,23 @@ def _decode(line: int, raw: bytes) -> str | Rejection:
         )
 
 
-def _record(line: int, values: Mapping[str, Any]) -> Item:
-    if "text" not in values:
-        return Rejection(line=line, code="missing_text", reason='the line has no "text" field.')
-    text, id_ = values["text"], values.get("id", line)
-    if not isinstance(text, str):
+def _record(line: int, values: Mapping[str, Any], *, images: bool = False) -> Item:
+    """A record of the line's fields; with `images` (JSONL), an "image" field is its image."""
+    has_image = images and "image" in values
+    if "text" not in values and not has_image:
+        also = ' nor an "image"' if images else ""
+        return Rejection(line=line, code="missing_text", reason=f'the line has no "text" field{also}.')
+    text, id_, image = values.get("text"), values.get("id", line), values.get("image")
+    if "text" in values and not isinstance(text, str):
         return Rejection(
             line=line, code="invalid_text", reason=f'"text" must be a string, not {_json_type(text)}.'
+        )
+    if has_image and not isinstance(image, str):
+        return Rejection(
+            line=line,
+            code="invalid_image",
+            reason=f'"image" must be a string, a data URI (data:image/png;base64,...) or '
+            f"s3://BUCKET/input/KEY, not {_json_type(image)}.",
         )
     if isinstance(id_, bool) or not isinstance(id_, str | int):
         return Rejection(
@@ -102,8 +120,9 @@ def _record(line: int, values: Mapping[str, Any]) -> Item:
             code="invalid_id",
             reason=f'"id" must be a string or an integer, not {_json_type(id_)}.',
         )
-    fields = {key: value for key, value in values.items() if key not in ("id", "text")}
-    return Record(line, id_, text, fields)
+    own = ("id", "text", "image") if has_image else ("id", "text")
+    fields = {key: value for key, value in values.items() if key not in own}
+    return Record(line, id_, text, fields, image if has_image else None)
 
 
 def _jsonl(lines: Iterable[tuple[int, bytes]]) -> Iterator[Item]:
@@ -143,7 +162,7 @@ def _jsonl_record(line: int, decoded: str) -> Item:
     unwritable = _unwritable(line, value)
     if unwritable is not None:
         return unwritable
-    return _record(line, value)
+    return _record(line, value, images=True)
 
 
 def _not_json(constant: str) -> Any:

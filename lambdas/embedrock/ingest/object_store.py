@@ -20,12 +20,26 @@ class ObjectInfo:
     metadata: dict[str, str] = field(default_factory=dict)
     version_id: str | None = None
     size: int = 0
+    etag: str | None = None  # changes when the bytes do: what stands for an image in a run's identity
+
+
+class AccessDenied(PermissionError):
+    """The store refused to read the object (S3's 403)."""
+
+
+class Changed(Exception):
+    """The object is no longer the one planned (S3's 412 to If-Match): it was overwritten since."""
 
 
 class Store(Protocol):
     @property
     def location(self) -> str:
         """Where keys live, for messages: a bucket name or a directory."""
+        ...
+
+    @property
+    def bucket(self) -> str:
+        """The bucket name s3:// references to this store's objects use."""
         ...
 
     def download(self, key: str, target: IO[bytes], *, version_id: str | None = None) -> ObjectInfo:
@@ -39,7 +53,12 @@ class Store(Protocol):
     def upload(self, key: str, source: IO[bytes], *, content_type: str) -> None: ...
 
     def head(self, key: str) -> ObjectInfo | None:
-        """The object's metadata and version, or None if there is no such object."""
+        """The object's metadata and version, or None if there is no such object; AccessDenied if refused."""
+        ...
+
+    def read_bounded(self, key: str, *, max_bytes: int, etag: str | None = None) -> bytes:
+        """At most max_bytes + 1 of the object's bytes (more than max_bytes: it is too large, and the
+        rest is never read). KeyError if absent, AccessDenied if refused, Changed if its ETag is not `etag`."""
         ...
 
     def list(self, prefix: str) -> list[str]: ...
@@ -67,6 +86,11 @@ class S3Client(Protocol):
 
 _DELETE_BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 _MISSING = ("NoSuchKey", "404", "NotFound", "NoSuchVersion")
+# HeadObject has no body, so its errors are bare statuses such as 403, 404 and 412; it needs
+# s3:GetObject, and a missing key is a 404 only with s3:ListBucket, else a 403 (Amazon S3 API
+# Reference, "HeadObject", Permissions).
+_DENIED = ("AccessDenied", "403", "Forbidden")
+_CHANGED = ("PreconditionFailed", "412")
 
 
 class S3Store:
@@ -76,6 +100,10 @@ class S3Store:
 
     @property
     def location(self) -> str:
+        return self._bucket
+
+    @property
+    def bucket(self) -> str:
         return self._bucket
 
     def download(self, key: str, target: IO[bytes], *, version_id: str | None = None) -> ObjectInfo:
@@ -112,8 +140,32 @@ class S3Store:
         except ClientError as error:
             if _missing(error):
                 return None
+            if error_code(error) in _DENIED:
+                raise AccessDenied(key) from error
             raise
         return _info(response)
+
+    def read_bounded(self, key: str, *, max_bytes: int, etag: str | None = None) -> bytes:
+        # If-Match: the bytes are those of the ETag the run was planned with, or a 412 (Amazon S3 API
+        # Reference, "GetObject": If-Match returns the object only if its ETag matches, else 412).
+        extra = {"IfMatch": etag} if etag else {}
+        try:
+            response = self._client.get_object(Bucket=self._bucket, Key=key, **extra)
+        except ClientError as error:
+            code = error_code(error)
+            if _missing(error):
+                raise KeyError(key) from error
+            if code in _DENIED:
+                raise AccessDenied(key) from error
+            if code in _CHANGED:
+                raise Changed(key) from error
+            raise
+        body = response["Body"]
+        try:
+            data: bytes = body.read(max_bytes + 1)
+        finally:
+            body.close()  # the rest of a too-large object is not downloaded
+        return data
 
     def list(self, prefix: str) -> list[str]:
         pages = self._client.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
@@ -142,4 +194,5 @@ def _info(response: dict[str, Any]) -> ObjectInfo:
         metadata=dict(response.get("Metadata", {})),
         version_id=response.get("VersionId"),
         size=int(response.get("ContentLength", 0)),
+        etag=response.get("ETag"),
     )

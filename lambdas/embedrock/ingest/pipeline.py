@@ -14,13 +14,22 @@ from typing import IO, TYPE_CHECKING, Literal, Protocol
 
 from embedrock.bedrock.batch_jobs import Job
 from embedrock.errors import ApiError, InvalidRequest
-from embedrock.ingest import manifests, publishing
+from embedrock.ingest import images, manifests, publishing
 from embedrock.ingest.batch_inference import BatchRunner
 from embedrock.ingest.chunk import ChunkFailed, VectorCache, run_chunk
-from embedrock.ingest.config import resolve
+from embedrock.ingest.config import FileConfig, resolve
 from embedrock.ingest.documents import ChunkResult, Manifest, Plan, run_id
-from embedrock.ingest.formats import physical_lines, read_items
-from embedrock.ingest.layout import FORMATS, JSON, JSONL, InputFile, RunKeys, batch_job_of, input_file
+from embedrock.ingest.formats import Record, physical_lines, read_items
+from embedrock.ingest.layout import (
+    FORMATS,
+    JSON,
+    JSONL,
+    Format,
+    InputFile,
+    RunKeys,
+    batch_job_of,
+    input_file,
+)
 from embedrock.ingest.object_store import ObjectInfo, Store
 from embedrock.ingest.planning import make_plan
 
@@ -74,6 +83,8 @@ class Pipeline:
         file = input_file(key)
         if file is None:
             return Outcome("ignored", key, detail="not a data file under input/ (a sidecar or a folder)")
+        if file.format is None and file.name.lower().endswith(images.IMAGE_SUFFIXES):
+            return Outcome("ignored", key, detail="an image: embedded by the lines that reference it")
         with tempfile.TemporaryFile() as content:
             started = time.time()
             try:
@@ -114,7 +125,8 @@ class Pipeline:
             )
         except InvalidRequest as error:
             return self._reject(upload, error), None
-        run = run_id(file.name, upload.sha256, config.canonical())
+        lookups = self._image_lookups(upload, config)
+        run = run_id(file.name, upload.sha256, config.canonical(), images.identity(lookups))
         keys = RunKeys(run)
         manifest = publishing.published(self.store, file, run)
         damaged = None if manifest is None else publishing.damage(self.store, manifest)
@@ -143,7 +155,16 @@ class Pipeline:
             run_id=run,
             chunk_lines=self.chunk_lines,
             batch=self.batch.policy if self.batch is not None else None,
+            image_lookups=lookups,
         ), damaged
+
+    def _image_lookups(self, upload: _Upload, config: FileConfig) -> dict[str, images.Lookup]:
+        """Every s3 image the file's lines reference, looked up once, before its run id is known."""
+        if upload.file.format is not Format.JSONL:
+            return {}
+        upload.content.seek(0)
+        records = (item for item in read_items(Format.JSONL, upload.content) if isinstance(item, Record))
+        return images.look_up(self.store, records, config.spec.model)
 
     def _reject(self, upload: _Upload, error: ApiError) -> Outcome:
         file = upload.file

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import IO
 
 from embedrock.embed_spec import EmbedSpec, check_text
 from embedrock.errors import InvalidRequest
+from embedrock.ingest import images
 from embedrock.ingest.batch_inference import BatchPolicy, plan_jobs
 from embedrock.ingest.config import FileConfig
 from embedrock.ingest.documents import ChunkPlan, Plan
@@ -19,11 +21,18 @@ from embedrock.ingest.object_store import ObjectInfo, Store
 @dataclass
 class _Checker:
     spec: EmbedSpec
+    bucket: str
+    image_lookups: Mapping[str, images.Lookup]
     first_line_of: dict[str, int] = field(default_factory=dict)
 
-    def problem(self, record: Record) -> Rejection | None:
+    def check(self, record: Record) -> Record | Rejection:
+        """The record as its chunk keeps it (an s3 image's ETag added), or why it is rejected."""
         try:
-            check_text(record.text, self.spec.model, where="the text")
+            if record.text is not None:
+                check_text(record.text, self.spec.model, where="the text")
+            record = images.plan_record(
+                record, self.spec.model, bucket=self.bucket, lookups=self.image_lookups
+            )
         except InvalidRequest as error:
             return Rejection(line=record.line, code=error.code, reason=error.message)
         key = str(record.id)
@@ -35,7 +44,7 @@ class _Checker:
                 "ids must be unique within a file.",
             )
         self.first_line_of[key] = record.line
-        return None
+        return record
 
 
 def make_plan(
@@ -50,11 +59,12 @@ def make_plan(
     run_id: str,
     chunk_lines: int,
     batch: BatchPolicy | None = None,
+    image_lookups: Mapping[str, images.Lookup] | None = None,
 ) -> Plan:
     """Writes each chunk's records, then the plan (so a plan's chunks always exist)."""
     started, clock = time.time(), time.perf_counter()
     keys = RunKeys(run_id)
-    checker = _Checker(config.spec)
+    checker = _Checker(config.spec, store.bucket, image_lookups or {})
     rejected: list[Rejection] = []
     chunks: list[ChunkPlan] = []
     pending: list[Record] = []
@@ -74,12 +84,11 @@ def make_plan(
     content.seek(0)
     for item in read_items(fmt, content):
         lines += 1
-        problem = item if isinstance(item, Rejection) else checker.problem(item)
-        if problem is not None:
-            rejected.append(problem)
+        checked = item if isinstance(item, Rejection) else checker.check(item)
+        if isinstance(checked, Rejection):
+            rejected.append(checked)
             continue
-        assert isinstance(item, Record)
-        pending.append(item)
+        pending.append(checked)
         if len(pending) >= chunk_lines:
             flush()
     flush()

@@ -3,6 +3,7 @@ whole path through the handler (moto S3/SQS, a fake batch control plane, EventBr
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -12,10 +13,12 @@ import pytest
 from embedrock import catalog, wiring
 from embedrock.bedrock.batch_jobs import Job, parse_output_line, record
 from embedrock.bedrock.batch_limits import MIN_RECORDS
+from embedrock.embed_input import EmbedInput, ImageData
 from embedrock.embed_spec import resolve_spec
 from embedrock.ingest.batch_inference import BatchPolicy, plan_jobs, record_id
 from embedrock.ingest.documents import ChunkPlan
 from tests.fakes import FakeBedrockRuntime, client_error, fake_vector
+from tests.fixtures.images import data_uri, png
 from tests.fixtures.ingest.harness import BATCH_ROLE_ARN, FakeBedrockBatch, IngestAws, ingest_aws
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
@@ -256,3 +259,55 @@ def test_events_of_jobs_still_running_or_of_other_buckets_are_ignored(
     responses = aws.deliver()
     assert all(response["batchItemFailures"] == [] for response in responses)
     assert aws.keys("output/") == []
+
+
+# --- images (Titan Multimodal G1 takes batch inference) -------------------------------------------
+
+TITAN_MM = "amazon.titan-embed-image-v1"
+
+
+def test_an_image_record_is_the_invoke_model_body_with_the_image_bytes_inline() -> None:
+    spec = resolve_spec(model_id=TITAN_MM, dimensions=256)
+    picture = png(shade=7)
+    line = record(spec, record_id(0, 1), EmbedInput("a cat", ImageData("png", picture)))
+    assert line == {
+        "recordId": "00000000001",
+        "modelInput": {
+            "inputText": "a cat",
+            "inputImage": base64.b64encode(picture).decode(),
+            "embeddingConfig": {"outputEmbeddingLength": 256},
+        },
+    }
+
+
+def test_a_large_image_file_goes_to_batch_with_its_images_and_keeps_the_references(
+    batch: tuple[IngestAws, FakeBedrockBatch], bedrock: FakeBedrockRuntime
+) -> None:
+    # Given 150 image lines for Titan Multimodal: data URIs, one s3 image, and one s3 key missing
+    aws, control = batch
+    aws.upload("input/pics/one.png", png(shade=255))
+    lines = [{"id": i, "image": data_uri(png(shade=i))} for i in range(148)]
+    lines += [{"id": "s3", "image": "s3://embedrock-ingest-test/input/pics/one.png"}]
+    lines += [{"id": "gone", "image": "s3://embedrock-ingest-test/input/pics/gone.png"}]
+    aws.upload("input/pics.jsonl", "".join(json.dumps(line) + "\n" for line in lines), {"model": TITAN_MM})
+    aws.deliver()
+    # Then one job holds a record per readable line, each with the image's bytes as InvokeModel takes them
+    (arn,) = control.jobs
+    records = control.input_records(arn)
+    sent = sorted(base64.b64decode(r["modelInput"]["inputImage"]) for r in records)
+    assert sent == sorted([png(shade=i) for i in range(148)] + [png(shade=255)])
+    # When the job completes
+    aws.send(control.run(arn))
+    aws.deliver()
+    # Then the output keeps every reference as given, and the missing object is reported, not dropped
+    manifest = aws.manifest("pics.jsonl")
+    assert (manifest["status"], manifest["mode"], manifest["counts"]["embedded"]) == (
+        "complete",
+        "batch",
+        149,
+    )
+    assert [(r["line"], r["code"]) for r in manifest["rejected"]] == [(150, "image_not_found")]
+    rows = aws.output("pics.jsonl")
+    assert rows[-1] == {**rows[-1], "id": "s3", "image": "s3://embedrock-ingest-test/input/pics/one.png"}
+    assert rows[0]["image"] == data_uri(png(shade=0))
+    assert bedrock.calls == []  # all of it through the job

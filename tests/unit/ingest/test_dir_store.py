@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from embedrock.ingest.layout import JSON
+from embedrock.ingest.object_store import Changed
 from embedrock_local.tools.ingest.store import WORK_DIR, DirStore
 
 
@@ -75,3 +76,32 @@ def test_a_failed_write_removes_its_temporary(tmp_path: Path, key: str) -> None:
     with pytest.raises(Boom):
         store._replace(store.path(key), fail)
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_input_keys_are_files_under_the_inputs_directory_and_never_above_it(tmp_path: Path) -> None:
+    # Given a directory standing for input/, with an image and a file outside it
+    inputs = tmp_path / "data"
+    (inputs / "pics").mkdir(parents=True)
+    (inputs / "pics" / "a.png").write_bytes(b"\x89PNG image bytes")
+    (tmp_path / "secret.png").write_bytes(b"not yours")
+    store = DirStore(tmp_path / "out", inputs=inputs)
+    # Then an input/ key reads its file, bounded (one byte over the limit tells it is larger)
+    assert store.read_bounded("input/pics/a.png", max_bytes=4) == b"\x89PNG "
+    head = store.head("input/pics/a.png")
+    assert head is not None and head.etag and head.size == 16
+    # And ".." in a key is no way out of the directory
+    assert store.head("input/../secret.png") is None
+    with pytest.raises(KeyError):
+        store.read_bounded("input/../secret.png", max_bytes=100)
+
+
+def test_a_rewritten_file_has_another_etag_and_the_old_one_no_longer_reads(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"one")
+    store = DirStore(tmp_path / "out", inputs=tmp_path)
+    before = store.head("input/a.png")
+    assert before is not None
+    (tmp_path / "a.png").write_bytes(b"other bytes")
+    after = store.head("input/a.png")
+    assert after is not None and after.etag != before.etag
+    with pytest.raises(Changed):
+        store.read_bounded("input/a.png", max_bytes=100, etag=before.etag)

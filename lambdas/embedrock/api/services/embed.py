@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from embedrock import wiring
-from embedrock.api.images import decode_image
 from embedrock.api.schemas import (
     EmbeddingsRequest,
     EmbeddingsResponse,
@@ -27,6 +26,7 @@ from embedrock.api.schemas import (
 )
 from embedrock.cache import with_cache
 from embedrock.catalog import CatalogModel
+from embedrock.data_uri import decode_image
 from embedrock.embed_input import EmbedInput, Item, text_of
 from embedrock.embed_input import check_items as check_images
 from embedrock.embed_spec import EmbedSpec, check_response_size, check_text, check_texts, resolve_spec

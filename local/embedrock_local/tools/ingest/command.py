@@ -36,7 +36,8 @@ INGEST_TEXTS = (
         "Running it again on the same file and configuration reuses the result once the output "
         "matches its manifest (a damaged output is rebuilt). Ctrl-C keeps what was embedded (exit "
         "130): running it again embeds only the rest. By default the "
-        "vectors come from a Bedrock emulator (not Amazon Bedrock)."
+        'vectors come from a Bedrock emulator (not Amazon Bedrock). A JSONL line may hold an "image": '
+        "a data URI, or s3://BUCKET/input/PATH for the file PATH next to FILE (BUCKET is --bucket)."
     ),
 )
 
@@ -44,7 +45,9 @@ INGEST_TEXTS = (
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = add_command(subparsers, "ingest", INGEST_TEXTS)
     parser.add_argument(
-        "file", type=Path, help="the input: .jsonl ({id, text, ...} per line), .csv (id,text) or .txt"
+        "file",
+        type=Path,
+        help="the input: .jsonl ({id, text, image, ...} per line), .csv (id,text) or .txt",
     )
     parser.add_argument("--out", type=Path, required=True, help="directory for the output and the manifest")
     parser.add_argument("--model", help="model id (default: the stack default, Titan Text V2)")
@@ -60,6 +63,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--engine", default="hash", help="the emulator's engine")
     parser.add_argument("--concurrency", type=int, default=8, help="Bedrock calls in flight")
     parser.add_argument("--chunk-lines", type=int, default=1000, help="lines per chunk (the unit of retry)")
+    parser.add_argument(
+        "--bucket",
+        help="the bucket name of s3:// images (default local): s3://local/input/a.png is a.png next to FILE",
+    )
     parser.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
 
@@ -86,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
                 engine=args.engine,
                 concurrency=args.concurrency,
                 usage=usage,
+                **({"bucket": args.bucket} if args.bucket else {}),
             ) as local,
         ):
             outcome = local.ingest(file, metadata=metadata, chunk_lines=args.chunk_lines, progress=bar)

@@ -15,7 +15,7 @@ from embedrock import pricing, wiring
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
 from embedrock_local.environment import emulator_environment, environment_set
-from embedrock_local.tools.ingest.store import DirStore
+from embedrock_local.tools.ingest.store import LOCAL_BUCKET, DirStore
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder, EmbedResult
@@ -69,12 +69,14 @@ class LocalIngest:
         engine: str = "hash",
         concurrency: int = 8,
         usage: Usage | None = None,
+        bucket: str = LOCAL_BUCKET,
     ) -> None:
         from embedrock import settings
         from embedrock.observability import record_throttle
         from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
 
         self.out = out
+        self.bucket = bucket
         self.usage = usage if usage is not None else Usage()
         self.emulator = Emulator(EmulatorOptions(engine=engine)) if bedrock == "emulator" else None
         self.settings = settings.load({**os.environ, "EMBEDROCK_MAX_CONCURRENCY": str(concurrency)})
@@ -92,7 +94,8 @@ class LocalIngest:
         data_file = input_file(key)
         if data_file is not None:  # the sidecar sits next to the file, as it does in S3
             files[data_file.sidecar_key] = (file.with_name(PurePosixPath(data_file.sidecar_key).name), {})
-        store = DirStore(self.out, files)
+        # FILE's directory stands for input/: s3://<bucket>/input/<path> images are files under it.
+        store = DirStore(self.out, files, inputs=file.parent, bucket=self.bucket)
         store.remove_stale_temporaries()  # of a run killed mid-write; its work area itself is resumed
         pipeline = Pipeline(
             store=store,

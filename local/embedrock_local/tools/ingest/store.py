@@ -8,13 +8,14 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO
 
-from embedrock.ingest.layout import OUTPUT_PREFIX, WORK_PREFIX
-from embedrock.ingest.object_store import ObjectInfo
+from embedrock.ingest.layout import INPUT_PREFIX, OUTPUT_PREFIX, WORK_PREFIX
+from embedrock.ingest.object_store import AccessDenied, Changed, ObjectInfo
 
 WORK_DIR = ".embedrock-work"
+LOCAL_BUCKET = "local"  # the bucket name of s3:// image references on a laptop
 # .<target name>.<random>.tmp-<pid>: the writer's pid tells a stale file (its process died) from a live one.
 _TEMPORARY = re.compile(r"^\..+\.tmp-(?P<pid>[0-9]+)$")
 
@@ -31,10 +32,13 @@ _UMASK = _umask()
 @dataclass
 class DirStore:
     """output/<name> is <out>/<name>, work/... is <out>/.embedrock-work/...; `files` maps other
-    keys (the input and its sidecar) to files, each with the metadata S3 would return for it."""
+    keys (the input and its sidecar) to files, each with the metadata S3 would return for it.
+    Other input/ keys (images a file references as s3://<bucket>/input/...) are files under `inputs`."""
 
     out: Path
     files: dict[str, tuple[Path, dict[str, str]]] = field(default_factory=dict)
+    inputs: Path | None = None
+    bucket: str = LOCAL_BUCKET
 
     @property
     def location(self) -> str:
@@ -43,6 +47,9 @@ class DirStore:
     def path(self, key: str) -> Path:
         if key in self.files:
             return self.files[key][0]
+        below = PurePosixPath(key[len(INPUT_PREFIX) :])
+        if self.inputs is not None and key.startswith(INPUT_PREFIX) and ".." not in below.parts:
+            return self.inputs / below  # an S3 key is no path: ".." never climbs out of input/
         for prefix, root in ((OUTPUT_PREFIX, self.out), (WORK_PREFIX, self.out / WORK_DIR)):
             if key.startswith(prefix):
                 return root / key[len(prefix) :]
@@ -69,6 +76,18 @@ class DirStore:
     def head(self, key: str) -> ObjectInfo | None:
         path = self.path(key)
         return self._info(key, path) if path.is_file() else None
+
+    def read_bounded(self, key: str, *, max_bytes: int, etag: str | None = None) -> bytes:
+        path = self.path(key)
+        try:
+            with path.open("rb") as source:
+                if etag is not None and _etag(path) != etag:
+                    raise Changed(key)
+                return source.read(max_bytes + 1)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise KeyError(key) from None
+        except PermissionError:
+            raise AccessDenied(key) from None
 
     def list(self, prefix: str) -> list[str]:
         directory = self.path(prefix)
@@ -107,7 +126,7 @@ class DirStore:
 
     def _info(self, key: str, path: Path) -> ObjectInfo:
         metadata = self.files[key][1] if key in self.files else {}
-        return ObjectInfo(metadata=dict(metadata), size=path.stat().st_size)
+        return ObjectInfo(metadata=dict(metadata), size=path.stat().st_size, etag=_etag(path))
 
     @staticmethod
     def _replace(path: Path, write: Callable[[IO[bytes]], object]) -> None:
@@ -124,6 +143,12 @@ class DirStore:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _etag(path: Path) -> str:
+    """A file's stand-in for S3's ETag: it changes whenever the file is written again."""
+    stat = path.stat()
+    return f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
 
 
 def _stale(name: str) -> bool:

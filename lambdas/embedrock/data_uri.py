@@ -1,8 +1,8 @@
-"""Images of POST /embeddings `inputs`, decoded once from their data URIs.
+"""Images given as data URIs (POST /embeddings `inputs`, the pipeline's `image` lines), decoded once.
 
 A data URI's declared type must be one this service knows and must match the bytes it carries;
-bad base64 is a 400 naming the item. Which model takes which format is checked in the core
-(embed_input.check_items), against the catalog.
+bad base64 is an InvalidRequest naming the field. Which model takes which format is checked in
+embed_input.check_item, against the catalog.
 """
 
 from __future__ import annotations
