@@ -65,6 +65,10 @@ def test_default_plan_is_the_issue_s_model_set():
         (["--model", "amazon.titan-embed-text-v2:0@384"], "allowed values: 256, 512, 1024"),
         (["--model", "openai.ada"], "unknown model 'openai.ada'"),
         (["--embedding-types", "float,fp16"], "--embedding-types: use some of float, int8"),
+        (
+            ["--model", "amazon.titan-embed-text-v1", "--embedding-types", "int8,binary"],
+            "--embedding-types: amazon.titan-embed-text-v1 offers float; ask for one of them too.",
+        ),
         (["--limit", "1"], "--limit at least 2"),
     ],
 )

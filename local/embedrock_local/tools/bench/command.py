@@ -222,7 +222,15 @@ def _plan(args: argparse.Namespace) -> Plan:
     )
     if args.batch_size < 1 or (args.limit is not None and args.limit < 2):
         raise ValueError("--batch-size must be at least 1 and --limit at least 2.")
-    return Plan(tuple(models), types, truncate, args.batch_size)
+    plan = Plan(tuple(models), types, truncate, args.batch_size)
+    for model_plan in plan.models:
+        # A model none of whose types was asked for would vanish from the report unmentioned.
+        if not plan.variants(model_plan):
+            raise ValueError(
+                f"--embedding-types: {model_plan.model.id} offers {', '.join(model_plan.model.embedding_types)}; "
+                "ask for one of them too."
+            )
+    return plan
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
