@@ -156,6 +156,9 @@ def test_seed_replay_lists_models_and_embeds_at_every_titan_v2_dimension():
         result = replay(target, lines.append)
     assert "amazon.titan-embed-text-v2:0" in result["models"]
     assert all("embed" in model for model in result["models"])
+    # Every profile listed routes to one of the listed models (the emulator may list none).
+    assert all(any(model in profile for model in result["models"]) for profile in result["profiles"])
+    assert any(line.startswith("\nInference profiles") for line in lines)
     assert set(result["norms"]) == {256, 512, 1024}
     assert all(abs(norm - 1) < 1e-6 for norm in result["norms"].values())
     assert len(result["cosines"]) == 2

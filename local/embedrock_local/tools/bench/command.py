@@ -155,11 +155,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     actions.add_parser(
         "seed",
         parents=[target],
-        help="replay the seed notebook: list embedding models, embed a sentence at each Titan V2 dimension, "
-        "print norms and two sentence-pair cosines",
+        help="replay the seed notebook: list embedding models and their inference profiles, embed a sentence "
+        "at each Titan V2 dimension, print norms and two sentence-pair cosines",
         description="Replay the seed notebook through the service's client layer: ListFoundationModels filtered "
-        "on 'embed', 'Python is a programming language' at each Titan Text V2 dimension (norms), and the "
-        "cosines of two sentence pairs, next to what the notebook printed on Amazon Bedrock.",
+        "on 'embed', the inference profiles that route to those models (ListInferenceProfiles; one line instead "
+        "where the endpoint or your role lacks it), 'Python is a programming language' at each Titan Text V2 "
+        "dimension (norms), and the cosines of two sentence pairs, next to what the notebook printed on Amazon "
+        "Bedrock.",
         formatter_class=_Help,
     )
 
