@@ -18,9 +18,27 @@ class Family(StrEnum):
     TITAN_TEXT_V1 = "titan-text-v1"
     TITAN_MULTIMODAL = "titan-multimodal"
     COHERE_V3 = "cohere-v3"
+    COHERE_V4 = "cohere-v4"
+    NOVA_MULTIMODAL = "nova-multimodal"
 
 
 INPUT_TYPES = ("search_document", "search_query", "classification", "clustering")
+# Nova Multimodal Embeddings' own `embeddingPurpose` values, accepted as input types of that model
+# (Amazon Nova User Guide, "Complete embeddings request and response schema", embeddings-schema.html).
+NOVA_PURPOSES = (
+    "GENERIC_INDEX",
+    "GENERIC_RETRIEVAL",
+    "TEXT_RETRIEVAL",
+    "IMAGE_RETRIEVAL",
+    "VIDEO_RETRIEVAL",
+    "DOCUMENT_RETRIEVAL",
+    "AUDIO_RETRIEVAL",
+    "CLASSIFICATION",
+    "CLUSTERING",
+)
+# The request's `truncate`: NONE rejects an over-long text, LEFT drops its start, RIGHT its end.
+# Each family's codec maps them to the model's own words (Cohere v3 START/END, Nova START/END).
+TRUNCATE_MODES = ("NONE", "LEFT", "RIGHT")
 EMBEDDING_TYPES = ("float", "int8", "uint8", "binary", "ubinary")
 # Bedrock batch inference costs half the on-demand price for the models that support it.
 BATCH_PRICE_RATIO = 0.5
@@ -48,6 +66,10 @@ class CatalogModel:
     # Bedrock batch inference (CreateModelInvocationJob) takes the model: AWS's "Supported Regions and
     # models for batch inference" page is the source for each flag.
     batch_inference: bool
+    # `truncate` values the model takes (TRUNCATE_MODES); empty: it has no truncation option.
+    truncate_modes: tuple[str, ...] = ()
+    # USD per input image, on demand, where images are priced apart from tokens.
+    price_per_image: float | None = None
 
     @property
     def needs_input_type(self) -> bool:
@@ -134,6 +156,7 @@ MODELS: tuple[CatalogModel, ...] = (
         native_normalize=False,
         price_per_million_tokens=0.10,
         batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
     ),
     CatalogModel(
         id="cohere.embed-multilingual-v3",
@@ -152,6 +175,69 @@ MODELS: tuple[CatalogModel, ...] = (
         native_normalize=False,
         price_per_million_tokens=0.10,
         batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
+    ),
+    # Amazon Bedrock User Guide, "Cohere Embed v4" (model-parameters-embed-v4.html): input_type
+    # required (search_document, search_query, classification, clustering); texts, images or inputs,
+    # at most 96 per call; embedding_types a list of float, int8, uint8, binary, ubinary;
+    # output_dimension 256, 512, 1024, 1536; up to ~128k tokens; truncate NONE, LEFT, RIGHT.
+    # Default dimension 1536: the Bedrock model card "Embed v4" and Cohere's own docs (the user
+    # guide's excerpt read here lists the values, not the default).
+    CatalogModel(
+        id="cohere.embed-v4:0",
+        name="Cohere Embed v4",
+        provider="Cohere",
+        family=Family.COHERE_V4,
+        input_modalities=("TEXT", "IMAGE"),
+        dimensions=(256, 512, 1024, 1536),
+        default_dimensions=1536,
+        max_texts_per_call=96,
+        max_input_tokens=128_000,
+        # No character limit is documented. 6 characters per token is the ratio AWS documents for
+        # Titan V2 (50,000 characters for 8,192 tokens): a text this long cannot fit in 128k tokens
+        # of ordinary prose, and Bedrock's token count (truncate NONE) rejects the rest.
+        max_input_chars=768_000,
+        input_types=INPUT_TYPES,
+        default_input_type="search_document",
+        embedding_types=EMBEDDING_TYPES,
+        native_normalize=False,
+        # Third-party price tables (DESIGN.md, "Prices"): the Bedrock pricing page was not readable
+        # offline. Images are priced by token count on Cohere's side; no per-image price is known.
+        price_per_million_tokens=0.12,
+        # Not among the models the excerpts of "Supported Regions and models for batch inference"
+        # (batch-inference-supported.html) read here; unconfirmed, so off.
+        batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
+    ),
+    # Amazon Nova User Guide, "Complete embeddings request and response schema" (embeddings-schema.html):
+    # schemaVersion nova-multimodal-embed-v1, taskType SINGLE_EMBEDDING, one input per call,
+    # embeddingDimension 256, 384, 1024, 3072, text.truncationMode START, END, NONE; "Using Nova
+    # Embeddings" (nova-embeddings.html): 8K tokens per input. Default 3072, as DESIGN.md and the
+    # aws-samples/bedrock-access-gateway Nova support state. Audio and video inputs exist but are
+    # not served by this service.
+    CatalogModel(
+        id="amazon.nova-2-multimodal-embeddings-v1:0",
+        name="Amazon Nova Multimodal Embeddings",
+        provider="Amazon",
+        family=Family.NOVA_MULTIMODAL,
+        input_modalities=("TEXT", "IMAGE"),
+        dimensions=(256, 384, 1024, 3072),
+        default_dimensions=3072,
+        max_texts_per_call=1,
+        max_input_tokens=8192,
+        # No character limit is documented: the Titan V2 bound for the same 8,192 tokens.
+        max_input_chars=50_000,
+        input_types=INPUT_TYPES + NOVA_PURPOSES,
+        default_input_type="search_document",
+        # The response holds float vectors only (embeddings[].embedding); no quantized types.
+        embedding_types=("float",),
+        native_normalize=False,
+        # Third-party price tables (DESIGN.md, "Prices"); per-image pricing not confirmed offline.
+        price_per_million_tokens=0.135,
+        # Not among the Amazon embedding models of "Supported Regions and models for batch inference"
+        # (Titan Text Embeddings V2 and Titan Multimodal Embeddings G1 only).
+        batch_inference=False,
+        truncate_modes=TRUNCATE_MODES,
     ),
 )
 

@@ -36,9 +36,13 @@ class EmbedSpec:
     normalize: bool
     input_type: str | None
     embedding_type: str
+    # NONE, LEFT or RIGHT for a model with truncation (catalog.TRUNCATE_MODES); None otherwise.
+    truncate: str | None = None
 
-    def cache_key_parts(self) -> tuple[str, int, bool, str | None, str]:
-        return (self.model.id, self.dimensions, self.normalize, self.input_type, self.embedding_type)
+    def cache_key_parts(self) -> tuple[str | int | bool | None, ...]:
+        parts = (self.model.id, self.dimensions, self.normalize, self.input_type, self.embedding_type)
+        # A truncated text embeds differently; NONE (the default) keeps the keys cached before it.
+        return parts if self.truncate in (None, "NONE") else (*parts, self.truncate)
 
     @property
     def width(self) -> int:
@@ -53,6 +57,7 @@ def resolve_spec(
     normalize: bool = True,
     input_type: str | None = None,
     embedding_type: str | None = None,
+    truncate: str | None = None,
     default_model_id: str = catalog.DEFAULT_MODEL_ID,
 ) -> EmbedSpec:
     model = resolve_model(default_model_id if model_id is None else model_id)
@@ -74,7 +79,25 @@ def resolve_spec(
     embedding_type = embedding_type or "float"
     if embedding_type not in model.embedding_types:
         raise _not_allowed("embedding_type", f"'{shown(embedding_type)}'", model.id, model.embedding_types)
-    return EmbedSpec(model, dimensions, normalize, input_type, embedding_type)
+    return EmbedSpec(model, dimensions, normalize, input_type, embedding_type, _truncate(model, truncate))
+
+
+def _truncate(model: CatalogModel, truncate: str | None) -> str | None:
+    """NONE unless asked: an over-long text is rejected, never silently cut."""
+    if not model.truncate_modes:
+        if truncate is None:
+            return None
+        raise InvalidRequest(
+            f"truncate is not supported by {model.id}, which rejects an over-long text; omit it. "
+            f"Models that take it: {one_of(m.id for m in catalog.MODELS if m.truncate_modes)}.",
+            param="truncate",
+            code="unsupported_parameter",
+        )
+    if truncate is None:
+        return "NONE"
+    if truncate not in model.truncate_modes:
+        raise _not_allowed("truncate", f"'{shown(truncate)}'", model.id, model.truncate_modes)
+    return truncate
 
 
 def _not_allowed(param: str, value: str, model_id: str, allowed: Iterable[object]) -> InvalidRequest:

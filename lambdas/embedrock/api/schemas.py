@@ -14,7 +14,24 @@ from pydantic_core import PydanticCustomError
 
 from embedrock import catalog
 
-InputType = Literal["search_document", "search_query", "classification", "clustering"]
+# The catalog's input types (catalog.INPUT_TYPES, then catalog.NOVA_PURPOSES); each model takes
+# some of them, checked against the catalog (embed_spec), and a test keeps this list equal to it.
+InputType = Literal[
+    "search_document",
+    "search_query",
+    "classification",
+    "clustering",
+    "GENERIC_INDEX",
+    "GENERIC_RETRIEVAL",
+    "TEXT_RETRIEVAL",
+    "IMAGE_RETRIEVAL",
+    "VIDEO_RETRIEVAL",
+    "DOCUMENT_RETRIEVAL",
+    "AUDIO_RETRIEVAL",
+    "CLASSIFICATION",
+    "CLUSTERING",
+]
+Truncate = Literal["NONE", "LEFT", "RIGHT"]
 EmbeddingType = Literal["float", "int8", "uint8", "binary", "ubinary"]
 Encoding = Literal["float", "base64"]
 Metric = Literal["cosine", "dot", "euclidean"]
@@ -51,7 +68,9 @@ _DIMENSIONS = Field(
 )
 _INPUT_TYPE = Field(
     default=None,
-    description="Cohere only: what the texts are for. Default: search_document.",
+    description="Cohere and Nova only: what the texts are for. Default: search_document. Nova also "
+    "takes its own embedding purposes (GENERIC_INDEX, TEXT_RETRIEVAL, ...); GET /models lists each "
+    "model's input types.",
     examples=["search_document"],
 )
 
@@ -71,6 +90,11 @@ class EmbeddingsRequest(Schema):
     dimensions: int | None = _DIMENSIONS
     normalize: bool = Field(default=True, description="Scale each float vector to unit length.")
     input_type: InputType | None = _INPUT_TYPE
+    truncate: Truncate | None = Field(
+        default=None,
+        description="Cohere and Nova only: what to do with a text over the model's token limit. "
+        "`NONE` (default): a 400, never a silently cut text; `LEFT`: drop its start; `RIGHT`: drop its end.",
+    )
     embedding_type: EmbeddingType | None = Field(
         default=None,
         description="Numeric type of the vectors (GET /models lists each model's). Default: float. "

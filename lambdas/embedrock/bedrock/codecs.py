@@ -81,13 +81,24 @@ class TitanMultimodal(TitanTextV1):
         return {"inputText": texts[0], "embeddingConfig": {"outputEmbeddingLength": spec.dimensions}}
 
 
+# The request's truncate in the words of Cohere v3 and Nova: START and END name the part dropped
+# (Bedrock User Guide, "Cohere Embed v3": START discards the start of the input, END its end).
+# Nova's schema page lists truncationMode START | END | NONE; that START drops the start there too
+# could not be read in the excerpts available here (unverified, and NONE, the default, cuts nothing).
+_START_END = {"NONE": "NONE", "LEFT": "START", "RIGHT": "END"}
+
+
 class CohereV3:
     bits_unpacked = False
 
     def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
         # truncate is sent explicitly: NONE makes Bedrock reject an over-long text instead of
         # silently embedding only part of it.
-        body: dict[str, Any] = {"texts": list(texts), "input_type": spec.input_type, "truncate": "NONE"}
+        body: dict[str, Any] = {
+            "texts": list(texts),
+            "input_type": spec.input_type,
+            "truncate": _START_END[spec.truncate or "NONE"],
+        }
         if spec.embedding_type != "float":
             body["embedding_types"] = [spec.embedding_type]
         return body
@@ -102,11 +113,79 @@ class CohereV3:
         return None
 
 
+class CohereV4:
+    """Bedrock User Guide, "Cohere Embed v4" (model-parameters-embed-v4.html).
+
+    embedding_types is always sent, as a list, so the answer is always `embeddings` as a dict by
+    type ({"float": [[...]], "int8": [[...]]}); binary/ubinary come back packed, dimensions/8 values
+    per vector, as in Cohere's other models. truncate NONE/LEFT/RIGHT is v4's own vocabulary.
+    """
+
+    bits_unpacked = False
+
+    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
+        return {
+            "texts": list(texts),
+            "input_type": spec.input_type,
+            "embedding_types": [spec.embedding_type],
+            "output_dimension": spec.dimensions,
+            "truncate": spec.truncate or "NONE",
+        }
+
+    def vectors(self, spec: EmbedSpec, payload: Mapping[str, Any]) -> list[Any]:
+        return list(payload["embeddings"][spec.embedding_type])
+
+    def body_tokens(self, payload: Mapping[str, Any]) -> int | None:
+        return None  # in the x-amzn-bedrock-input-token-count header
+
+
+# The service's input types as Nova embedding purposes. A query goes to GENERIC_RETRIEVAL, not
+# TEXT_RETRIEVAL: the Nova schema pairs GENERIC_INDEX documents with a *_RETRIEVAL query named for
+# the modality searched, and a search_query cannot know whether the index holds text only;
+# GENERIC_RETRIEVAL is the one for an index of any modality. TEXT_RETRIEVAL and Nova's other
+# purposes can be asked for by name.
+NOVA_PURPOSE = {
+    "search_document": "GENERIC_INDEX",
+    "search_query": "GENERIC_RETRIEVAL",
+    "classification": "CLASSIFICATION",
+    "clustering": "CLUSTERING",
+}
+NOVA_SCHEMA_VERSION = "nova-multimodal-embed-v1"
+
+
+class NovaMultimodal:
+    """Amazon Nova User Guide, "Complete embeddings request and response schema"
+    (embeddings-schema.html): one input per synchronous call; the answer is
+    `embeddings`: [{"embeddingType": "TEXT", "embedding": [...]}], float only."""
+
+    bits_unpacked = False
+
+    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
+        purpose = spec.input_type or "search_document"
+        return {
+            "schemaVersion": NOVA_SCHEMA_VERSION,
+            "taskType": "SINGLE_EMBEDDING",
+            "singleEmbeddingParams": {
+                "embeddingPurpose": NOVA_PURPOSE.get(purpose, purpose),
+                "embeddingDimension": spec.dimensions,
+                "text": {"truncationMode": _START_END[spec.truncate or "NONE"], "value": texts[0]},
+            },
+        }
+
+    def vectors(self, spec: EmbedSpec, payload: Mapping[str, Any]) -> list[Any]:
+        return [entry["embedding"] for entry in payload["embeddings"]]
+
+    def body_tokens(self, payload: Mapping[str, Any]) -> int | None:
+        return None  # in the x-amzn-bedrock-input-token-count header
+
+
 CODECS: Mapping[Family, Codec] = {
     Family.TITAN_TEXT_V2: TitanTextV2(),
     Family.TITAN_TEXT_V1: TitanTextV1(),
     Family.TITAN_MULTIMODAL: TitanMultimodal(),
     Family.COHERE_V3: CohereV3(),
+    Family.COHERE_V4: CohereV4(),
+    Family.NOVA_MULTIMODAL: NovaMultimodal(),
 }
 
 

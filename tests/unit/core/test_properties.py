@@ -54,13 +54,18 @@ def nonzero_rows(matrix: np.ndarray) -> np.ndarray:
 
 def _payload(spec: EmbedSpec, vectors: list[list[float]]) -> dict[str, Any]:
     """The response body each family returns for these vectors."""
-    if spec.model.family is catalog.Family.COHERE_V3:
+    family = spec.model.family
+    if family is catalog.Family.COHERE_V3:
         return {
             "id": "x",
             "response_type": "embeddings_floats",
             "texts": ["t"] * len(vectors),
             "embeddings": vectors,
         }
+    if family is catalog.Family.COHERE_V4:
+        return {"id": "x", "response_type": "embeddings_by_type", "embeddings": {"float": vectors}}
+    if family is catalog.Family.NOVA_MULTIMODAL:
+        return {"embeddings": [{"embeddingType": "TEXT", "embedding": vector} for vector in vectors]}
     return {"embedding": vectors[0], "inputTextTokenCount": 3}
 
 

@@ -70,6 +70,7 @@ def _checked_spec(
             normalize=request.normalize,
             input_type=request.input_type,
             embedding_type=request.embedding_type,
+            truncate=request.truncate,
             default_model_id=config.default_model_id,
         )
         encoding: Encoding = request.encoding

@@ -1,7 +1,7 @@
 """The bedrock control-plane backend: ListFoundationModels and GetFoundationModel.
 
 The catalog's models are listed as Bedrock lists them, next to a few models the catalog does
-not have (a provisioned-only variant, newer embedding models, text and image models), so
+not have (provisioned-only variants, text and image models), so
 callers see a realistic mix and the filters have something to filter.
 """
 
@@ -69,21 +69,6 @@ _EXTRA = (
         ("EMBEDDING",),
         inference_types=("PROVISIONED",),
         customizations=("FINE_TUNING",),
-    ),
-    Listed(
-        "cohere.embed-v4:0",
-        "Embed v4",
-        "Cohere",
-        ("TEXT", "IMAGE"),
-        ("EMBEDDING",),
-        inference_types=("INFERENCE_PROFILE",),
-    ),
-    Listed(
-        "amazon.nova-2-multimodal-embeddings-v1:0",
-        "Amazon Nova Multimodal Embeddings",
-        "Amazon",
-        ("TEXT", "IMAGE"),
-        ("EMBEDDING",),
     ),
     Listed(
         "anthropic.claude-3-haiku-20240307-v1:0",

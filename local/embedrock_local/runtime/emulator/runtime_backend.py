@@ -16,7 +16,7 @@ import orjson
 from embedrock import catalog
 from embedrock.catalog import Family
 
-from . import cohere, control_backend, titan
+from . import cohere, control_backend, nova, titan
 from .codec import FamilyHandler, Invocation
 from .engines import Engine
 from .errors import INVALID_MODEL_ID, MALFORMED_BODY, BedrockError, validation
@@ -30,6 +30,8 @@ HANDLERS: dict[Family, FamilyHandler] = {
     Family.TITAN_TEXT_V1: titan.text_v1,
     Family.TITAN_MULTIMODAL: titan.multimodal,
     Family.COHERE_V3: cohere.embed_v3,
+    Family.COHERE_V4: cohere.embed_v4,
+    Family.NOVA_MULTIMODAL: nova.embed,
 }
 
 
@@ -80,13 +82,19 @@ class RuntimeBackend:
 
 def _answer(model_id: str, raw_body: bytes, engine: Engine) -> Invocation:
     """The model family's validation and response body."""
+    model, handler = served_model(model_id)
+    return handler(model, _json_object(raw_body), engine)
+
+
+def served_model(model_id: str) -> tuple[catalog.CatalogModel, FamilyHandler]:
+    """The one place a model id picks the catalog entry and handler that answer it."""
     model = catalog.find(model_id)
     if model is None:
         raise validation(_not_served(model_id))
     handler = HANDLERS.get(model.family)
     if handler is None:
         raise validation(f"The embedrock emulator has no request handler for the {model.family} family yet.")
-    return handler(model, _json_object(raw_body), engine)
+    return model, handler
 
 
 def _json_object(raw_body: bytes) -> dict[str, Any]:
