@@ -51,7 +51,9 @@ SMALL_RUN = (
     "--model",
     "amazon.titan-embed-text-v2:0@256,1024",
     "--model",
-    "cohere.embed-english-v3",
+    "cohere.embed-v4:0@256,1536",
+    "--model",
+    "amazon.nova-2-multimodal-embeddings-v1:0@256",
 )
 
 
@@ -66,8 +68,12 @@ def test_limited_run_on_the_shared_data_writes_every_report_and_reuses_its_cache
     ):
         assert (tmp_path / name).stat().st_size > 0, name
     rows = first["results"]
-    # Per data set: Titan V2 2 dims x (float, binary) + 2 cuts; Cohere float/int8/binary + 2 cuts.
-    assert len(rows) == 2 * (4 + 2 + 3 + 2)
+    # Per data set: Titan V2 2 dims x (float, binary) + 2 cuts; Cohere v4 2 dims x (float, int8, binary)
+    # + 2 cuts; Nova 256 float (Nova has no int8 or binary, and nothing to cut from).
+    assert len(rows) == 2 * (4 + 2 + 6 + 2 + 1)
+    assert {(row["model"], row["embedding_type"]) for row in rows if "nova" in row["model"]} == {
+        ("amazon.nova-2-multimodal-embeddings-v1:0", "float")
+    }
     assert all(set(row) >= REQUIRED for row in rows)
     assert {row["dataset"] for row in rows} == {"stsb", "scifact"}
     assert {row["metric"] for row in rows} == {"spearman", "ndcg@10"}

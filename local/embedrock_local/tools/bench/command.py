@@ -16,10 +16,14 @@ if TYPE_CHECKING:
     from .runner import Plan, Progress, Runner
     from .target import Target
 
+# Ids without "@": every dimension the catalog allows. Each model is asked only the DEFAULT_TYPES
+# its catalog entry offers (Plan.variants), so no combination Bedrock would refuse is requested.
 DEFAULT_MODELS = (
-    "amazon.titan-embed-text-v2:0@256,512,1024",
+    "amazon.titan-embed-text-v2:0",
     "amazon.titan-embed-text-v1",
     "cohere.embed-english-v3",
+    "cohere.embed-v4:0",
+    "amazon.nova-2-multimodal-embeddings-v1:0",
 )
 DEFAULT_DATASETS = ("stsb", "scifact")
 DEFAULT_TYPES = "float,int8,binary"
@@ -167,6 +171,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, NoRegionError
+
     from embedrock.errors import ApiError
 
     from .datasets import DatasetError
@@ -194,6 +200,14 @@ def run(args: argparse.Namespace) -> int:
             return _bench(args, plan, datasets, target)
     except (ValueError, DatasetError, ApiError, RuntimeError) as error:
         print(f"embedrock bench: {error}", file=sys.stderr)
+        return 2
+    except BotoCoreError as error:  # --bedrock aws without a region or credentials
+        hint = (
+            " Set AWS_DEFAULT_REGION, or AWS_PROFILE to a profile with a region."
+            if isinstance(error, NoRegionError)
+            else ""
+        )
+        print(f"embedrock bench: Amazon Bedrock: {error}{hint}", file=sys.stderr)
         return 2
 
 
