@@ -24,6 +24,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from embedrock.bedrock.codecs import DTYPES
 from embedrock.cache_table import EXPIRES_AT, KEY, VECTOR
+from embedrock.embed_input import Item
 from embedrock.embed_spec import EmbedSpec
 from embedrock.encoding import PACKED_DTYPES
 
@@ -53,8 +54,14 @@ def dynamodb_client() -> DynamoDBClient:
     return client
 
 
-def cache_key(spec: EmbedSpec, text: str) -> str:
-    identity = json.dumps([KEY_VERSION, *spec.cache_key_parts(), text], ensure_ascii=False)
+def cache_key(spec: EmbedSpec, item: Item) -> str:
+    """A text keys as itself (the keys of before images); an image as its format and sha256."""
+    if isinstance(item, str):
+        content: object = item
+    else:
+        image = item.image
+        content = {"text": item.text, "image": None if image is None else [image.format, image.digest()]}
+    identity = json.dumps([KEY_VERSION, *spec.cache_key_parts(), content], ensure_ascii=False)
     return hashlib.sha256(identity.encode()).hexdigest()
 
 
@@ -64,7 +71,7 @@ class EmbeddingCache:
         self._table = table
         self._ttl_seconds = ttl_days * 86_400
 
-    def lookup(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[int, np.ndarray]:
+    def lookup(self, spec: EmbedSpec, texts: Sequence[Item]) -> dict[int, np.ndarray]:
         """Cached vectors by index into `texts` (a text may appear several times)."""
         indices_of: dict[str, list[int]] = {}
         for index, text in enumerate(texts):
@@ -78,7 +85,7 @@ class EmbeddingCache:
                     found[index] = vector
         return found
 
-    def store(self, spec: EmbedSpec, texts: Sequence[str], vectors: np.ndarray) -> None:
+    def store(self, spec: EmbedSpec, texts: Sequence[Item], vectors: np.ndarray) -> None:
         expires = int(time.time()) + self._ttl_seconds
         items = {
             cache_key(spec, text): {
@@ -129,7 +136,7 @@ class CachedEmbedder:
         self._inner = inner
         self._cache = cache
 
-    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
+    def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult:
         from embedrock.observability import record_cache
 
         hits = self._cache.lookup(spec, texts)
@@ -156,7 +163,7 @@ class CachedEmbedder:
         return replace(result, vectors=vectors, failures=failures)
 
     @staticmethod
-    def _from_cache(spec: EmbedSpec, texts: Sequence[str], hits: dict[int, np.ndarray]) -> EmbedResult:
+    def _from_cache(spec: EmbedSpec, texts: Sequence[Item], hits: dict[int, np.ndarray]) -> EmbedResult:
         from embedrock.bedrock.embedder import EmbedResult
 
         return EmbedResult(

@@ -70,6 +70,12 @@ class CatalogModel:
     truncate_modes: tuple[str, ...] = ()
     # USD per input image, on demand, where images are priced apart from tokens.
     price_per_image: float | None = None
+    # Images (input_modalities has IMAGE): the formats taken, and the limits the docs state.
+    image_formats: tuple[str, ...] = ()
+    max_image_bytes: int | None = None
+    max_image_pixels: tuple[int, int] | None = None  # (width, height)
+    # Whether one input may hold a text and an image, embedded into one vector.
+    joint_text_image: bool = False
 
     @property
     def needs_input_type(self) -> bool:
@@ -138,6 +144,15 @@ MODELS: tuple[CatalogModel, ...] = (
         native_normalize=False,
         price_per_million_tokens=0.80,
         batch_inference=True,
+        # Amazon Bedrock User Guide, "Amazon Titan Multimodal Embeddings G1 model"
+        # (titan-multiemb-models.html): max input image size 25 MB, max resolution 2048 x 2048;
+        # "Amazon Titan Multimodal Embeddings G1" (model-parameters-titan-embed-mm.html): inputText
+        # and inputImage together give one vector averaging both. JPEG and PNG, as the emulator
+        # has checked since it was written (the excerpts read here do not list the formats).
+        image_formats=("png", "jpeg"),
+        max_image_bytes=25_000_000,
+        max_image_pixels=(2048, 2048),
+        joint_text_image=True,
     ),
     CatalogModel(
         id="cohere.embed-english-v3",
@@ -181,8 +196,9 @@ MODELS: tuple[CatalogModel, ...] = (
     # required (search_document, search_query, classification, clustering); texts, images or inputs,
     # at most 96 per call; embedding_types a list of float, int8, uint8, binary, ubinary;
     # output_dimension 256, 512, 1024, 1536; up to ~128k tokens; truncate NONE, LEFT, RIGHT.
-    # Default dimension 1536: the Bedrock model card "Embed v4" and Cohere's own docs (the user
-    # guide's excerpt read here lists the values, not the default).
+    # Default dimension 1536: DESIGN.md and the Vercel AI SDK's Bedrock provider ("256, 512, 1024,
+    # or 1536 (default)"); the user guide's excerpts read here list the values, not the default.
+    # binary/ubinary: packed, 8 dimensions per value, as Cohere's v3 (not confirmed for v4 on AWS).
     CatalogModel(
         id="cohere.embed-v4:0",
         name="Cohere Embed v4",
@@ -208,6 +224,12 @@ MODELS: tuple[CatalogModel, ...] = (
         # (batch-inference-supported.html) read here; unconfirmed, so off.
         batch_inference=False,
         truncate_modes=TRUNCATE_MODES,
+        # "inputs" items hold text and image_url parts embedded together (the v4 page above).
+        # Formats: the page's excerpts read here say data:<mime>;base64 without listing mime types;
+        # PNG and JPEG are the ones its "Cohere Embed v3" page documents (5 MB there, not stated
+        # for v4), so only those are sent. Larger images are downsampled by the model, not refused.
+        image_formats=("png", "jpeg"),
+        joint_text_image=True,
     ),
     # Amazon Nova User Guide, "Complete embeddings request and response schema" (embeddings-schema.html):
     # schemaVersion nova-multimodal-embed-v1, taskType SINGLE_EMBEDDING, one input per call,
@@ -238,6 +260,9 @@ MODELS: tuple[CatalogModel, ...] = (
         # (Titan Text Embeddings V2 and Titan Multimodal Embeddings G1 only).
         batch_inference=False,
         truncate_modes=TRUNCATE_MODES,
+        # image.format png | jpeg | gif | webp (the schema page above); one of text, image, audio or
+        # video per call, so no joint text and image. No size limit read here beyond the request's.
+        image_formats=("png", "jpeg", "gif", "webp"),
     ),
 )
 

@@ -18,6 +18,7 @@ from openai import OpenAI
 
 from embedrock_local.runtime.emulator import Emulator
 from embedrock_local.runtime.serve import LocalRuntime
+from tests.fixtures.images import data_uri, png
 
 pytestmark = pytest.mark.integration
 
@@ -143,6 +144,50 @@ def test_nova_default_dimension_is_3072(bedrock: Any) -> None:
 )
 def test_nova_validation_is_bedrock_worded(bedrock: Any, body: dict[str, Any], words: str) -> None:
     assert words in validation_message(bedrock, NOVA, body)
+
+
+def test_v4_images_and_inputs_are_embedded(bedrock: Any) -> None:
+    image = data_uri(png())
+    images, _ = invoke(
+        bedrock, V4, {"images": [image], "input_type": "search_document", "output_dimension": 256}
+    )
+    pair = {"content": [{"type": "text", "text": "a cat"}, {"type": "image_url", "image_url": image}]}
+    inputs, headers = invoke(
+        bedrock, V4, {"inputs": [pair], "input_type": "search_document", "output_dimension": 256}
+    )
+    assert len(images["embeddings"]["float"][0]) == len(inputs["embeddings"]["float"][0]) == 256
+    assert images["embeddings"]["float"] != inputs["embeddings"]["float"]
+    assert int(headers["x-amzn-bedrock-input-token-count"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"images": ["https://x/cat.png"], "input_type": "search_document"}, "Invalid image"),
+        ({"texts": ["a"], "images": ["x"], "input_type": "search_document"}, "exactly one of [texts]"),
+        (
+            {"inputs": [{"content": [{"type": "video", "video": "x"}]}], "input_type": "search_document"},
+            "video is not a valid enum",
+        ),
+    ],
+)
+def test_v4_image_validation(bedrock: Any, body: dict[str, Any], words: str) -> None:
+    assert words in validation_message(bedrock, V4, body)
+
+
+def test_nova_image_answers_an_image_embedding(bedrock: Any) -> None:
+    image = {"format": "png", "source": {"bytes": data_uri(png()).split(",", 1)[1]}}
+    body, _ = invoke(
+        bedrock,
+        NOVA,
+        {**nova("x"), "singleEmbeddingParams": {"embeddingPurpose": "GENERIC_INDEX", "image": image}},
+    )
+    (entry,) = body["embeddings"]
+    assert entry["embeddingType"] == "IMAGE" and len(entry["embedding"]) == 3072
+    bad = {"embeddingPurpose": "GENERIC_INDEX", "image": {**image, "format": "bmp"}}
+    assert "format: bmp is not a valid enum" in validation_message(
+        bedrock, NOVA, {**nova("x"), "singleEmbeddingParams": bad}
+    )
 
 
 # --- through the local gateway ----------------------------------------------------------------

@@ -75,6 +75,24 @@ _INPUT_TYPE = Field(
 )
 
 
+class InputItem(Schema):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str | None = Field(default=None, description="A text.", examples=[SEED_TEXT])
+    image: str | None = Field(
+        default=None,
+        description="An image as a data URI: `data:image/png;base64,...` (png, jpeg, gif or webp; "
+        "the README lists each model's). With `text` too, one vector for both, "
+        "where the model embeds them jointly (Titan Multimodal G1, Cohere Embed v4).",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> InputItem:
+        if self.text is None and self.image is None:
+            raise ValueError('an input needs "text", "image", or both.')
+        return self
+
+
 class EmbeddingsRequest(Schema):
     model_config = ConfigDict(
         extra="forbid",
@@ -87,6 +105,11 @@ class EmbeddingsRequest(Schema):
         default=None, description="Texts to embed, in order. Send `texts` or `text`.", examples=[[SEED_TEXT]]
     )
     text: str | None = Field(default=None, description="One text to embed.", examples=[SEED_TEXT])
+    inputs: list[InputItem] | None = Field(
+        default=None,
+        description="Instead of `texts`: items of `text`, `image` (a data URI) or both, for the "
+        "models that take images (Titan Multimodal G1, Cohere Embed v4, Nova Multimodal).",
+    )
     dimensions: int | None = _DIMENSIONS
     normalize: bool = Field(default=True, description="Scale each float vector to unit length.")
     input_type: InputType | None = _INPUT_TYPE
@@ -116,8 +139,12 @@ class EmbeddingsRequest(Schema):
 
     @model_validator(mode="after")
     def _one_input(self) -> EmbeddingsRequest:
-        if (self.texts is None) == (self.text is None):
-            raise invalid('send exactly one of "texts" (a list of strings) or "text" (one string).', "texts")
+        if sum(given is not None for given in (self.texts, self.text, self.inputs)) != 1:
+            raise invalid(
+                'send exactly one of "texts" (a list of strings), "text" (one string) or "inputs" '
+                '(a list of {"text", "image"} items).',
+                "texts",
+            )
         return self
 
     def input_texts(self) -> tuple[list[str], str]:
@@ -235,7 +262,8 @@ class SimilarityRequest(Schema):
     dimensions: int | None = _DIMENSIONS
     input_type: InputType | None = Field(
         default=None,
-        description="Cohere only. Default: search_query for the query and search_document for documents.",
+        description="Cohere and Nova only. Default: search_query for the query and search_document for "
+        "documents.",
     )
 
     @model_validator(mode="after")

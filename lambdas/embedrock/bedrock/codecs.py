@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from embedrock.catalog import Family
+from embedrock.embed_input import Item, image_of, text_of
 from embedrock.embed_spec import BINARY_TYPES, EmbedSpec
 from embedrock.errors import ModelFailed
 
@@ -32,7 +33,7 @@ class Codec(Protocol):
     # True when binary types come back as one 0/1 value per dimension, to be packed.
     bits_unpacked: bool
 
-    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]: ...
+    def request(self, spec: EmbedSpec, items: Sequence[Item]) -> dict[str, Any]: ...
 
     def vectors(self, spec: EmbedSpec, payload: Mapping[str, Any]) -> list[Any]:
         """The list of vectors of one response, one per text sent, in order."""
@@ -44,9 +45,9 @@ class Codec(Protocol):
 class TitanTextV2:
     bits_unpacked = True
 
-    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
+    def request(self, spec: EmbedSpec, items: Sequence[Item]) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "inputText": texts[0],
+            "inputText": text_of(items[0]),
             "dimensions": spec.dimensions,
             "normalize": spec.normalize,
         }
@@ -66,8 +67,8 @@ class TitanTextV2:
 class TitanTextV1:
     bits_unpacked = False
 
-    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
-        return {"inputText": texts[0]}
+    def request(self, spec: EmbedSpec, items: Sequence[Item]) -> dict[str, Any]:
+        return {"inputText": text_of(items[0])}
 
     def vectors(self, spec: EmbedSpec, payload: Mapping[str, Any]) -> list[Any]:
         return [payload["embedding"]]
@@ -77,8 +78,17 @@ class TitanTextV1:
 
 
 class TitanMultimodal(TitanTextV1):
-    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
-        return {"inputText": texts[0], "embeddingConfig": {"outputEmbeddingLength": spec.dimensions}}
+    """inputText and/or inputImage (base64, no data-URI prefix): one vector for both."""
+
+    def request(self, spec: EmbedSpec, items: Sequence[Item]) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        text, image = text_of(items[0]), image_of(items[0])
+        if text is not None:
+            body["inputText"] = text
+        if image is not None:
+            body["inputImage"] = image.base64()
+        body["embeddingConfig"] = {"outputEmbeddingLength": spec.dimensions}
+        return body
 
 
 # The request's truncate in the words of Cohere v3 and Nova: START and END name the part dropped
@@ -91,11 +101,11 @@ _START_END = {"NONE": "NONE", "LEFT": "START", "RIGHT": "END"}
 class CohereV3:
     bits_unpacked = False
 
-    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
+    def request(self, spec: EmbedSpec, items: Sequence[Item]) -> dict[str, Any]:
         # truncate is sent explicitly: NONE makes Bedrock reject an over-long text instead of
         # silently embedding only part of it.
         body: dict[str, Any] = {
-            "texts": list(texts),
+            "texts": [text_of(item) for item in items],
             "input_type": spec.input_type,
             "truncate": _START_END[spec.truncate or "NONE"],
         }
@@ -123,9 +133,15 @@ class CohereV4:
 
     bits_unpacked = False
 
-    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
+    def request(self, spec: EmbedSpec, items: Sequence[Item]) -> dict[str, Any]:
+        body: dict[str, Any]
+        if all(isinstance(item, str) for item in items):
+            body = {"texts": list(items)}
+        else:
+            # Any image: every item goes in `inputs`, each one vector of its content parts in order.
+            body = {"inputs": [{"content": _v4_content(item)} for item in items]}
         return {
-            "texts": list(texts),
+            **body,
             "input_type": spec.input_type,
             "embedding_types": [spec.embedding_type],
             "output_dimension": spec.dimensions,
@@ -137,6 +153,14 @@ class CohereV4:
 
     def body_tokens(self, payload: Mapping[str, Any]) -> int | None:
         return None  # in the x-amzn-bedrock-input-token-count header
+
+
+def _v4_content(item: Item) -> list[dict[str, str]]:
+    text, image = text_of(item), image_of(item)
+    parts = [] if text is None else [{"type": "text", "text": text}]
+    if image is not None:
+        parts.append({"type": "image_url", "image_url": image.data_uri()})
+    return parts
 
 
 # The service's input types as Nova embedding purposes. A query goes to GENERIC_RETRIEVAL, not
@@ -160,16 +184,25 @@ class NovaMultimodal:
 
     bits_unpacked = False
 
-    def request(self, spec: EmbedSpec, texts: Sequence[str]) -> dict[str, Any]:
+    def request(self, spec: EmbedSpec, items: Sequence[Item]) -> dict[str, Any]:
         purpose = spec.input_type or "search_document"
+        params: dict[str, Any] = {
+            "embeddingPurpose": NOVA_PURPOSE.get(purpose, purpose),
+            "embeddingDimension": spec.dimensions,
+        }
+        image = image_of(items[0])
+        if image is None:
+            params["text"] = {
+                "truncationMode": _START_END[spec.truncate or "NONE"],
+                "value": text_of(items[0]),
+            }
+        else:
+            # detailLevel is left to the model's default (STANDARD_IMAGE; DOCUMENT_IMAGE is for pages).
+            params["image"] = {"format": image.format, "source": {"bytes": image.base64()}}
         return {
             "schemaVersion": NOVA_SCHEMA_VERSION,
             "taskType": "SINGLE_EMBEDDING",
-            "singleEmbeddingParams": {
-                "embeddingPurpose": NOVA_PURPOSE.get(purpose, purpose),
-                "embeddingDimension": spec.dimensions,
-                "text": {"truncationMode": _START_END[spec.truncate or "NONE"], "value": texts[0]},
-            },
+            "singleEmbeddingParams": params,
         }
 
     def vectors(self, spec: EmbedSpec, payload: Mapping[str, Any]) -> list[Any]:

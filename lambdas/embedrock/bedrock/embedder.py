@@ -28,6 +28,7 @@ from embedrock import deadline
 from embedrock.aws_errors import error_code
 from embedrock.bedrock import codecs
 from embedrock.bedrock.error_mapping import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
+from embedrock.embed_input import Item
 from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ApiError, ModelFailed, UpstreamTimeout
 
@@ -64,7 +65,7 @@ class EmbedResult:
 class Embedder(Protocol):
     """The port every embedding caller depends on: BedrockEmbedder, the cache's wrapper, fakes."""
 
-    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult: ...
+    def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult: ...
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class BedrockEmbedder:
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = Lock()
 
-    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
+    def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult:
         size = spec.model.max_texts_per_call
         chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
         started = time.perf_counter()
@@ -156,7 +157,7 @@ class BedrockEmbedder:
         )
 
     def _fan_out(
-        self, spec: EmbedSpec, chunks: list[Sequence[str]], run: _Run, *, partial: bool
+        self, spec: EmbedSpec, chunks: list[Sequence[Item]], run: _Run, *, partial: bool
     ) -> list[_CallResult | ApiError]:
         pool = self._executor()
         futures: list[Future[_CallResult]] = [pool.submit(self._call, spec, chunk, run) for chunk in chunks]
@@ -190,7 +191,7 @@ class BedrockEmbedder:
                 outcomes.append(future.result())
         return outcomes
 
-    def _call(self, spec: EmbedSpec, texts: Sequence[str], run: _Run) -> _CallResult:
+    def _call(self, spec: EmbedSpec, texts: Sequence[Item], run: _Run) -> _CallResult:
         body = json.dumps(codecs.CODECS[spec.model.family].request(spec, texts))
         attempt = 0
         while True:

@@ -7,14 +7,16 @@ and the settings before anything is sent to Bedrock, so a bad request costs noth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from embedrock import wiring
+from embedrock.api.images import decode_image
 from embedrock.api.schemas import (
     EmbeddingsRequest,
     EmbeddingsResponse,
     Encoding,
     ErrorDetail,
+    InputItem,
     ItemError,
     OpenAIEmbedding,
     OpenAIEmbeddingsRequest,
@@ -25,12 +27,47 @@ from embedrock.api.schemas import (
 )
 from embedrock.cache import with_cache
 from embedrock.catalog import CatalogModel
-from embedrock.embed_spec import EmbedSpec, check_response_size, check_texts, resolve_spec
+from embedrock.embed_input import EmbedInput, Item, text_of
+from embedrock.embed_input import check_items as check_images
+from embedrock.embed_spec import EmbedSpec, check_response_size, check_text, check_texts, resolve_spec
 from embedrock.errors import InvalidRequest
 from embedrock.observability import record_embedding
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import EmbedResult
+
+
+def to_items(inputs: Sequence[InputItem]) -> list[Item]:
+    """`inputs` as the core takes them: a text-only item stays a plain string (same path, same
+    cache key as `texts`); an image is decoded from its data URI once, here."""
+    items: list[Item] = []
+    for index, given in enumerate(inputs):
+        if given.image is None:
+            items.append(given.text or "")
+        else:
+            items.append(EmbedInput(given.text, decode_image(given.image, f"inputs[{index}].image")))
+    return items
+
+
+def check_items(items: Sequence[Item], model: CatalogModel) -> None:
+    """`inputs`: the count, each text as check_texts checks it, each image against the model."""
+    if not items:
+        raise InvalidRequest("inputs must hold at least one item.", param="inputs", code="empty_input")
+    limit = wiring.settings().max_texts_per_request
+    if len(items) > limit:
+        raise InvalidRequest(
+            f"inputs holds {len(items)} items; at most {limit} are allowed in one request. "
+            "Split the request.",
+            param="inputs",
+            code="too_many_texts",
+        )
+    for index, item in enumerate(items):
+        text = text_of(item)
+        if text is not None:
+            check_text(
+                text, model, where=f"inputs[{index}]" if isinstance(item, str) else f"inputs[{index}].text"
+            )
+    check_images(items, model, param="inputs")
 
 
 def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single: bool = False) -> None:
@@ -46,7 +83,7 @@ def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single
 
 
 def embed(
-    spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False, record: bool = True
+    spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False, record: bool = True
 ) -> EmbedResult:
     """The one way the API layer calls Bedrock: embed, then record usage (never the texts).
 
@@ -60,7 +97,7 @@ def embed(
 
 
 def _checked_spec(
-    request: EmbeddingsRequest | OpenAIEmbeddingsRequest, texts: list[str], param: str, single: bool
+    request: EmbeddingsRequest | OpenAIEmbeddingsRequest, texts: list[Item], param: str, single: bool
 ) -> EmbedSpec:
     config = wiring.settings()
     if isinstance(request, EmbeddingsRequest):
@@ -78,7 +115,11 @@ def _checked_spec(
     else:
         spec = resolve_spec(model_id=request.model, dimensions=request.dimensions)
         encoding, encoding_field = request.encoding_format, "encoding_format"
-    check_input(texts, spec.model, param=param, single=single)
+    if param == "inputs":
+        check_items(texts, spec.model)
+    else:
+        # texts, text and input hold strings only (the schema's types).
+        check_input(cast("list[str]", texts), spec.model, param=param, single=single)
     check_response_size(
         len(texts),
         spec,
@@ -93,7 +134,11 @@ def _checked_spec(
 def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
     from embedrock.encoding import encode
 
-    texts, param = request.input_texts()
+    if request.inputs is not None:
+        texts, param = to_items(request.inputs), "inputs"
+    else:
+        plain, param = request.input_texts()
+        texts = list(plain)
     spec = _checked_spec(request, texts, param, single=request.text is not None)
     result = embed(spec, texts, partial=request.partial)
     embeddings = encode(result.vectors, spec.embedding_type, request.encoding)
@@ -123,7 +168,7 @@ def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddin
     from embedrock.encoding import encode
 
     single = isinstance(request.input, str)
-    texts = [request.input] if isinstance(request.input, str) else request.input
+    texts: list[Item] = [request.input] if isinstance(request.input, str) else list(request.input)
     spec = _checked_spec(request, texts, "input", single=single)
     result = embed(spec, texts)
     vectors = encode(result.vectors, "float", request.encoding_format)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,3 +40,10 @@ def magnitude(tokens: int) -> float:
     Real unnormalized embeddings have norms that vary by input; callers must not assume 1.
     """
     return 1.0 + 0.5 * math.log2(2 + tokens)
+
+
+def image_stand_in(raw: bytes) -> str:
+    """What an engine embeds for an image: a token derived from its bytes. Engines embed text, so
+    the same image always gets the same vector and different images unrelated ones; nothing of
+    what the image shows is seen (not Bedrock; minilm embeds this token like any text)."""
+    return "image " + hashlib.sha256(raw).hexdigest()

@@ -2,18 +2,21 @@
 
 The request and response shapes are those of the Amazon Nova User Guide, "Complete embeddings
 request and response schema" (embeddings-schema.html). One input per call; the answer is
-`{"embeddings": [{"embeddingType": "TEXT", "embedding": [...]}]}`. Audio and video inputs are
-refused here: the emulator serves what this service sends.
+`{"embeddings": [{"embeddingType": "TEXT" | "IMAGE", "embedding": [...]}]}`. Audio and video
+inputs are refused here: the emulator serves what this service sends.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from embedrock.catalog import NOVA_PURPOSES, CatalogModel
+from embedrock.embed_input import sniff_format
 
 from . import tokens
-from .codec import Invocation, floats
+from .codec import Invocation, floats, image_stand_in
 from .engines import Engine
 from .errors import validation
 from .schema import Violations
@@ -22,6 +25,7 @@ SCHEMA_VERSION = "nova-multimodal-embed-v1"
 _TASK_TYPES = ("SINGLE_EMBEDDING", "SEGMENTED_EMBEDDING")
 _TRUNCATION = ("START", "END", "NONE")
 _MEDIA = ("text", "image", "audio", "video")
+_DETAIL_LEVELS = ("STANDARD_IMAGE", "DOCUMENT_IMAGE")
 
 
 def embed(model: CatalogModel, body: dict[str, Any], engine: Engine) -> Invocation:
@@ -40,9 +44,12 @@ def embed(model: CatalogModel, body: dict[str, Any], engine: Engine) -> Invocati
     v.raise_if_any()
 
     assert isinstance(params, dict)
+    dimensions = params.get("embeddingDimension", model.default_dimensions)
+    if "image" in params:
+        vector = engine.embed([image_stand_in(_image_bytes(params["image"]))], dimensions)[0]
+        return Invocation({"embeddings": [{"embeddingType": "IMAGE", "embedding": floats(vector)}]}, 0)
     text: dict[str, Any] = params["text"]
     value = _within_limit(text["value"], model.max_input_tokens, text["truncationMode"])
-    dimensions = params.get("embeddingDimension", model.default_dimensions)
     vector = engine.embed([value], dimensions)[0]
     return Invocation(
         {"embeddings": [{"embeddingType": "TEXT", "embedding": floats(vector)}]}, tokens.count(value)
@@ -62,8 +69,10 @@ def _check_params(model: CatalogModel, params: dict[str, Any], v: Violations) ->
     if len(media) != 1:
         v.add(pointer, "exactly one of [text], [image], [audio] or [video] is required")
     for key in media:
-        if key != "text":
+        if key not in ("text", "image"):
             v.add(f"{pointer}/{key}", "not served by the embedrock emulator")
+    if "image" in params and v.typed(params["image"], "JSONObject", f"{pointer}/image"):
+        _check_image(model, params["image"], f"{pointer}/image", v)
     if "text" in params and v.typed(params["text"], "JSONObject", f"{pointer}/text"):
         text = params["text"]
         v.keys(text, ("truncationMode", "value", "source"), required=("truncationMode",))
@@ -75,6 +84,33 @@ def _check_params(model: CatalogModel, params: dict[str, Any], v: Violations) ->
             v.add(f"{pointer}/text", "required key [value] not found")
         else:
             v.string(text["value"], f"{pointer}/text/value", 1)
+
+
+def _check_image(model: CatalogModel, image: dict[str, Any], pointer: str, v: Violations) -> None:
+    v.keys(image, ("format", "detailLevel", "source"), required=("format", "source"))
+    if "format" in image:
+        v.enum(image["format"], model.image_formats, f"{pointer}/format")
+    if "detailLevel" in image:
+        v.enum(image["detailLevel"], _DETAIL_LEVELS, f"{pointer}/detailLevel")
+    source: dict[str, Any] = image.get("source", {})
+    if "source" in image and v.typed(source, "JSONObject", f"{pointer}/source"):
+        v.keys(source, ("bytes", "s3Location"))
+        if "s3Location" in source:
+            v.add(f"{pointer}/source/s3Location", "not served by the embedrock emulator; send bytes")
+        elif "bytes" not in source:
+            v.add(f"{pointer}/source", "required key [bytes] not found")
+        else:
+            v.string(source["bytes"], f"{pointer}/source/bytes", 1)
+
+
+def _image_bytes(image: dict[str, Any]) -> bytes:
+    try:
+        raw = base64.b64decode(image["source"]["bytes"], validate=True)
+    except (binascii.Error, ValueError):
+        raise validation("The provided image is not valid base64.") from None
+    if sniff_format(raw) != image["format"]:
+        raise validation(f"The provided image is not a valid {image['format']} image.")
+    return raw
 
 
 def _within_limit(value: str, limit: int, mode: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ import numpy as np
 from embedrock.catalog import CatalogModel
 
 from . import tokens
-from .codec import Invocation, floats, magnitude
+from .codec import Invocation, floats, image_stand_in, magnitude
 from .engines import Engine
 from .errors import validation
 from .schema import Violations
@@ -105,8 +104,7 @@ def multimodal(model: CatalogModel, body: dict[str, Any], engine: Engine) -> Inv
         count = _count_tokens(model, body["inputText"])
         inputs.append(body["inputText"])
     if "inputImage" in body:
-        # The engine embeds text; an image stands in as a stable token derived from its bytes.
-        inputs.append("image " + hashlib.sha256(_decode_image(body["inputImage"])).hexdigest())
+        inputs.append(image_stand_in(_decode_image(body["inputImage"])))
     rows = engine.embed(inputs, dimensions)
     combined = rows.sum(axis=0)
     vector = combined / (np.linalg.norm(combined) or 1.0) * magnitude(count)

@@ -19,6 +19,7 @@ from embedrock_local.tools.ingest.store import DirStore
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder, EmbedResult
+    from embedrock.embed_input import Item
     from embedrock.embed_spec import EmbedSpec
 
 BedrockMode = Literal["emulator", "aws"]
@@ -45,7 +46,7 @@ class _Counted:
     embedder: Embedder
     usage: Usage
 
-    def embed(self, spec: EmbedSpec, texts: Sequence[str], *, partial: bool = False) -> EmbedResult:
+    def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult:
         result = self.embedder.embed(spec, texts, partial=partial)
         self.usage.add(spec, result)
         return result
