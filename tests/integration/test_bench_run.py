@@ -43,8 +43,22 @@ def bench(out: Path, *extra: str) -> dict:
     return report
 
 
+# Fewer rows than the default matrix (tests/unit/local/test_bench_command.py checks that one): a
+# compressed type, a native lower dimension and the client-side cuts keep every kind of row.
+SMALL_RUN = (
+    "--limit",
+    "3",
+    "--model",
+    "amazon.titan-embed-text-v2:0@256,1024",
+    "--model",
+    "cohere.embed-v4:0@256,1536",
+    "--model",
+    "amazon.nova-2-multimodal-embeddings-v1:0@256",
+)
+
+
 def test_limited_run_on_the_shared_data_writes_every_report_and_reuses_its_cache(tmp_path, capsys):
-    first = bench(tmp_path, "--limit", "3")
+    first = bench(tmp_path, *SMALL_RUN)
     for name in (
         "report.json",
         "report.md",
@@ -54,8 +68,12 @@ def test_limited_run_on_the_shared_data_writes_every_report_and_reuses_its_cache
     ):
         assert (tmp_path / name).stat().st_size > 0, name
     rows = first["results"]
-    # Per data set: Titan V2 3 dims x (float, binary) + 2 cuts; Titan V1 1 + 2 cuts; Cohere float/int8/binary + 2 cuts.
-    assert len(rows) == 2 * (6 + 2 + 1 + 2 + 3 + 2)
+    # Per data set: Titan V2 2 dims x (float, binary) + 2 cuts; Cohere v4 2 dims x (float, int8, binary)
+    # + 2 cuts; Nova 256 float (Nova has no int8 or binary, and nothing to cut from).
+    assert len(rows) == 2 * (4 + 2 + 6 + 2 + 1)
+    assert {(row["model"], row["embedding_type"]) for row in rows if "nova" in row["model"]} == {
+        ("amazon.nova-2-multimodal-embeddings-v1:0", "float")
+    }
     assert all(set(row) >= REQUIRED for row in rows)
     assert {row["dataset"] for row in rows} == {"stsb", "scifact"}
     assert {row["metric"] for row in rows} == {"spearman", "ndcg@10"}
@@ -64,7 +82,7 @@ def test_limited_run_on_the_shared_data_writes_every_report_and_reuses_its_cache
     assert "engine hash" in markdown and "NOT Amazon Bedrock" in markdown
     assert "| amazon.titan-embed-text-v2:0 | 256 | float | truncated from 1024 |" in markdown
 
-    second = bench(tmp_path, "--limit", "3")
+    second = bench(tmp_path, *SMALL_RUN)
     assert second["requests_made"] == 0
     # Cached vectors give the same figures (floats within rounding, counts exactly).
     assert [r["input_tokens"] for r in second["results"]] == [r["input_tokens"] for r in rows]
@@ -144,6 +162,9 @@ def test_seed_replay_lists_models_and_embeds_at_every_titan_v2_dimension():
         result = replay(target, lines.append)
     assert "amazon.titan-embed-text-v2:0" in result["models"]
     assert all("embed" in model for model in result["models"])
+    # Every profile listed routes to one of the listed models (the emulator may list none).
+    assert all(any(model in profile for model in result["models"]) for profile in result["profiles"])
+    assert any(line.startswith("\nInference profiles") for line in lines)
     assert set(result["norms"]) == {256, 512, 1024}
     assert all(abs(norm - 1) < 1e-6 for norm in result["norms"].values())
     assert len(result["cosines"]) == 2

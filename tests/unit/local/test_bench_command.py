@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from embedrock import catalog
+from embedrock.embed_spec import resolve_spec
 from embedrock_local import cli
 from embedrock_local.tools.bench import command, report
 
@@ -45,18 +48,57 @@ def parse(*argv: str) -> argparse.Namespace:
     return cli.build_parser().parse_args(["bench", *argv])
 
 
-def test_default_plan_is_the_issue_s_model_set():
+TITAN_V2, TITAN_V1, COHERE_V3 = (
+    "amazon.titan-embed-text-v2:0",
+    "amazon.titan-embed-text-v1",
+    "cohere.embed-english-v3",
+)
+COHERE_V4, NOVA = "cohere.embed-v4:0", "amazon.nova-2-multimodal-embeddings-v1:0"
+# Written out rather than derived from the catalog, so a catalog change that alters the default run shows here.
+DEFAULT_MATRIX = [
+    *[(TITAN_V2, d, kind) for d in (256, 512, 1024) for kind in ("float", "binary")],  # no int8
+    (TITAN_V1, 1536, "float"),
+    *[(COHERE_V3, 1024, kind) for kind in ("float", "int8", "binary")],
+    *[(COHERE_V4, d, kind) for d in (256, 512, 1024, 1536) for kind in ("float", "int8", "binary")],
+    *[(NOVA, d, "float") for d in (256, 384, 1024, 3072)],  # float vectors only
+]
+
+
+def test_default_matrix_is_today_s_rows_plus_cohere_v4_and_nova():
     plan = command._plan(parse())
-    assert [(p.model.id, p.dimensions) for p in plan.models] == [
-        ("amazon.titan-embed-text-v2:0", (256, 512, 1024)),
-        ("amazon.titan-embed-text-v1", (1536,)),
-        ("cohere.embed-english-v3", (1024,)),
-    ]
+    assert plan.matrix() == DEFAULT_MATRIX
     assert plan.embedding_types == ("float", "int8", "binary")
     assert plan.truncate == (256, 512)
-    titan_v2 = plan.models[0]
-    # Titan V2 offers float and binary, not int8.
-    assert plan.variants(titan_v2) == [(d, k) for d in (256, 512, 1024) for k in ("float", "binary")]
+
+
+def test_every_default_row_is_one_the_catalog_allows():
+    for model_id, dimensions, kind in command._plan(parse()).matrix():
+        model = catalog.find(model_id)
+        assert model is not None, model_id
+        assert dimensions in model.dimensions and kind in model.embedding_types, (model_id, dimensions, kind)
+        # As the runner asks: with an input type where the model takes one.
+        for input_type in ("clustering", "search_query", "search_document") if model.input_types else (None,):
+            spec = resolve_spec(
+                model_id=model_id, dimensions=dimensions, input_type=input_type, embedding_type=kind
+            )
+            assert (spec.dimensions, spec.embedding_type) == (dimensions, kind)
+
+
+def test_help_names_the_default_models():
+    (model_option,) = [a for a in bench_parser()._actions if "--model" in a.option_strings]
+    for model_id in dict.fromkeys(row[0] for row in DEFAULT_MATRIX):
+        assert model_id in str(model_option.help)
+
+
+def test_real_bedrock_without_a_region_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    argv = ["bench", "--bedrock", "aws", "--dataset", str(FIXTURES / "sts.tsv"), "--out", str(tmp_path)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "embedrock bench: Amazon Bedrock: You must specify a region. Set AWS_DEFAULT_REGION" in err
 
 
 @pytest.mark.parametrize(
@@ -65,6 +107,10 @@ def test_default_plan_is_the_issue_s_model_set():
         (["--model", "amazon.titan-embed-text-v2:0@384"], "allowed values: 256, 512, 1024"),
         (["--model", "openai.ada"], "unknown model 'openai.ada'"),
         (["--embedding-types", "float,fp16"], "--embedding-types: use some of float, int8"),
+        (
+            ["--model", "amazon.titan-embed-text-v1", "--embedding-types", "int8,binary"],
+            "--embedding-types: amazon.titan-embed-text-v1 offers float; ask for one of them too.",
+        ),
         (["--limit", "1"], "--limit at least 2"),
     ],
 )
@@ -78,7 +124,10 @@ def test_real_bedrock_run_prints_its_cost_and_stops_without_yes(tmp_path, capsys
     argv = ["bench", "--bedrock", "aws", "--dataset", str(FIXTURES / "sts.tsv"), "--out", str(tmp_path)]
     assert cli.main(argv) == 1
     captured = capsys.readouterr()
-    assert "Expected cost of this run on Amazon Bedrock: about $0.0000" in captured.out
+    # A few cents at most for six pairs over the default matrix, and the token count it rests on.
+    assert re.search(
+        r"Expected cost of this run on Amazon Bedrock: about \$0\.0\d{3} for about [\d,]+ input", captured.out
+    )
     assert "Re-run with --yes" in captured.err
     assert not (tmp_path / "report.json").exists()
 

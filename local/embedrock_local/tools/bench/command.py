@@ -16,10 +16,14 @@ if TYPE_CHECKING:
     from .runner import Plan, Progress, Runner
     from .target import Target
 
+# Ids without "@": every dimension the catalog allows. Each model is asked only the DEFAULT_TYPES
+# its catalog entry offers (Plan.variants), so no combination Bedrock would refuse is requested.
 DEFAULT_MODELS = (
-    "amazon.titan-embed-text-v2:0@256,512,1024",
+    "amazon.titan-embed-text-v2:0",
     "amazon.titan-embed-text-v1",
     "cohere.embed-english-v3",
+    "cohere.embed-v4:0",
+    "amazon.nova-2-multimodal-embeddings-v1:0",
 )
 DEFAULT_DATASETS = ("stsb", "scifact")
 DEFAULT_TYPES = "float,int8,binary"
@@ -155,16 +159,20 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     actions.add_parser(
         "seed",
         parents=[target],
-        help="replay the seed notebook: list embedding models, embed a sentence at each Titan V2 dimension, "
-        "print norms and two sentence-pair cosines",
+        help="replay the seed notebook: list embedding models and their inference profiles, embed a sentence "
+        "at each Titan V2 dimension, print norms and two sentence-pair cosines",
         description="Replay the seed notebook through the service's client layer: ListFoundationModels filtered "
-        "on 'embed', 'Python is a programming language' at each Titan Text V2 dimension (norms), and the "
-        "cosines of two sentence pairs, next to what the notebook printed on Amazon Bedrock.",
+        "on 'embed', the inference profiles that route to those models (ListInferenceProfiles; one line instead "
+        "where the endpoint or your role lacks it), 'Python is a programming language' at each Titan Text V2 "
+        "dimension (norms), and the cosines of two sentence pairs, next to what the notebook printed on Amazon "
+        "Bedrock.",
         formatter_class=_Help,
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, NoRegionError
+
     from embedrock.errors import ApiError
 
     from .datasets import DatasetError
@@ -192,6 +200,14 @@ def run(args: argparse.Namespace) -> int:
             return _bench(args, plan, datasets, target)
     except (ValueError, DatasetError, ApiError, RuntimeError) as error:
         print(f"embedrock bench: {error}", file=sys.stderr)
+        return 2
+    except BotoCoreError as error:  # --bedrock aws without a region or credentials
+        hint = (
+            " Set AWS_DEFAULT_REGION, or AWS_PROFILE to a profile with a region."
+            if isinstance(error, NoRegionError)
+            else ""
+        )
+        print(f"embedrock bench: Amazon Bedrock: {error}{hint}", file=sys.stderr)
         return 2
 
 
@@ -222,7 +238,15 @@ def _plan(args: argparse.Namespace) -> Plan:
     )
     if args.batch_size < 1 or (args.limit is not None and args.limit < 2):
         raise ValueError("--batch-size must be at least 1 and --limit at least 2.")
-    return Plan(tuple(models), types, truncate, args.batch_size)
+    plan = Plan(tuple(models), types, truncate, args.batch_size)
+    for model_plan in plan.models:
+        # A model none of whose types was asked for would vanish from the report unmentioned.
+        if not plan.variants(model_plan):
+            raise ValueError(
+                f"--embedding-types: {model_plan.model.id} offers {', '.join(model_plan.model.embedding_types)}; "
+                "ask for one of them too."
+            )
+    return plan
 
 
 def _data_dir(args: argparse.Namespace) -> Path:

@@ -46,8 +46,13 @@ class Plan:
     batch_size: int
 
     def variants(self, plan: ModelPlan) -> list[tuple[int, str]]:
+        """The (dimensions, type) pairs asked of one model: only the types its catalog entry offers."""
         kinds = [kind for kind in self.embedding_types if kind in plan.model.embedding_types]
         return [(dimensions, kind) for dimensions in plan.dimensions for kind in kinds]
+
+    def matrix(self) -> list[tuple[str, int, str]]:
+        """Every (model id, dimensions, type) the plan requests, in run order."""
+        return [(plan.model.id, *variant) for plan in self.models for variant in self.variants(plan)]
 
 
 @dataclass
