@@ -15,7 +15,9 @@ from subprocess import PIPE
 import numpy as np
 import pytest
 
+from embedrock_local.environment import emulator_environment
 from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+from embedrock_local.tools.ingest.command import usd
 from tests.conftest import ROOT
 from tests.fixtures.images import data_uri, png
 
@@ -88,6 +90,7 @@ def test_ingest_runs_chunks_in_order_with_options_and_a_sidecar(tmp_path: Path) 
         "normalize": "sidecar",
         "input_type": "default",
         "embedding_type": "default",
+        "truncate": "default",
     }
 
 
@@ -113,6 +116,8 @@ def test_ingest_help_explains_every_option(tmp_path: Path) -> None:
         "--normalize",
         "--bedrock",
         "--chunk-lines",
+        "--truncate",
+        "inference profile",
         "sidecar",
     ):
         assert option in result.stdout
@@ -229,3 +234,52 @@ def test_ingest_embeds_image_lines_from_a_data_uri_and_an_s3_key_next_to_the_fil
     rerun = rows(tmp_path / "out" / "pics.jsonl.jsonl")
     np.testing.assert_allclose(rerun[0]["embedding"], out[0]["embedding"])  # type: ignore[arg-type]  # same bytes
     assert not np.allclose(rerun[1]["embedding"], out[1]["embedding"])  # type: ignore[arg-type]
+
+
+COHERE_V4 = "cohere.embed-v4:0"
+US_COHERE_V4 = f"us.{COHERE_V4}"
+
+
+def test_ingest_through_a_profile_of_a_profile_only_model_embeds_and_prints_its_cost(tmp_path: Path) -> None:
+    # Given a Bedrock emulator that offers Cohere v4 through inference profiles only
+    (tmp_path / "one.jsonl").write_text(json.dumps({"id": "a", "text": "a cat on a mat"}) + "\n")
+    with Emulator(EmulatorOptions(profile_only=[COHERE_V4])) as emulator:
+        environment = {**os.environ, **emulator_environment(emulator.url)}
+
+        def run(*arguments: str) -> subprocess.CompletedProcess[str]:
+            command = [*INGEST, "one.jsonl", "--bedrock", "aws", *arguments]
+            return subprocess.run(
+                command,
+                cwd=tmp_path,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+
+        # When `embedrock ingest` names the model by its own id, Then Bedrock's refusal is reported
+        refused = run("--out", "own-id", "--model", COHERE_V4)
+        assert "complete: 0 of 1 lines embedded, 1 reported" in refused.stdout, refused.stderr
+        # When it names the US profile, with a truncate
+        done = run("--out", "out", "--model", US_COHERE_V4, "--truncate", "RIGHT")
+        # Then the line is embedded through the profile, and its cost is printed with its digits
+        assert done.returncode == 0, done.stderr
+        assert "complete: 1 of 1 lines embedded, 0 reported" in done.stdout
+        assert emulator.stats.calls() == 2
+    manifest = json.loads((tmp_path / "out" / "one.jsonl.manifest.json").read_text())
+    assert (manifest["model"], manifest["invoke_model"]) == (COHERE_V4, US_COHERE_V4)
+    assert (manifest["config"]["truncate"], manifest["config_sources"]["truncate"]) == ("RIGHT", "metadata")
+    assert manifest["cost_usd"] > 0
+    assert f"model {COHERE_V4} through {US_COHERE_V4} at 1536 dimensions" in done.stdout
+    assert f"{usd(manifest['cost_usd'])} on Bedrock" in done.stdout and "$0.000000 " not in done.stdout
+
+
+def test_ingest_rejects_a_truncate_the_model_does_not_take(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "docs.csv", tmp_path)
+    result = ingest("docs.csv", "--out", "out", "--model", COHERE_V4, "--truncate", "END", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "rejected: 0 of 2 lines embedded, 2 reported" in result.stdout
+    assert (
+        f"truncate 'END' is not allowed for {COHERE_V4}; allowed values: NONE, LEFT, RIGHT" in result.stdout
+    )

@@ -15,13 +15,14 @@ from typing import Any
 from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import InvalidRequest, one_of
 
-KEYS = ("model", "dimensions", "normalize", "input_type", "embedding_type")
+KEYS = ("model", "dimensions", "normalize", "input_type", "embedding_type", "truncate")
 _TYPES: dict[str, type] = {
     "model": str,
     "dimensions": int,
     "normalize": bool,
     "input_type": str,
     "embedding_type": str,
+    "truncate": str,
 }
 _BOOLEANS = {"true": True, "false": False}
 
@@ -33,15 +34,37 @@ class FileConfig:
     sources: dict[str, str]
 
     def canonical(self) -> dict[str, Any]:
-        """The settings that change the vectors: hashed into the run id, written to the manifest."""
-        model, dimensions, normalize, input_type, embedding_type = self.spec.cache_key_parts()
+        """The resolved settings, as the plan keeps them (Plan.spec) and the manifest shows them.
+
+        `model` is the catalog model (prices, rows, cache keys); `invoke_model` the id InvokeModel
+        is called with: the model's own, or the inference profile the file named.
+        """
+        spec = self.spec
         return {
-            "model": model,
-            "dimensions": dimensions,
-            "normalize": normalize,
-            "input_type": input_type,
-            "embedding_type": embedding_type,
+            "model": spec.model.id,
+            "invoke_model": spec.invoke_id,
+            "dimensions": spec.dimensions,
+            "normalize": spec.normalize,
+            "input_type": spec.input_type,
+            "embedding_type": spec.embedding_type,
+            "truncate": spec.truncate,
         }
+
+    def identity(self) -> dict[str, Any]:
+        """The settings hashed into the run id: those that change the vectors, and the route.
+
+        The route is part of it: a file whose lines Bedrock refused through one id (a profile-only
+        model called by its own id) must run again when uploaded with the other, not be
+        "unchanged". Through the same route, the same file is never paid twice; across routes the
+        embeddings cache (keyed by the catalog model) still makes the second run free. A setting at
+        its default is left out, so the files run before it existed keep their run ids.
+        """
+        identity = self.canonical()
+        if identity["invoke_model"] == identity["model"]:
+            del identity["invoke_model"]
+        if identity["truncate"] in (None, "NONE"):
+            del identity["truncate"]
+        return identity
 
 
 def resolve(metadata: Mapping[str, str], sidecar: bytes | None, *, default_model_id: str) -> FileConfig:
@@ -58,6 +81,7 @@ def resolve(metadata: Mapping[str, str], sidecar: bytes | None, *, default_model
             normalize=chosen.get("normalize", True),
             input_type=chosen.get("input_type"),
             embedding_type=chosen.get("embedding_type"),
+            truncate=chosen.get("truncate"),
             default_model_id=default_model_id,
         )
     except InvalidRequest as error:

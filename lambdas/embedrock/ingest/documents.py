@@ -75,13 +75,16 @@ class Plan(_Document):
     jobs: list[BatchJobPlan] = []
 
     def spec(self) -> EmbedSpec:
+        """The file's spec, invoked as the file asked (a profile id stays one). Plans written before
+        invoke_model and truncate existed lack them: the model's own id, and no truncate asked."""
         config = self.config
         return resolve_spec(
-            model_id=config["model"],
+            model_id=config.get("invoke_model") or config["model"],
             dimensions=config["dimensions"],
             normalize=config["normalize"],
             input_type=config["input_type"],
             embedding_type=config["embedding_type"],
+            truncate=config.get("truncate"),
         )
 
 
@@ -137,7 +140,9 @@ class Manifest(_Document):
     output_sha256: str | None = None
     run_id: str | None = None
     mode: Mode | None = None
-    model: str | None = None
+    model: str | None = None  # the catalog model
+    # The id Bedrock was invoked with: the model's, or the inference profile the file named.
+    invoke_model: str | None = None
     dimensions: int | None = None
     config: dict[str, Any] = {}
     config_sources: dict[str, str] = {}

@@ -154,6 +154,7 @@ def _described(plan: Plan, output: str) -> dict[str, Any]:
         "run_id": plan.run_id,
         "mode": plan.mode,
         "model": plan.config["model"],
+        "invoke_model": plan.config.get("invoke_model") or plan.config["model"],
         "dimensions": plan.config["dimensions"],
         "config": plan.config,
         "config_sources": plan.config_sources,

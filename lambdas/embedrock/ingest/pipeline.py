@@ -126,7 +126,7 @@ class Pipeline:
         except InvalidRequest as error:
             return self._reject(upload, error), None
         lookups = self._image_lookups(upload, config)
-        run = run_id(file.name, upload.sha256, config.canonical(), images.identity(lookups))
+        run = run_id(file.name, upload.sha256, config.identity(), images.identity(lookups))
         keys = RunKeys(run)
         manifest = publishing.published(self.store, file, run)
         damaged = None if manifest is None else publishing.damage(self.store, manifest)

@@ -74,12 +74,15 @@ def test_the_default_model_setting_takes_a_profile_id() -> None:
         settings.load({"EMBEDROCK_DEFAULT_MODEL": "us.amazon.unknown-v9:0"})
 
 
-def test_a_file_configuration_takes_a_profile_id_and_keeps_the_models_run_identity() -> None:
+def test_a_file_configuration_takes_a_profile_id_and_keeps_the_models_cache_identity() -> None:
+    from embedrock import cache
     from embedrock.ingest import config
 
     # When an upload's metadata names a profile
     profiled = config.resolve({"model": f"us.{TITAN_V2}"}, None, default_model_id=TITAN_V2)
     bare = config.resolve({"model": TITAN_V2}, None, default_model_id=TITAN_V2)
-    # Then its chunks invoke the profile, and the run (same vectors) is the model's
+    # Then its chunks invoke the profile, and its texts are cached as the model's (same vectors)
     assert profiled.spec.invoke_id == f"us.{TITAN_V2}"
-    assert profiled.canonical() == bare.canonical()
+    assert cache.cache_key(profiled.spec, "a text") == cache.cache_key(bare.spec, "a text")
+    # And the route is part of the run's identity: a file Bedrock refused by one id runs again by the other
+    assert profiled.identity() == {**bare.identity(), "invoke_model": f"us.{TITAN_V2}"}

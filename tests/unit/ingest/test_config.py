@@ -11,6 +11,7 @@ from embedrock.ingest.config import resolve
 
 TITAN_V2 = "amazon.titan-embed-text-v2:0"
 COHERE = "cohere.embed-english-v3"
+COHERE_V4 = "cohere.embed-v4:0"
 
 
 def sidecar(**values: object) -> bytes:
@@ -23,12 +24,46 @@ def test_without_metadata_or_sidecar_the_stack_defaults_apply() -> None:
     # Then the default model at its default dimensions is used, normalized, as floats
     assert config.canonical() == {
         "model": TITAN_V2,
+        "invoke_model": TITAN_V2,
+        "dimensions": 1024,
+        "normalize": True,
+        "input_type": None,
+        "embedding_type": "float",
+        "truncate": None,
+    }
+    assert set(config.sources.values()) == {"default"}
+    # And the run's identity is the one files had before invoke_model and truncate: their run ids hold
+    assert config.identity() == {
+        "model": TITAN_V2,
         "dimensions": 1024,
         "normalize": True,
         "input_type": None,
         "embedding_type": "float",
     }
-    assert set(config.sources.values()) == {"default"}
+
+
+def test_a_profile_id_is_kept_as_the_invoke_id_beside_the_catalog_model() -> None:
+    # Given a file naming Cohere v4 through its US inference profile
+    config = resolve({"model": f"us.{COHERE_V4}"}, None, default_model_id=TITAN_V2)
+    # Then the spec invokes the profile, and the configuration keeps both ids
+    assert (config.spec.model.id, config.spec.invoke_id) == (COHERE_V4, f"us.{COHERE_V4}")
+    assert (config.canonical()["model"], config.canonical()["invoke_model"]) == (COHERE_V4, f"us.{COHERE_V4}")
+    # And the route is part of the run's identity, unlike the same model by its own id
+    by_id = resolve({"model": COHERE_V4}, None, default_model_id=TITAN_V2)
+    assert "invoke_model" not in by_id.identity()
+    assert config.identity() == {**by_id.identity(), "invoke_model": f"us.{COHERE_V4}"}
+
+
+@pytest.mark.parametrize("truncate", ["LEFT", "RIGHT"])
+def test_a_truncate_other_than_none_is_in_the_configuration_and_the_identity(truncate: str) -> None:
+    # Given Cohere v4 with a truncate from the sidecar, and one at the default NONE
+    config = resolve({}, sidecar(model=COHERE_V4, truncate=truncate), default_model_id=TITAN_V2)
+    default = resolve({}, sidecar(model=COHERE_V4), default_model_id=TITAN_V2)
+    # Then it reaches the spec and the configuration; NONE stays out of the identity, others do not
+    assert config.spec.truncate == truncate and config.sources["truncate"] == "sidecar"
+    assert config.canonical()["truncate"] == truncate and default.canonical()["truncate"] == "NONE"
+    assert "truncate" not in default.identity()
+    assert config.identity() == {**default.identity(), "truncate": truncate}
 
 
 def test_metadata_wins_over_the_sidecar_which_wins_over_defaults() -> None:
@@ -46,6 +81,7 @@ def test_metadata_wins_over_the_sidecar_which_wins_over_defaults() -> None:
         "normalize": "sidecar",
         "input_type": "default",
         "embedding_type": "default",
+        "truncate": "default",
     }
 
 
@@ -69,6 +105,16 @@ def test_metadata_keys_accept_dashes_and_any_case() -> None:
         ({}, b"{not json", None, "invalid_config", ["not valid JSON"]),
         ({}, b"[1]", None, "invalid_config", ["JSON object"]),
         ({"input_type": "search_query"}, None, "input_type", "unsupported_parameter", ["not supported"]),
+        ({"truncate": "LEFT"}, None, "truncate", "unsupported_parameter", ["not supported", COHERE_V4]),
+        (
+            {"model": COHERE_V4, "truncate": "END"},
+            None,
+            "truncate",
+            "invalid_truncate",
+            ["'END'", "NONE, LEFT, RIGHT", "metadata"],
+        ),
+        ({}, sidecar(model=COHERE_V4, truncate="MIDDLE"), "truncate", "invalid_truncate", ["sidecar"]),
+        ({}, sidecar(truncate=1), "truncate", "invalid_config_value", ["a string"]),
     ],
 )
 def test_invalid_configuration_is_rejected_not_replaced(

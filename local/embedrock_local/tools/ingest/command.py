@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from embedrock_local.tools.ingest.local import Usage
 
 # Flags that act as the object metadata of an upload (the sidecar FILE's-stem.config.json is read too).
-CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type")
+CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type", "truncate")
 SHOWN_REJECTIONS = 10
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
@@ -50,12 +50,21 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="the input: .jsonl ({id, text, image, ...} per line), .csv (id,text) or .txt",
     )
     parser.add_argument("--out", type=Path, required=True, help="directory for the output and the manifest")
-    parser.add_argument("--model", help="model id (default: the stack default, Titan Text V2)")
+    parser.add_argument(
+        "--model",
+        help="model id, or an inference profile id such as us.cohere.embed-v4:0 "
+        "(default: the stack default, Titan Text V2)",
+    )
     parser.add_argument("--dimensions", help="vector size, as the model allows")
     parser.add_argument("--normalize", choices=("true", "false"), help="unit-length vectors (default true)")
     parser.add_argument("--input-type", dest="input_type", help="Cohere input type, e.g. search_document")
     parser.add_argument(
         "--embedding-type", dest="embedding_type", help="float (default) or a type the model allows"
+    )
+    parser.add_argument(
+        "--truncate",
+        help="Cohere and Nova: NONE (default: an over-long text is reported, never cut), "
+        "LEFT (drop its start) or RIGHT (drop its end)",
     )
     parser.add_argument(
         "--bedrock", choices=("emulator", "aws"), default="emulator", help="where embeddings come from"
@@ -117,9 +126,18 @@ def _interrupted(usage: Usage) -> str:
     """One line: what this run paid for, and that it is kept (the chunks save it before stopping)."""
     return (
         f"embedrock ingest: interrupted after {usage.calls} Bedrock calls in this run "
-        f"({usage.tokens} tokens, estimated ${usage.cost_usd:.6f}); what they embedded is kept: "
+        f"({usage.tokens} tokens, estimated {usd(usage.cost_usd)}); what they embedded is kept: "
         "run the same command again to embed only the rest."
     )
+
+
+def usd(amount: float) -> str:
+    """A cost as a person reads it, never $0 for a cost that is not zero: costs are rounded to
+    1e-9 USD (embedrock.pricing), so nine decimals show every digit (4.8e-07 -> $0.00000048)."""
+    shown = f"{amount:.9f}".rstrip("0").rstrip(".")
+    if amount and not float(shown):  # below the rounding step: keep its magnitude
+        return f"${amount:.2g}"
+    return f"${shown}"
 
 
 def _report(outcome: Outcome, out: Path) -> int:
@@ -147,9 +165,11 @@ def _summary(manifest: Manifest, out: Path) -> str:
         + (f", {counts.cache_hits} from the cache" if counts.cache_hits else "")
     ]
     if manifest.model is not None:
+        route = manifest.invoke_model
+        through = f" through {route}" if route is not None and route != manifest.model else ""
         lines.append(
-            f"  model {manifest.model} at {manifest.dimensions} dimensions, {manifest.input_tokens} tokens, "
-            f"${manifest.cost_usd:.6f} on Bedrock"
+            f"  model {manifest.model}{through} at {manifest.dimensions} dimensions, "
+            f"{manifest.input_tokens} tokens, {usd(manifest.cost_usd)} on Bedrock"
         )
     lines += [
         f"  output:   {out / name}",
