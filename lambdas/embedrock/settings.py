@@ -59,10 +59,13 @@ class Settings(BaseModel):
     @classmethod
     def _known_model(cls, value: str) -> str:
         # A catalog model's id, or one of its inference profile ids (us.<model id>, ...).
-        if catalog.find(inference_profiles.parse(value).model_id) is None:
+        reference = inference_profiles.parse(value)
+        if catalog.find(reference.model_id) is None:
             raise ValueError(
                 f"must be one of {', '.join(catalog.model_ids())}, or an inference profile id of one of them"
             )
+        if not inference_profiles.is_documented(reference):
+            raise ValueError(inference_profiles.profile_problem(value) or "")
         return value
 
     @field_validator("inference_profiles")

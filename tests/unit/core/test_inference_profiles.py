@@ -72,6 +72,9 @@ def test_the_default_model_setting_takes_a_profile_id() -> None:
     assert settings.load({"EMBEDROCK_DEFAULT_MODEL": f"us.{TITAN_V2}"}).default_model_id == f"us.{TITAN_V2}"
     with pytest.raises(settings.SettingsError, match="inference profile id"):
         settings.load({"EMBEDROCK_DEFAULT_MODEL": "us.amazon.unknown-v9:0"})
+    # and a geography the model has no profile in fails the cold start, not every request
+    with pytest.raises(settings.SettingsError, match=r"has no apac\. profile"):
+        settings.load({"EMBEDROCK_DEFAULT_MODEL": "apac.cohere.embed-v4:0"})
 
 
 def test_a_file_configuration_takes_a_profile_id_and_keeps_the_models_run_identity() -> None:
