@@ -146,7 +146,7 @@ models: install
 
 ## model-access: request third-party models' agreements: make model-access MODELS="cohere.embed-v4:0" [DRY_RUN=1]
 model-access: install
-	$(BIN)/embedrock models request-access $(MODELS) $(if $(DRY_RUN),--dry-run)
+	$(BIN)/embedrock models request-access $(MODELS) $(if $(filter 1,$(DRY_RUN)),--dry-run)
 
 clean:
 	rm -rf $(VENV) $(LAMBDA_VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache

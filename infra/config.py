@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from constructs import Node
 
-from embedrock import catalog, inference_profiles
+from embedrock import inference_profiles
 from embedrock import settings as function_settings
 from embedrock.bedrock.batch_limits import MIN_RECORDS as BATCH_MIN_RECORDS
 from embedrock.ingest import settings as ingest_settings
@@ -170,11 +170,7 @@ def cors_origins(node: Node) -> tuple[str, ...]:
     A JSON list in cdk.json, or `-c embedrock:corsOrigins=https://a.example,https://b.example`;
     "*" allows any origin.
     """
-    raw: object = node.try_get_context(CORS_ORIGINS)
-    if raw is None:
-        return ()
-    items = [str(item) for item in raw] if isinstance(raw, list) else str(raw).split(",")
-    origins = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
+    origins = _context_list(node, CORS_ORIGINS)
     for origin in origins:
         if origin != "*" and not _ORIGIN.match(origin):
             raise ValueError(
@@ -203,23 +199,21 @@ def inference_profile_ids(node: Node) -> tuple[str, ...]:
     """Inference profiles the embedding functions may invoke (`us.cohere.embed-v4:0`), or none.
 
     A JSON list in cdk.json, or `-c embedrock:inferenceProfiles=us.a.b:0,eu.a.b:0`. Each must be a
-    profile id (a geography prefix) of a catalog model: the catalog says how to call the model.
+    profile id of a catalog model in a geography it has a profile in (embedrock.inference_profiles).
     """
-    raw: object = node.try_get_context(INFERENCE_PROFILES)
+    profiles = _context_list(node, INFERENCE_PROFILES)
+    for profile in profiles:
+        problem = inference_profiles.profile_problem(profile)
+        if problem:
+            raise ValueError(f"context {INFERENCE_PROFILES}: {problem}")
+    return profiles
+
+
+def _context_list(node: Node, key: str) -> tuple[str, ...]:
+    """A list setting: a JSON list in cdk.json, or comma-separated on the command line (`-c key=a,b`);
+    blanks dropped, duplicates once, in order."""
+    raw: object = node.try_get_context(key)
     if raw is None:
         return ()
     items = [str(item) for item in raw] if isinstance(raw, list) else str(raw).split(",")
-    profiles = tuple(dict.fromkeys(item.strip() for item in items if item.strip()))
-    for profile in profiles:
-        model_id, geography = inference_profiles.parse(profile)
-        if geography is None or profile != inference_profiles.profile_id(geography, model_id):
-            raise ValueError(
-                f"context {INFERENCE_PROFILES}: {profile!r} is not an inference profile id "
-                f"({inference_profiles.example_ids()})"
-            )
-        if catalog.find(model_id) is None:
-            raise ValueError(
-                f"context {INFERENCE_PROFILES}: {profile!r} routes to {model_id}, which is not in the "
-                f"catalog; allowed models: {', '.join(catalog.model_ids())}"
-            )
-    return profiles
+    return tuple(dict.fromkeys(item.strip() for item in items if item.strip()))

@@ -64,10 +64,12 @@ class EmbedrockFunctions(Construct):
                 "POWERTOOLS_SERVICE_NAME": f"embedrock-{function.name}",
                 "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "POWERTOOLS_LOG_LEVEL": "INFO",
-                # The settings model's default, written out so the deployed cap shows in the console.
+                # The settings model's default, written out so the deployed cap shows in the console;
+                # and the profiles the role may invoke, so others are refused with a 400, not a 403.
                 **environment(
                     function_settings.Settings,
                     max_concurrency=function_settings.Settings().max_concurrency,
+                    inference_profiles=self.inference_profiles,
                 ),
             },
         )

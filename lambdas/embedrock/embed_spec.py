@@ -6,7 +6,7 @@ values; nothing here knows about HTTP or API Gateway.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,9 +71,11 @@ def resolve_spec(
     embedding_type: str | None = None,
     truncate: str | None = None,
     default_model_id: str = catalog.DEFAULT_MODEL_ID,
+    allowed_profiles: Collection[str] | None = None,
 ) -> EmbedSpec:
+    """`allowed_profiles`: the inference profiles this deployment may invoke (None: any)."""
     chosen = default_model_id if model_id is None else model_id
-    model = resolve_model(chosen)
+    model = resolve_model(chosen, allowed_profiles=allowed_profiles)
     if dimensions is None:
         dimensions = model.default_dimensions
     elif dimensions not in model.dimensions:
@@ -124,9 +126,17 @@ def _not_allowed(param: str, value: str, model_id: str, allowed: Iterable[object
     )
 
 
-def resolve_model(model_id: str, *, param: str = "model") -> CatalogModel:
-    """The catalog model a model id or an inference profile id (`us.<model id>`) names."""
-    model = catalog.find(inference_profiles.parse(model_id).model_id)
+def resolve_model(
+    model_id: str, *, param: str = "model", allowed_profiles: Collection[str] | None = None
+) -> CatalogModel:
+    """The catalog model a model id or an inference profile id (`us.<model id>`) names.
+
+    A profile id is refused before any paid call when the model has no profile in that geography
+    (inference_profiles.SYSTEM_PROFILES), or when it is outside `allowed_profiles` (None: any), the
+    profiles the deployment's IAM grants: Bedrock would answer with a misleading access denied.
+    """
+    reference = inference_profiles.parse(model_id)
+    model = catalog.find(reference.model_id)
     if model is None:
         raise InvalidRequest(
             f"model '{shown(model_id)}' is not a supported embedding model; "
@@ -134,6 +144,25 @@ def resolve_model(model_id: str, *, param: str = "model") -> CatalogModel:
             f"them ({inference_profiles.example_ids()}).",
             param=param,
             code="model_not_found",
+        )
+    if reference.geography is None:
+        return model
+    if not inference_profiles.is_documented(reference):
+        raise InvalidRequest(
+            f"model '{shown(model_id)}': {model.id} has no {reference.geography}. inference profile; "
+            f"allowed values: {one_of((model.id, *inference_profiles.system_profile_ids(model.id)))}.",
+            param=param,
+            code="inference_profile_not_found",
+        )
+    profile = inference_profiles.profile_id(reference.geography, model.id)
+    if allowed_profiles is not None and profile not in allowed_profiles:
+        allowed = f"allowed profiles: {one_of(allowed_profiles)}" if allowed_profiles else "it allows none"
+        raise InvalidRequest(
+            f"model '{shown(model_id)}': this deployment may not invoke the inference profile {profile} "
+            f"({allowed}); use {model.id} where Bedrock serves it on demand, or have the operator "
+            "allow the profile (CDK context embedrock:inferenceProfiles).",
+            param=param,
+            code="inference_profile_not_allowed",
         )
     return model
 

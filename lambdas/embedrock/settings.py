@@ -44,8 +44,11 @@ class Settings(BaseModel):
     # Browser origins whose requests get CORS headers (comma-separated, "*" for any): set by the
     # stack from CDK context embedrock:corsOrigins; unset, no CORS headers are sent.
     cors_origins: tuple[str, ...] = Field(default=(), alias="EMBEDROCK_CORS_ORIGINS")
+    # Inference profiles the functions may invoke (comma-separated; empty: none): set by the stack from
+    # CDK context embedrock:inferenceProfiles, the profiles its IAM grants. Unset (locally): any.
+    inference_profiles: tuple[str, ...] | None = Field(default=None, alias="EMBEDROCK_INFERENCE_PROFILES")
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "inference_profiles", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -56,10 +59,23 @@ class Settings(BaseModel):
     @classmethod
     def _known_model(cls, value: str) -> str:
         # A catalog model's id, or one of its inference profile ids (us.<model id>, ...).
-        if catalog.find(inference_profiles.parse(value).model_id) is None:
+        reference = inference_profiles.parse(value)
+        if catalog.find(reference.model_id) is None:
             raise ValueError(
                 f"must be one of {', '.join(catalog.model_ids())}, or an inference profile id of one of them"
             )
+        if not inference_profiles.is_documented(reference):
+            raise ValueError(inference_profiles.profile_problem(value) or "")
+        return value
+
+    @field_validator("inference_profiles")
+    @classmethod
+    def _known_profiles(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        problems = [
+            problem for profile in value or () if (problem := inference_profiles.profile_problem(profile))
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
 

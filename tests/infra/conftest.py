@@ -20,11 +20,8 @@ from infra.stack import EmbedrockStack
 # Not the cdk.json defaults: proves the usage plan reads its limits from context.
 CUSTOM_LIMITS = config.UsagePlanLimits(rate_limit=7, burst_limit=11, quota_per_day=1234)
 CORS_ORIGINS = ("https://app.example.com", "https://admin.example.com")
-INFERENCE_PROFILES = (
-    "us.amazon.titan-embed-text-v2:0",
-    "eu.amazon.titan-embed-text-v2:0",
-    "us.cohere.embed-english-v3",
-)
+# Real system-defined profiles (Cohere Embed v4's model card): a geographic and the global one.
+INFERENCE_PROFILES = ("us.cohere.embed-v4:0", "global.cohere.embed-v4:0")
 CONTEXT: dict[str, Any] = {
     # Tests never run pip: CDK skips bundling and stages the source directory instead.
     "aws:cdk:bundling-stacks": [],
@@ -33,7 +30,7 @@ CONTEXT: dict[str, Any] = {
     config.QUOTA_PER_DAY: CUSTOM_LIMITS.quota_per_day,
     # CORS is off by default; on here, with two origins, so its resources are synthesized and checked.
     config.CORS_ORIGINS: list(CORS_ORIGINS),
-    # Two profiles of one model and one of another: each gets its grants, each model once.
+    # Two profiles of one model: each profile gets its grant, the model its routed grant once.
     config.INFERENCE_PROFILES: list(INFERENCE_PROFILES),
 }
 

@@ -28,7 +28,7 @@ ANY_FOUNDATION_MODEL = (
 # The models of the allowed inference profiles (conftest), in every region the profiles route to.
 ROUTED_MODELS = {
     f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{model_id}]"
-    for model_id in ("amazon.titan-embed-text-v2:0", "cohere.embed-english-v3")
+    for model_id in ("cohere.embed-v4:0",)
 }
 CLOUDWATCH_ROLE_POLICY = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]"
 ALLOWED_ACKNOWLEDGEMENTS = {

@@ -101,11 +101,13 @@ def test_an_invalid_stack_name_fails_with_the_key_name(bad: str) -> None:
     ("raw", "expected"),
     [
         (None, ()),  # none by default: the functions invoke the catalog's models in this region only
-        (["us.cohere.embed-english-v3"], ("us.cohere.embed-english-v3",)),
+        (["us.cohere.embed-v4:0", "eu.cohere.embed-v4:0"], ("us.cohere.embed-v4:0", "eu.cohere.embed-v4:0")),
         (
-            "us.amazon.titan-embed-text-v2:0, global.amazon.titan-embed-text-v2:0,us.amazon.titan-embed-text-v2:0",
-            ("us.amazon.titan-embed-text-v2:0", "global.amazon.titan-embed-text-v2:0"),
+            "us.cohere.embed-v4:0, global.cohere.embed-v4:0,us.cohere.embed-v4:0,",
+            ("us.cohere.embed-v4:0", "global.cohere.embed-v4:0"),
         ),
+        # A model whose profiles the docs read here do not list: taken as written, Bedrock decides
+        ("us.amazon.titan-embed-text-v2:0", ("us.amazon.titan-embed-text-v2:0",)),
     ],
 )
 def test_inference_profiles_come_from_context(raw: object, expected: tuple[str, ...]) -> None:
@@ -119,6 +121,11 @@ def test_inference_profiles_come_from_context(raw: object, expected: tuple[str, 
         ("amazon.titan-embed-text-v2:0", "is not an inference profile id"),  # a model id, no geography
         ("xx.amazon.titan-embed-text-v2:0", "is not an inference profile id"),
         ("us.amazon.unknown-v9:0", "not in the catalog"),
+        ("apac.cohere.embed-v4:0", "has no apac. profile; its profiles: us.cohere.embed-v4:0"),
+        (
+            "arn:aws:bedrock:us-east-1:1:inference-profile/us.cohere.embed-v4:0",
+            "is not an inference profile id",
+        ),
     ],
 )
 def test_an_invalid_inference_profile_fails_with_the_key_name(bad: str, says: str) -> None:

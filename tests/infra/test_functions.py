@@ -76,6 +76,8 @@ def test_function_environment_configures_powertools_and_concurrency(
         "EMBEDROCK_MAX_CONCURRENCY": "16",
         # the CORS origins of the test context (conftest), for the functions' own answers
         "EMBEDROCK_CORS_ORIGINS": ",".join(CORS_ORIGINS),
+        # the inference profiles its role may invoke (conftest), so others are refused with a 400
+        "EMBEDROCK_INFERENCE_PROFILES": "us.cohere.embed-v4:0,global.cohere.embed-v4:0",
     }
 
 

@@ -9,7 +9,7 @@ import pytest
 from embedrock import catalog, routes
 from embedrock.routes import BedrockAccess
 from tests.infra import cfn
-from tests.infra.conftest import INFERENCE_PROFILES, Synthesized
+from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -18,15 +18,13 @@ FUNCTIONS = pytest.mark.parametrize("function", routes.FUNCTIONS, ids=lambda fun
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 FOUNDATION_MODEL_ARN = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/"
 CATALOG_MODEL_ARNS = {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS}
+# The allowed profiles (conftest) and their model in every region they route to, written out: the
+# test does not re-derive them.
 PROFILE_ARNS = {
-    f"arn:${{AWS::Partition}}:bedrock:${{AWS::Region}}:${{AWS::AccountId}}:inference-profile/{profile}"
-    for profile in INFERENCE_PROFILES
+    "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/us.cohere.embed-v4:0",
+    "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}:inference-profile/global.cohere.embed-v4:0",
 }
-# The profiles' models in every region they route to (written out: the test does not re-derive them).
-ROUTED_MODEL_ARNS = {
-    "arn:${AWS::Partition}:bedrock:*::foundation-model/amazon.titan-embed-text-v2:0",
-    "arn:${AWS::Partition}:bedrock:*::foundation-model/cohere.embed-english-v3",
-}
+ROUTED_MODEL_ARNS = {"arn:${AWS::Partition}:bedrock:*::foundation-model/cohere.embed-v4:0"}
 
 EXPECTED_BEDROCK_GRANTS: dict[BedrockAccess, dict[str, set[str]]] = {
     BedrockAccess.INVOKE_EMBEDDING_MODELS: {

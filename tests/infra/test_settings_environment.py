@@ -20,7 +20,7 @@ from embedrock.settings import Settings, environment
 from infra import config, ingestion
 from infra.stack import EmbedrockStack
 from tests.infra import cfn
-from tests.infra.conftest import CORS_ORIGINS, Synthesized
+from tests.infra.conftest import CORS_ORIGINS, INFERENCE_PROFILES, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -40,7 +40,9 @@ def _literal(variables: dict[str, Any]) -> dict[str, str]:
     return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
-def _expected_ingest(max_receives: int, chunk_lines: int, batch_min_lines: int) -> dict[str, str]:
+def _expected_ingest(
+    max_receives: int, chunk_lines: int, batch_min_lines: int, profiles: tuple[str, ...]
+) -> dict[str, str]:
     return {
         **environment(
             ingest_settings.IngestSettings,
@@ -48,7 +50,11 @@ def _expected_ingest(max_receives: int, chunk_lines: int, batch_min_lines: int) 
             chunk_lines=chunk_lines,
             batch_min_lines=batch_min_lines,
         ),
-        **environment(Settings, max_concurrency=ingestion.BEDROCK_CONCURRENCY_PER_INVOCATION),
+        **environment(
+            Settings,
+            max_concurrency=ingestion.BEDROCK_CONCURRENCY_PER_INVOCATION,
+            inference_profiles=profiles,
+        ),
     }
 
 
@@ -64,10 +70,15 @@ def test_api_function_environment_is_what_the_settings_model_produces(
     _, resource = cfn.function_named(synthesized.resources, function.name)
     variables = _ours(resource)
     assert variables == environment(
-        Settings, max_concurrency=Settings().max_concurrency, cors_origins=CORS_ORIGINS
+        Settings,
+        max_concurrency=Settings().max_concurrency,
+        cors_origins=CORS_ORIGINS,
+        inference_profiles=INFERENCE_PROFILES,
     )
     # and the function reads them back as the values the stack meant
-    assert settings.load(variables).cors_origins == CORS_ORIGINS
+    loaded = settings.load(variables)
+    assert loaded.cors_origins == CORS_ORIGINS
+    assert loaded.inference_profiles == INFERENCE_PROFILES
 
 
 def test_ingest_environment_is_what_the_settings_models_produce(synthesized: Synthesized) -> None:
@@ -75,7 +86,7 @@ def test_ingest_environment_is_what_the_settings_models_produce(synthesized: Syn
     variables = _ours(resource)
     defaults = ingest_settings.IngestSettings()
     assert _literal(variables) == _expected_ingest(
-        defaults.max_receives, defaults.chunk_lines, defaults.batch_min_lines
+        defaults.max_receives, defaults.chunk_lines, defaults.batch_min_lines, INFERENCE_PROFILES
     )
     # the stack's resources, named by the model's aliases
     assert set(variables) - set(_literal(variables)) == set(
@@ -117,14 +128,17 @@ def test_a_default_changed_in_the_settings_models_reaches_the_template(
     app = cdk.App(context={"aws:cdk:bundling-stacks": [], config.CACHE: True})
     resources = Template.from_stack(EmbedrockStack(app, "Patched")).to_json()["Resources"]
     # Then every function gets the new defaults
+    # (and, with no embedrock:inferenceProfiles, an empty list: no profile may be invoked)
     cache = {"EMBEDROCK_CACHE_TTL_DAYS": "9"}
+    no_profiles = {"EMBEDROCK_INFERENCE_PROFILES": ""}
     for function in routes.FUNCTIONS:
         _, resource = cfn.function_named(resources, function.name)
-        assert _literal(_ours(resource)) == {"EMBEDROCK_MAX_CONCURRENCY": "7"} | (
+        assert _literal(_ours(resource)) == {"EMBEDROCK_MAX_CONCURRENCY": "7"} | no_profiles | (
             cache if function.bedrock_access is routes.BedrockAccess.INVOKE_EMBEDDING_MODELS else {}
         )
     _, ingest = cfn.function_named(resources, routes.INGEST.name)
-    assert _literal(_ours(ingest)) == _expected_ingest(6, 123, 4567) | cache
+    assert _literal(_ours(ingest)) == _expected_ingest(6, 123, 4567, ()) | cache
+    assert settings.load(no_profiles).inference_profiles == ()
 
 
 def test_infra_names_no_environment_variable_of_the_functions() -> None:

@@ -13,6 +13,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from embedrock import inference_profiles
 from embedrock.aws_errors import error_code
 from embedrock.errors import (
     ApiError,
@@ -78,6 +79,17 @@ def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
         return ModelAccessDenied(model_access_denied_message(model, detail), param="model")
     if code == "ResourceNotFoundException":
         return NotFound(f"Bedrock does not know {model}: {detail}", param="model", code="model_not_found")
+    if code == "ValidationException" and _needs_profile(detail):
+        return InvalidRequest(
+            profile_required_message(model_id, detail), param="model", code="inference_profile_required"
+        )
+    if code == "ValidationException" and INVALID_MODEL_ID in detail:
+        return InvalidRequest(
+            f"Bedrock does not know {model} in this region; GET /models lists the models and the "
+            f"inference profiles that route to them. Bedrock said: {detail}",
+            param="model",
+            code="bedrock_validation",
+        )
     if code in ("ValidationException", "ServiceQuotaExceededException"):
         return InvalidRequest(
             f"Bedrock rejected the request for {model}: {detail}", code="bedrock_validation"
@@ -93,6 +105,33 @@ def translate(  # noqa: PLR0912 - one branch per Bedrock error, read as a table
             "Bedrock had an internal error; retry later.", code="bedrock_internal_error"
         )
     return ModelFailed(f"Bedrock failed with {code or 'an unknown error'}.", code="bedrock_error")
+
+
+# Bedrock's answers to a model id it does not serve, and to a model it serves only through inference
+# profiles: "Invocation of model ID <id> with on-demand throughput isn\u2019t supported. Retry your request
+# with the ID or ARN of an inference profile that contains this model." (quoted verbatim in public
+# reports, e.g. github.com/anthropics/anthropic-sdk-python issue 894; the DESIGN's Bedrock facts give
+# the first). Matched on their stable words, since the apostrophe may be typographic or plain.
+INVALID_MODEL_ID = "The provided model identifier is invalid."
+_ON_DEMAND_UNSUPPORTED = ("on-demand throughput", "inference profile")
+
+
+def _needs_profile(detail: str) -> bool:
+    return all(words in detail for words in _ON_DEMAND_UNSUPPORTED)
+
+
+def profile_required_message(model_id: str | None, detail: str) -> str:
+    """A 400 on `model` naming the profile ids to send instead of the model's own id."""
+    bare = inference_profiles.parse(model_id).model_id if model_id else None
+    documented = inference_profiles.system_profile_ids(bare) if bare else ()
+    if documented:
+        use = f"allowed values: {', '.join(documented)}"
+    else:
+        use = f"send an inference profile id of it ({inference_profiles.example_ids()})"
+    return (
+        f"model {shown(model_id or 'the model')} is served here only through an inference profile; {use}. "
+        f"GET /models lists the profiles that route to it. Bedrock said: {detail}"
+    )
 
 
 def model_access_denied_message(model: str, detail: str) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from embedrock import wiring
 from embedrock.handlers import embeddings, models, similarity
+from embedrock.settings import Settings
 from embedrock_local.runtime.emulator import EmulatorOptions, FaultKind, InProcessEmulator
 from tests.events import LambdaContext, api_event, response_json
 from tests.fakes import FakeBedrockRuntime, serving
@@ -75,8 +76,9 @@ def test_a_profile_only_model_by_its_own_id_is_a_400_saying_to_use_a_profile(
 ) -> None:
     # When a model Bedrock offers only through profiles is called by its own id
     status, body = call(embeddings.handler, "POST", "/embeddings", {"model": TITAN_V1, "text": "hi"})
-    # Then Bedrock's refusal reaches the client as a 400 that names the way out
+    # Then Bedrock's refusal reaches the client as a 400 on model that names the way out
     assert status == 400, body
+    assert (body["error"]["param"], body["error"]["code"]) == ("model", "inference_profile_required")
     assert "inference profile" in body["error"]["message"]
     # And through its profile it works
     status, body = call(embeddings.handler, "POST", "/embeddings", {"model": f"us.{TITAN_V1}", "text": "hi"})
@@ -86,8 +88,9 @@ def test_a_profile_only_model_by_its_own_id_is_a_400_saying_to_use_a_profile(
 def test_a_profile_bedrock_does_not_have_is_400(runtime: FakeBedrockRuntime) -> None:
     # When a well-formed profile id names a catalog model but no profile Bedrock has
     status, body = call(embeddings.handler, "POST", "/embeddings", {"model": f"jp.{TITAN_V2}", "text": "hi"})
-    # Then Bedrock's invalid-identifier answer is a 400
+    # Then Bedrock, which knows which profiles exist for Titan V2, answers; its refusal is a 400 on model
     assert status == 400, body
+    assert body["error"]["param"] == "model" and "GET /models" in body["error"]["message"]
     assert runtime.calls == [(f"jp.{TITAN_V2}", {"inputText": "hi", "dimensions": 1024, "normalize": True})]
 
 
@@ -148,3 +151,75 @@ def test_get_model_by_profile_id_describes_its_model(control: InProcessEmulator)
     # And a profile Bedrock does not list is a 404
     status, body = call(models.handler, "GET", f"/models/jp.{TITAN_V2}")
     assert status == 404 and body["error"]["param"] == "model_id"
+
+
+COHERE_V4 = "cohere.embed-v4:0"
+V4_PROFILES = ("us.cohere.embed-v4:0", "eu.cohere.embed-v4:0", "global.cohere.embed-v4:0")
+
+
+@pytest.fixture
+def v4_profile_only() -> Iterator[FakeBedrockRuntime]:
+    # Cohere v4 as Bedrock serves it in most regions: through its profiles only
+    emulator = InProcessEmulator(EmulatorOptions(profile_only=[COHERE_V4]))
+    with serving(FakeBedrockRuntime(emulator=emulator)) as fake:
+        yield fake
+
+
+def test_a_bare_profile_only_model_is_400_on_model_listing_its_profile_ids(
+    v4_profile_only: FakeBedrockRuntime,
+) -> None:
+    # When Cohere v4 is called by its own id where Bedrock serves it only through profiles
+    status, body = call(embeddings.handler, "POST", "/embeddings", {"model": COHERE_V4, "text": "hi"})
+    # Then the 400 is on model, coded, and lists the profile ids to send instead
+    assert status == 400, body
+    error = body["error"]
+    assert (error["param"], error["code"]) == ("model", "inference_profile_required")
+    assert all(profile in error["message"] for profile in V4_PROFILES)
+    # And one of them works
+    status, body = call(embeddings.handler, "POST", "/embeddings", {"model": V4_PROFILES[2], "text": "hi"})
+    assert status == 200, body
+
+
+def test_a_geography_without_a_profile_is_400_before_any_bedrock_call(
+    v4_profile_only: FakeBedrockRuntime,
+) -> None:
+    status, body = call(
+        embeddings.handler, "POST", "/v1/embeddings", {"model": f"apac.{COHERE_V4}", "input": "hi"}
+    )
+    assert status == 400, body
+    assert (body["error"]["param"], body["error"]["code"]) == ("model", "inference_profile_not_found")
+    assert all(profile in body["error"]["message"] for profile in V4_PROFILES)
+    assert v4_profile_only.calls == []
+
+
+@pytest.fixture
+def deployed_with_us_v4(runtime: FakeBedrockRuntime) -> Iterator[FakeBedrockRuntime]:
+    # The functions as the stack configures them with embedrock:inferenceProfiles=us.cohere.embed-v4:0
+    wiring.override(settings=Settings(EMBEDROCK_INFERENCE_PROFILES="us.cohere.embed-v4:0"))
+    yield runtime
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/embeddings", {"model": US_TITAN, "texts": ["a"]}),
+        ("/v1/embeddings", {"model": US_TITAN, "input": "a"}),
+        ("/v1/embeddings", {"model": "eu.cohere.embed-v4:0", "input": "a"}),
+        ("/similarity", {"model": US_TITAN, "texts": ["a", "b"]}),
+    ],
+)
+def test_a_profile_the_deployment_does_not_allow_is_400_naming_the_allowed_ones(
+    deployed_with_us_v4: FakeBedrockRuntime, path: str, body: dict[str, Any]
+) -> None:
+    # When a request names a profile the stack's IAM does not grant
+    handler = similarity.handler if path == "/similarity" else embeddings.handler
+    status, answer = call(handler, "POST", path, body)
+    # Then it is a 400 on model naming the allowed profile, not Bedrock's 403, and costs no call
+    assert status == 400, answer
+    error = answer["error"]
+    assert (error["param"], error["code"]) == ("model", "inference_profile_not_allowed")
+    assert "us.cohere.embed-v4:0" in error["message"]
+    assert deployed_with_us_v4.calls == []
+    # And the bare model id is still served
+    status, answer = call(embeddings.handler, "POST", "/embeddings", {"model": TITAN_V2, "text": "a"})
+    assert status == 200, answer

@@ -130,6 +130,32 @@ def test_bad_provider_is_400(stub: Stubber) -> None:
     assert response["statusCode"] == 400 and response_json(response)["error"]["param"] == "provider"
 
 
+def test_a_provider_with_no_embedding_model_is_400_naming_the_providers(stub: Stubber) -> None:
+    # Given Bedrock lists nothing for the provider, and Amazon's and Cohere's models unfiltered
+    stub.add_response(
+        "list_foundation_models",
+        {"modelSummaries": []},
+        {"byOutputModality": "EMBEDDING", "byProvider": "nope"},
+    )
+    stub.add_response(
+        "list_foundation_models",
+        {
+            "modelSummaries": [
+                summary("cohere.embed-english-v3", provider="Cohere"),
+                summary("amazon.titan-embed-text-v2:0"),
+            ]
+        },
+        {"byOutputModality": "EMBEDDING"},
+    )
+    # When GET /models?provider=nope is called
+    response = get("/models", {"provider": "nope"})
+    # Then it is a 400 on provider listing the providers Bedrock has, not an empty list
+    error = response_json(response)["error"]
+    assert response["statusCode"] == 400
+    assert (error["param"], error["code"]) == ("provider", "unknown_provider")
+    assert "allowed values: Amazon, Cohere" in error["message"]
+
+
 def test_get_model_from_the_recorded_event(stub: Stubber) -> None:
     # Given the recorded GET /models/{model_id} event (an id with '.' and ':')
     stub.add_response(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from embedrock.errors import InvalidRequest
@@ -92,3 +96,38 @@ def test_the_command_reports_errors_in_one_line_without_a_traceback(
     # And a listing through the same entry point works
     assert command.run(build_parser().parse_args(["models", "--json"])) == 0
     assert '"requires_inference_profile"' in capsys.readouterr().out
+
+
+def test_an_unknown_provider_fails_as_get_models_does_naming_the_providers(
+    emulator: InProcessEmulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(command, "_control_client", emulator.control_client)
+    # When the listing is filtered by a provider with no embedding model
+    code = command.run(build_parser().parse_args(["models", "--provider", "nope"]))
+    # Then it fails in one line naming the providers there are, not with an empty table
+    captured = capsys.readouterr()
+    assert code == 1 and captured.out == ""
+    assert captured.err.startswith("embedrock models: provider 'nope' has no embedding model")
+    assert "Amazon, Cohere" in captured.err
+    # And a provider that exists, in any case, lists its models only
+    assert command.run(build_parser().parse_args(["models", "--provider", "cohere"])) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert rows and all(
+        row.startswith("cohere.") for row in rows if row and not row.startswith(("No ", "Request"))
+    )
+
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize(("dry_run", "dry"), [("1", True), ("0", False), ("", False), (None, False)])
+def test_make_model_access_dry_runs_only_with_dry_run_1(dry_run: str | None, dry: bool) -> None:
+    # When make shows the command it would run (-n), without building .venv (-o install)
+    args = ["make", "-s", "-n", "-o", "install", "model-access", f"MODELS={COHERE}"]
+    if dry_run is not None:
+        args.append(f"DRY_RUN={dry_run}")
+    shown = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=True, timeout=60).stdout
+    # Then only DRY_RUN=1 adds --dry-run
+    assert f"embedrock models request-access {COHERE}" in shown
+    assert ("--dry-run" in shown) is dry

@@ -178,6 +178,7 @@ def _spec(request: SimilarityRequest, input_type: str | None = None) -> EmbedSpe
         dimensions=request.dimensions,
         input_type=input_type or request.input_type,
         default_model_id=wiring.settings().default_model_id,
+        allowed_profiles=wiring.settings().inference_profiles,
     )
 
 

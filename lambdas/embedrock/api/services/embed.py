@@ -115,11 +115,14 @@ def _checked_spec(
             embedding_type=request.embedding_type,
             truncate=request.truncate,
             default_model_id=config.default_model_id,
+            allowed_profiles=config.inference_profiles,
         )
         encoding: Encoding = request.encoding
         encoding_field = "encoding"
     else:
-        spec = resolve_spec(model_id=request.model, dimensions=request.dimensions)
+        spec = resolve_spec(
+            model_id=request.model, dimensions=request.dimensions, allowed_profiles=config.inference_profiles
+        )
         encoding, encoding_field = request.encoding_format, "encoding_format"
     if param == "inputs":
         check_items(texts, spec.model)

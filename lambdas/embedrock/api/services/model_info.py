@@ -54,10 +54,26 @@ def list_models(client: BedrockClient, provider: str | None = None) -> list[Mode
         filters["byProvider"] = provider
     with bedrock_errors(invoking=False):
         summaries = client.list_foundation_models(**filters).get("modelSummaries", [])
+    if provider is not None and not summaries:
+        raise _unknown_provider(client, provider)
     profiles = _profiles_or_none(client)
     access = availability(client, [str(s["modelId"]) for s in summaries if catalog.find(str(s["modelId"]))])
     views = (_view(summary, profiles, access.get(str(summary["modelId"]))) for summary in summaries)
     return sorted(views, key=lambda view: view.id)
+
+
+def _unknown_provider(client: BedrockClient, provider: str) -> InvalidRequest:
+    """A provider with no embedding model here is a typo more often than an empty answer: a 400 naming
+    the providers Bedrock lists (one more call, on this error path only)."""
+    with bedrock_errors(invoking=False):
+        summaries = client.list_foundation_models(byOutputModality="EMBEDDING").get("modelSummaries", [])
+    providers = sorted({str(s.get("providerName")) for s in summaries if s.get("providerName")})
+    allowed = f"allowed values: {', '.join(providers)}" if providers else "Bedrock lists none in this region"
+    return InvalidRequest(
+        f"provider '{shown(provider)}' has no embedding model in this region; {allowed} (any letter case).",
+        param="provider",
+        code="unknown_provider",
+    )
 
 
 def get_model(client: BedrockClient, model_id: str) -> ModelInfo:
