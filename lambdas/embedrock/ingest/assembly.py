@@ -70,6 +70,7 @@ def pipeline(bucket: str) -> Pipeline:
         enqueue=_enqueue(bucket, ingest.queue_url) if ingest.queue_url else None,
         cache=_cached_vectors(),
         batch=_batch(bucket, ingest),
+        allowed_profiles=config.inference_profiles,
     )
 
 

@@ -8,7 +8,7 @@ file with a message naming it and the allowed values; it is never silently repla
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +67,13 @@ class FileConfig:
         return identity
 
 
-def resolve(metadata: Mapping[str, str], sidecar: bytes | None, *, default_model_id: str) -> FileConfig:
+def resolve(
+    metadata: Mapping[str, str],
+    sidecar: bytes | None,
+    *,
+    default_model_id: str,
+    allowed_profiles: Collection[str] | None = None,
+) -> FileConfig:
     """Raises InvalidRequest (param names the setting and where it came from) on any bad value."""
     chosen: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -83,6 +89,7 @@ def resolve(metadata: Mapping[str, str], sidecar: bytes | None, *, default_model
             embedding_type=chosen.get("embedding_type"),
             truncate=chosen.get("truncate"),
             default_model_id=default_model_id,
+            allowed_profiles=allowed_profiles,
         )
     except InvalidRequest as error:
         where = sources.get(error.param or "", "default")

@@ -77,6 +77,8 @@ class Pipeline:
     cache: VectorCache | None = None
     progress: Progress | None = None
     batch: BatchRunner | None = None
+    # The inference profiles this deployment may invoke (None: any), as on the API.
+    allowed_profiles: tuple[str, ...] | None = None
 
     def ingest(self, key: str, version_id: str | None = None) -> Outcome:
         """A file landed under input/: plan it (once), then embed its chunks here or via the queue."""
@@ -121,7 +123,10 @@ class Pipeline:
             return self._reject(upload, error), None
         try:
             config = resolve(
-                info.metadata, self.store.get(file.sidecar_key), default_model_id=self.default_model_id
+                info.metadata,
+                self.store.get(file.sidecar_key),
+                default_model_id=self.default_model_id,
+                allowed_profiles=self.allowed_profiles,
             )
         except InvalidRequest as error:
             return self._reject(upload, error), None

@@ -153,3 +153,21 @@ def test_a_plan_keeps_the_profile_and_truncate_it_was_made_with() -> None:
     config = resolve({"model": US_COHERE_V4, "truncate": "LEFT"}, None, default_model_id=TITAN_V2)
     spec = Plan.model_construct(config=config.canonical()).spec()
     assert spec == config.spec
+
+
+def test_a_profile_the_deployment_does_not_allow_rejects_the_file_before_any_call(
+    aws: IngestAws, runtime: FakeBedrockRuntime
+) -> None:
+    from embedrock import settings, wiring
+
+    # Given a deployment that allows only Cohere v4's global profile
+    wiring.override(settings=settings.load({"EMBEDROCK_INFERENCE_PROFILES": f"global.{COHERE_V4}"}))
+    # When a file names its US profile
+    manifest = ingest(aws, ONE_LINE, {"model": US_COHERE_V4})
+    # Then the file is rejected on model, naming the allowed profile, and Bedrock is never called
+    assert manifest["status"] == "rejected", manifest
+    error = manifest["error"]
+    assert isinstance(error, dict)
+    assert (error["param"], error["code"]) == ("model", "inference_profile_not_allowed")
+    assert f"global.{COHERE_V4}" in error["message"]
+    assert runtime.calls == []

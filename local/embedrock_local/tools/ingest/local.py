@@ -104,6 +104,7 @@ class LocalIngest:
             max_concurrency=self.settings.max_concurrency,
             chunk_lines=chunk_lines,
             progress=progress,
+            allowed_profiles=self.settings.inference_profiles,
         )
         return pipeline.ingest(key)
 
