@@ -160,14 +160,19 @@ class CachedEmbedder:
         for index, vector in hits.items():
             vectors[index] = vector
         failures = tuple((misses[offset], error) for offset, error in result.failures)
+        # Tokens, calls and images stay the misses' own: the hits were never sent.
         return replace(result, vectors=vectors, failures=failures)
 
     @staticmethod
     def _from_cache(spec: EmbedSpec, texts: Sequence[Item], hits: dict[int, np.ndarray]) -> EmbedResult:
         from embedrock.bedrock.embedder import EmbedResult
 
+        # Nothing was sent: no tokens, no images billed.
         return EmbedResult(
-            vectors=np.stack([hits[index] for index in range(len(texts))]), input_tokens=0, bedrock_calls=0
+            vectors=np.stack([hits[index] for index in range(len(texts))]),
+            input_tokens=0,
+            bedrock_calls=0,
+            images=0,
         )
 
 

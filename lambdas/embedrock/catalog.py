@@ -99,6 +99,13 @@ class CatalogModel:
         """Bedrock batch inference price, where the model supports it."""
         return self.price_per_million_tokens * BATCH_PRICE_RATIO if self.batch_inference else None
 
+    @property
+    def batch_price_per_image(self) -> float | None:
+        """Bedrock batch inference price of one image, where the model supports batch and has one."""
+        if not self.batch_inference or self.price_per_image is None:
+            return None
+        return self.price_per_image * BATCH_PRICE_RATIO
+
 
 MODELS: tuple[CatalogModel, ...] = (
     CatalogModel(
@@ -166,6 +173,12 @@ MODELS: tuple[CatalogModel, ...] = (
         max_image_bytes=25_000_000,
         max_image_pixels=(2048, 2048),
         joint_text_image=True,
+        # USD per input image, on top of the text tokens. Not confirmed by AWS's own table (module
+        # docstring): $0.00006 per image is the figure third-party copies of the Bedrock pricing
+        # table give, e.g. notes of AWS's "Choose a Foundation Model For Your Use Case" (AWS ML
+        # Heroes in 15): "Titan Multimodal Embeddings ... $0.0008 per 1,000 tokens; $0.00006 per
+        # image", which also gives the text price kept above.
+        price_per_image=0.00006,
     ),
     CatalogModel(
         id="cohere.embed-english-v3",
@@ -231,7 +244,9 @@ MODELS: tuple[CatalogModel, ...] = (
         embedding_types=EMBEDDING_TYPES,
         native_normalize=False,
         # Third-party price tables (DESIGN.md, "Prices"): the Bedrock pricing page was not readable
-        # offline. Images are priced by token count on Cohere's side; no per-image price is known.
+        # offline. Images are billed as tokens, counted with the text ones in the
+        # x-amzn-bedrock-input-token-count header (OCI's "Cohere Embed 4" page: "a 512 x 512 image
+        # is converted to about 1,610 tokens"), so price_per_image stays None.
         price_per_million_tokens=0.12,
         # Not among the models the excerpts of "Supported Regions and models for batch inference"
         # (batch-inference-supported.html) read here; unconfirmed, so off.
@@ -267,7 +282,9 @@ MODELS: tuple[CatalogModel, ...] = (
         # The response holds float vectors only (embeddings[].embedding); no quantized types.
         embedding_types=("float",),
         native_normalize=False,
-        # Third-party price tables (DESIGN.md, "Prices"); per-image pricing not confirmed offline.
+        # Third-party price tables (DESIGN.md, "Prices"). Nova bills images apart from text, but no
+        # per-image price could be read here (AWS's pricing page and the Nova user guide's excerpts
+        # hold none), so price_per_image stays None and its images are not priced yet.
         price_per_million_tokens=0.135,
         # Not among the Amazon embedding models of "Supported Regions and models for batch inference"
         # (Titan Text Embeddings V2 and Titan Multimodal Embeddings G1 only).

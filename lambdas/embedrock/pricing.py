@@ -2,7 +2,12 @@
 
 Bedrock bills embedding models per input token processed (and per image, for image inputs); batch
 inference (CreateModelInvocationJob) at the catalog's batch price. Texts answered from the cache
-were never sent, so callers pass only the tokens Bedrock counted for the calls it made.
+were never sent, so callers pass only the tokens and images Bedrock counted for the calls it made.
+
+Images: a model with a `price_per_image` in the catalog (Titan Multimodal) bills each image at it,
+on top of its text tokens. A model without one adds nothing per image: Cohere Embed v4 counts an
+image's tokens in its token header, so they are billed as tokens; Nova Multimodal Embeddings' image
+price is not confirmed (catalog.py), so its images are not priced yet.
 
 Rounding rule: the exact decimal product (prices are read as the decimals the catalog writes, not
 as binary floats) is rounded half-to-even to 1e-9 USD (`DIGITS`), then returned as a float. A
@@ -34,8 +39,9 @@ def cost_usd(model: CatalogModel, input_tokens: int, *, images: int = 0, batch: 
     if per_million is None:
         raise ValueError(f"{model.id} has no batch inference price")
     amount = Decimal(input_tokens) * Decimal(repr(per_million)) / _MILLION
-    if images:
-        if model.price_per_image is None:
-            raise ValueError(f"{model.id} has no price per image")
-        amount += images * Decimal(repr(model.price_per_image))
+    if images and "IMAGE" not in model.input_modalities:
+        raise ValueError(f"{model.id} takes no image, so it has no price per image")
+    per_image = model.batch_price_per_image if batch else model.price_per_image
+    if images and per_image is not None:
+        amount += images * Decimal(repr(per_image))
     return round_usd(amount)

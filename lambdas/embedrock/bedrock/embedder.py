@@ -28,7 +28,7 @@ from embedrock import deadline
 from embedrock.aws_errors import error_code
 from embedrock.bedrock import codecs
 from embedrock.bedrock.error_mapping import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
-from embedrock.embed_input import Item
+from embedrock.embed_input import Item, image_of
 from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ApiError, ModelFailed, UpstreamTimeout
 
@@ -60,6 +60,9 @@ class EmbedResult:
     bedrock_ms: float = 0.0
     # With partial=True only: (index of the text, why its call failed), in input order.
     failures: tuple[tuple[int, ApiError], ...] = ()
+    # Images Bedrock embedded (and bills, for models priced per image): those of the calls that
+    # succeeded; a failed call is not billed, and a cache hit was never sent.
+    images: int = 0
 
 
 class Embedder(Protocol):
@@ -72,6 +75,7 @@ class Embedder(Protocol):
 class _CallResult:
     vectors: np.ndarray
     input_tokens: int
+    images: int = 0
 
 
 class _Stopped(Exception):
@@ -154,6 +158,7 @@ class BedrockEmbedder:
             bedrock_calls=len(chunks),
             bedrock_ms=(time.perf_counter() - started) * 1000,
             failures=failures,
+            images=sum(result.images for result in results),
         )
 
     def _fan_out(
@@ -213,6 +218,7 @@ class BedrockEmbedder:
         return _CallResult(
             vectors=codecs.decode(spec, payload, expected=len(texts)),
             input_tokens=codecs.input_tokens(spec, payload, headers),
+            images=sum(1 for item in texts if image_of(item) is not None),
         )
 
     def _invoke(self, spec: EmbedSpec, body: str) -> tuple[Any, dict[str, Any]]:

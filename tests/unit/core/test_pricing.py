@@ -75,19 +75,41 @@ def test_batch_pricing_a_model_without_batch_inference_is_a_bug() -> None:
         pricing.cost_usd(COHERE, 10, batch=True)
 
 
-def test_images_cost_the_price_per_image() -> None:
-    # Given a model with a price per image
-    multimodal = replace(model("amazon.titan-embed-image-v1"), price_per_image=0.00006)
+TITAN_MULTIMODAL = model("amazon.titan-embed-image-v1")
+COHERE_V4 = model("cohere.embed-v4:0")
+NOVA = model("amazon.nova-2-multimodal-embeddings-v1:0")
+
+
+def test_titan_multimodal_images_cost_the_catalog_price_per_image() -> None:
+    # Given the catalog's own Titan Multimodal entry: $0.80 per 1M text tokens, $0.00006 per image
+    assert TITAN_MULTIMODAL.price_per_image == 0.00006
     # Then images add their price to the tokens'
-    assert pricing.cost_usd(multimodal, 0, images=2) == pytest.approx(0.00012, abs=1e-12)
-    assert pricing.cost_usd(multimodal, 1_000, images=1) == pytest.approx(0.0008 + 0.00006, abs=1e-12)
-    # And text alone costs its tokens only, even on a model with no image price
+    assert pricing.cost_usd(TITAN_MULTIMODAL, 0, images=2) == pytest.approx(0.00012, abs=1e-12)
+    assert pricing.cost_usd(TITAN_MULTIMODAL, 1_000, images=1) == pytest.approx(0.0008 + 0.00006, abs=1e-12)
+    # And by batch inference, which takes the model, at half of both
+    assert pricing.cost_usd(TITAN_MULTIMODAL, 1_000, images=1, batch=True) == pytest.approx(
+        (0.0008 + 0.00006) / 2, abs=1e-12
+    )
+    # And text alone costs its tokens only
     assert pricing.cost_usd(TITAN_V2, 1_000) == pytest.approx(0.00002, abs=1e-12)
 
 
-def test_images_on_a_model_without_an_image_price_are_a_bug() -> None:
+def test_cohere_v4_images_are_billed_as_the_tokens_bedrock_counts() -> None:
+    # Given Cohere Embed v4, whose token header counts an image's tokens
+    assert COHERE_V4.price_per_image is None
+    # Then an image adds nothing beyond its tokens
+    assert pricing.cost_usd(COHERE_V4, 1_610, images=1) == pricing.cost_usd(COHERE_V4, 1_610)
+    assert pricing.cost_usd(COHERE_V4, 1_610, images=1) == pytest.approx(1_610 * 0.12 / 1e6, abs=1e-12)
+
+
+def test_nova_images_are_not_priced_while_the_catalog_has_no_image_price() -> None:
+    assert NOVA.price_per_image is None
+    assert pricing.cost_usd(NOVA, 0, images=3) == 0.0
+
+
+def test_images_on_a_text_only_model_are_a_bug() -> None:
     assert TITAN_V2.price_per_image is None
-    with pytest.raises(ValueError, match="no price per image"):
+    with pytest.raises(ValueError, match="takes no image"):
         pricing.cost_usd(TITAN_V2, 5, images=1)
 
 

@@ -243,3 +243,30 @@ def test_bench_data_offline_fails_with_one_line_naming_the_folder(tmp_path, monk
     assert cli.main(["bench", "data", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "EMBEDROCK_DATA" in err and str(tmp_path) in err
+
+
+def test_summary_prices_keep_every_digit_the_catalog_gives():
+    # Given a row of each model, whose catalog prices have two or three decimals
+    rows = [ROW | {"model": model.id, "dimensions": model.default_dimensions} for model in catalog.MODELS]
+
+    # When the summary table is built
+    lines = report.summary_table(rows)
+
+    # Then each model's price column shows the catalog's figure exactly (Nova 0.135, not 0.14)
+    for model in catalog.MODELS:
+        (line,) = [line for line in lines if line.startswith(f"| {model.id} |")]
+        # columns: ... | $ per 1M tokens | bytes/vector | MB per 1M vectors |
+        assert float(line.split("|")[-4]) == model.price_per_million_tokens, line
+    (nova,) = [line for line in lines if line.startswith("| amazon.nova-2-multimodal-embeddings-v1:0 |")]
+    assert "| 0.135 |" in nova
+
+
+@pytest.mark.parametrize(("price", "text"), [(0.02, "0.02"), (0.1, "0.10"), (0.135, "0.135"), (0.8, "0.80")])
+def test_a_price_prints_with_the_digits_it_has(price, text):
+    assert report.price_text(price) == text
+
+
+def test_a_row_under_an_inference_profile_id_shows_its_model_s_price():
+    row = ROW | {"model": "us.cohere.embed-v4:0", "dimensions": 256, "embedding_type": "float"}
+    (line,) = [line for line in report.summary_table([row]) if line.startswith("| us.cohere.embed-v4:0 |")]
+    assert "| 0.12 |" in line

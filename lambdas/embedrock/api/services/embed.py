@@ -83,9 +83,11 @@ def check_input(texts: Sequence[str], model: CatalogModel, *, param: str, single
         ) from None
 
 
-def billed_usage(model: CatalogModel, input_tokens: int, requests: int) -> Usage:
-    """A response's usage: Bedrock's token count (cache hits add none) and what it costs."""
-    return Usage(input_tokens=input_tokens, requests=requests, cost_usd=cost_usd(model, input_tokens))
+def billed_usage(model: CatalogModel, input_tokens: int, requests: int, images: int = 0) -> Usage:
+    """A response's usage: Bedrock's token and image counts (cache hits add none) and what they cost."""
+    return Usage(
+        input_tokens=input_tokens, requests=requests, cost_usd=cost_usd(model, input_tokens, images=images)
+    )
 
 
 def embed(
@@ -156,7 +158,7 @@ def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
         "dimensions": spec.dimensions,
         "embedding_type": spec.embedding_type,
         "encoding": request.encoding,
-        "usage": billed_usage(spec.model, result.input_tokens, result.bedrock_calls),
+        "usage": billed_usage(spec.model, result.input_tokens, result.bedrock_calls, result.images),
     }
     if not request.partial:
         # Built from our own arrays: skip re-validating every number (model_construct).
@@ -191,6 +193,6 @@ def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddin
         usage=OpenAIUsage(
             prompt_tokens=result.input_tokens,
             total_tokens=result.input_tokens,
-            cost_usd=cost_usd(spec.model, result.input_tokens),
+            cost_usd=cost_usd(spec.model, result.input_tokens, images=result.images),
         ),
     )

@@ -9,18 +9,29 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import uuid
 from typing import Any
 
 import numpy as np
 
 from embedrock.catalog import CatalogModel
+from embedrock.embed_input import ImageData, pixel_size
 
 from . import tokens
 from .codec import Invocation, floats, image_stand_in
 from .engines import Engine, FloatArray
 from .errors import validation
 from .schema import Violations
+
+# Image tokens, the emulator's stand-in for Cohere's own count (Bedrock counts an image's tokens in
+# the x-amzn-bedrock-input-token-count header with the texts', and bills them as tokens). OCI's
+# "Cohere Embed 4" page: "a 512 x 512 image is converted to about 1,610 tokens"; Bedrock's "Cohere
+# Embed v4" page (model-parameters-embed-v4.html): images over 2,458,624 pixels are downsampled to
+# that size, under 3,136 upsampled. The emulator scales 1,610 tokens by the pixels within those
+# bounds; an image whose size it cannot read counts as 512 x 512. Not Cohere's tokenizer.
+_TOKENS_PER_512_SQUARE = 1_610
+_MIN_PIXELS, _MAX_PIXELS = 3_136, 2_458_624
 
 _TRUNCATE = ("NONE", "START", "END")
 # Bedrock User Guide, "Cohere Embed v4": truncate NONE | LEFT | RIGHT (LEFT drops the start).
@@ -117,11 +128,14 @@ def embed_v4(model: CatalogModel, body: dict[str, Any], engine: Engine) -> Invoc
     count = 0
     rows = []
     for item in parts:
-        texts = [_image_text(model, value) if kind == "image" else value for kind, value in item]
+        images = [_image(model, value) for kind, value in item if kind == "image"]
+        stand_ins = iter(stand_in for stand_in, _ in images)
+        texts = [next(stand_ins) if kind == "image" else value for kind, value in item]
         kept = _within_limit(texts, max_tokens, drop_start=drop_start)
         count += sum(
             tokens.count(value) for (kind, _), value in zip(item, kept, strict=True) if kind == "text"
         )
+        count += sum(image_tokens for _, image_tokens in images)
         combined = engine.embed(kept, dimensions).sum(axis=0)
         rows.append(combined / (np.linalg.norm(combined) or 1.0))
     vectors = np.stack(rows)
@@ -171,8 +185,8 @@ def _part(part: dict[str, str]) -> tuple[str, str]:
     return ("text", part["text"]) if part["type"] == "text" else ("image", part["image_url"])
 
 
-def _image_text(model: CatalogModel, data_uri: str) -> str:
-    """A data URI's image as the engine's stand-in text, or Bedrock's refusal of a bad one."""
+def _image(model: CatalogModel, data_uri: str) -> tuple[str, int]:
+    """A data URI's image as the engine's stand-in text and its tokens, or Bedrock's refusal of a bad one."""
     head, _, payload = data_uri.partition(",")
     formats = [f"data:image/{name};base64" for name in model.image_formats]
     if head not in formats:
@@ -181,7 +195,15 @@ def _image_text(model: CatalogModel, data_uri: str) -> str:
         raw = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise validation("Invalid image: the data URI is not valid base64.") from None
-    return image_stand_in(raw)
+    image_format = head.removeprefix("data:image/").removesuffix(";base64")
+    return image_stand_in(raw), image_tokens(ImageData(image_format, raw))
+
+
+def image_tokens(image: ImageData) -> int:
+    """The tokens the emulator counts for one image (see _TOKENS_PER_512_SQUARE)."""
+    size = pixel_size(image) or (512, 512)
+    pixels = min(max(size[0] * size[1], _MIN_PIXELS), _MAX_PIXELS)
+    return math.ceil(_TOKENS_PER_512_SQUARE * pixels / (512 * 512))
 
 
 def _within_limit(texts: list[str], limit: int, *, drop_start: bool | None) -> list[str]:

@@ -47,6 +47,8 @@ def embed(model: CatalogModel, body: dict[str, Any], engine: Engine) -> Invocati
     dimensions = params.get("embeddingDimension", model.default_dimensions)
     if "image" in params:
         vector = engine.embed([image_stand_in(_image_bytes(params["image"]))], dimensions)[0]
+        # 0 tokens: what Bedrock's token header says for a Nova image is not documented in the
+        # pages read here (the Nova user guide gives 8K tokens per input, no image count).
         return Invocation({"embeddings": [{"embeddingType": "IMAGE", "embedding": floats(vector)}]}, 0)
     text: dict[str, Any] = params["text"]
     value = _within_limit(text["value"], model.max_input_tokens, text["truncationMode"])

@@ -98,8 +98,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--model",
         action="append",
         metavar="ID[@DIMS]",
-        help="a catalog model id, optionally with dimensions (amazon.titan-embed-text-v2:0@256,1024; without "
-        f"@: every dimension it allows); repeat for several. Default: {' '.join(DEFAULT_MODELS)}",
+        help="a catalog model id or an inference profile id of one (us.cohere.embed-v4:0), optionally with "
+        "dimensions (amazon.titan-embed-text-v2:0@256,1024; without @: every dimension it allows); repeat for "
+        f"several. Default: {' '.join(DEFAULT_MODELS)}",
     )
     parser.add_argument(
         "--embedding-types",
@@ -212,21 +213,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    from embedrock import catalog
-    from embedrock.embed_spec import resolve_spec
+    from embedrock import catalog, inference_profiles
+    from embedrock.embed_spec import resolve_model, resolve_spec
+    from embedrock.errors import InvalidRequest
 
     from .runner import ModelPlan, Plan
 
     models: list[ModelPlan] = []
     for entry in args.model or DEFAULT_MODELS:
         model_id, _, dims = entry.partition("@")
-        model = catalog.find(model_id)
-        if model is None:
-            raise ValueError(f"unknown model {model_id!r}; choose one of {', '.join(catalog.model_ids())}.")
+        try:
+            # A model id or an inference profile id (us.cohere.embed-v4:0), as every route takes.
+            model = resolve_model(model_id)
+        except InvalidRequest:
+            raise ValueError(
+                f"unknown model {model_id!r}; choose one of {', '.join(catalog.model_ids())}, or an "
+                f"inference profile id of one of them ({inference_profiles.example_ids()})."
+            ) from None
         dimensions = tuple(int(d) for d in dims.split(",")) if dims else model.dimensions
         for d in dimensions:
-            resolve_spec(model_id=model.id, dimensions=d)  # raises naming the allowed values
-        models.append(ModelPlan(model, dimensions))
+            resolve_spec(model_id=model_id, dimensions=d)  # raises naming the allowed values
+        models.append(ModelPlan(model, dimensions, model_id))
     types = tuple(t.strip() for t in args.embedding_types.split(",") if t.strip())
     unknown = sorted(set(types) - set(catalog.EMBEDDING_TYPES))
     if unknown or not types:
@@ -243,7 +250,7 @@ def _plan(args: argparse.Namespace) -> Plan:
         # A model none of whose types was asked for would vanish from the report unmentioned.
         if not plan.variants(model_plan):
             raise ValueError(
-                f"--embedding-types: {model_plan.model.id} offers {', '.join(model_plan.model.embedding_types)}; "
+                f"--embedding-types: {model_plan.model_id} offers {', '.join(model_plan.model.embedding_types)}; "
                 "ask for one of them too."
             )
     return plan

@@ -109,9 +109,10 @@ def bytes_per_vector(embedding_type: str, dimensions: int) -> int:
     return math.ceil(dimensions / 8)
 
 
-def cost_usd(model: CatalogModel, input_tokens: int) -> float:
-    """On demand, as the product bills it (embedrock.pricing)."""
-    return pricing.cost_usd(model, input_tokens)
+def cost_usd(model: CatalogModel, input_tokens: int, images: int = 0) -> float:
+    """On demand, as the product bills it (embedrock.pricing): tokens, and images at the model's
+    per-image price. The bench's data sets are texts, so its runs pass no images."""
+    return pricing.cost_usd(model, input_tokens, images=images)
 
 
 def per_million(total: float, count: int) -> float:

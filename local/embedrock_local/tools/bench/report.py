@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from embedrock import catalog
+from embedrock import catalog, inference_profiles
 
 # Published figures to read ours against (sources in shared/data/README.md). None are ours.
 REFERENCES: list[dict[str, str]] = [
@@ -125,7 +126,8 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     header += ["$ per 1M tokens", "bytes/vector", "MB per 1M vectors"]
     lines = _table_head(header, numeric_from=1)
     for (model_id, dimensions, kind, variant), by_dataset in variants.items():
-        model = catalog.find(model_id)
+        # A row is reported under the id the user gave: a model's, or an inference profile's.
+        model = catalog.find(inference_profiles.parse(model_id).model_id)
         cells = [model_id, str(dimensions), kind, variant]
         for name in datasets:
             found = by_dataset.get(name)
@@ -137,7 +139,7 @@ def summary_table(rows: Sequence[dict[str, Any]]) -> list[str]:
         any_row = next(iter(by_dataset.values()))
         price = model.price_per_million_tokens if model else math.nan
         cells += [
-            f"{price:.2f}",
+            price_text(price),
             f"{any_row['bytes_per_vector']:,}",
             f"{any_row['storage_per_million_vectors_mb']:,.0f}",
         ]
@@ -190,6 +192,15 @@ def _table_head(header: list[str], numeric_from: int) -> list[str]:
 
 def _line(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
+
+
+def price_text(price: float) -> str:
+    """A catalog price with every digit it has, and at least two (0.02, 0.10, 0.135)."""
+    if not math.isfinite(price):
+        return "n/a"
+    exponent = Decimal(repr(price)).normalize().as_tuple().exponent
+    digits = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{price:,.{digits}f}"
 
 
 def _fixed(value: float | None, digits: int) -> str:

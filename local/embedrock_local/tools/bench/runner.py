@@ -36,6 +36,13 @@ _TYPE_ORDER = {kind: i for i, kind in enumerate(EMBEDDING_TYPES)}
 class ModelPlan:
     model: CatalogModel
     dimensions: tuple[int, ...]
+    # The id the user gave, which InvokeModel is called with and rows are reported under: the
+    # model's own, or an inference profile's (`us.cohere.embed-v4:0`) where Bedrock needs one.
+    model_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.model_id:
+            object.__setattr__(self, "model_id", self.model.id)
 
 
 @dataclass(frozen=True)
@@ -52,7 +59,7 @@ class Plan:
 
     def matrix(self) -> list[tuple[str, int, str]]:
         """Every (model id, dimensions, type) the plan requests, in run order."""
-        return [(plan.model.id, *variant) for plan in self.models for variant in self.variants(plan)]
+        return [(plan.model_id, *variant) for plan in self.models for variant in self.variants(plan)]
 
 
 @dataclass
@@ -101,17 +108,15 @@ class Runner:
                 model_rows: list[dict[str, Any]] = []
                 for dimensions, kind in self.plan.variants(model_plan):
                     try:
-                        vectors, measured = self._embed(dataset, model_plan.model, dimensions, kind)
+                        vectors, measured = self._embed(dataset, model_plan, dimensions, kind)
                     except ApiError as error:
-                        self.errors.append(_error(model_plan.model, dimensions, kind, dataset, error))
+                        self.errors.append(_error(model_plan, dimensions, kind, dataset, error))
                         self.warn(
-                            f"not measured: {model_plan.model.id} {dimensions} {kind} on {dataset.name}: {error}"
+                            f"not measured: {model_plan.model_id} {dimensions} {kind} on {dataset.name}: {error}"
                         )
                         continue
                     model_rows.append(
-                        self._row(
-                            dataset, model_plan.model, dimensions, kind, vectors=vectors, measured=measured
-                        )
+                        self._row(dataset, model_plan, dimensions, kind, vectors=vectors, measured=measured)
                     )
                     label = f"{short_name(model_plan.model)} {dimensions} {kind}"
                     latencies.setdefault(dataset.name, {})[label] = [r[2] for r in measured.requests]
@@ -134,7 +139,7 @@ class Runner:
         for dataset in datasets:
             for model_plan in self.plan.models:
                 for dimensions, kind in self.plan.variants(model_plan):
-                    for spec, originals in self._requests(dataset, model_plan.model, dimensions, kind):
+                    for spec, originals in self._requests(dataset, model_plan, dimensions, kind):
                         texts = [fit(text, spec.model) for text in originals]
                         cached = self.cache.get(spec, texts)
                         count = sum(token_estimate.count(t) for t in dict.fromkeys(texts) if t not in cached)
@@ -142,13 +147,15 @@ class Runner:
         return expected
 
     def _requests(
-        self, dataset: Dataset, model: CatalogModel, dimensions: int, kind: str
+        self, dataset: Dataset, model_plan: ModelPlan, dimensions: int, kind: str
     ) -> list[tuple[EmbedSpec, list[str]]]:
         """The specs and texts a variant needs: one set for STS, queries and documents for retrieval."""
+        model = model_plan.model
 
         def spec(input_type: str) -> EmbedSpec:
+            # Resolved from the id the user gave, so a profile id is what InvokeModel is called with.
             return resolve_spec(
-                model_id=model.id,
+                model_id=model_plan.model_id,
                 dimensions=dimensions,
                 input_type=input_type if model.input_types else None,
                 embedding_type=kind,
@@ -162,11 +169,11 @@ class Runner:
         ]
 
     def _embed(
-        self, dataset: Dataset, model: CatalogModel, dimensions: int, kind: str
+        self, dataset: Dataset, model_plan: ModelPlan, dimensions: int, kind: str
     ) -> tuple[tuple[np.ndarray, np.ndarray | None], Measured]:
         arrays: list[np.ndarray] = []
         measured = Measured()
-        requests = self._requests(dataset, model, dimensions, kind)
+        requests = self._requests(dataset, model_plan, dimensions, kind)
         for spec, texts in requests:
             array, part = self._embed_texts(spec, texts, dataset.name)
             arrays.append(array)
@@ -209,7 +216,7 @@ class Runner:
     def _row(
         self,
         dataset: Dataset,
-        model: CatalogModel,
+        model_plan: ModelPlan,
         dimensions: int,
         kind: str,
         *,
@@ -217,6 +224,7 @@ class Runner:
         measured: Measured,
         truncated_from: int | None = None,
     ) -> dict[str, Any]:
+        model = model_plan.model
         first = metrics.comparable(vectors[0], kind, dimensions)
         second = None if vectors[1] is None else metrics.comparable(vectors[1], kind, dimensions)
         if truncated_from is not None:
@@ -229,7 +237,7 @@ class Runner:
         )
         per_vector = metrics.bytes_per_vector(kind, dimensions)
         return {
-            "model": model.id,
+            "model": model_plan.model_id,
             "model_name": model.name,
             "dimensions": dimensions,
             "embedding_type": kind,
@@ -267,7 +275,7 @@ class Runner:
         return [
             self._row(
                 dataset,
-                model_plan.model,
+                model_plan,
                 dimensions,
                 "float",
                 vectors=vectors,
@@ -350,10 +358,10 @@ def short_name(model: CatalogModel) -> str:
 
 
 def _error(
-    model: CatalogModel, dimensions: int, kind: str, dataset: Dataset, error: ApiError
+    model_plan: ModelPlan, dimensions: int, kind: str, dataset: Dataset, error: ApiError
 ) -> dict[str, Any]:
     return {
-        "model": model.id,
+        "model": model_plan.model_id,
         "dimensions": dimensions,
         "embedding_type": kind,
         "dataset": dataset.name,

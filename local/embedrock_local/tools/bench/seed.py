@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
-from botocore.exceptions import ClientError
 
 from embedrock import catalog
+from embedrock.api.schemas import InferenceProfileInfo, ModelInfo
 from embedrock.api.services import model_info
-from embedrock.aws_errors import error_code
-from embedrock.bedrock.error_mapping import bedrock_errors
 from embedrock.embed_spec import resolve_spec
-from embedrock.errors import shown
 
 from .target import Target
-
-if TYPE_CHECKING:
-    from mypy_boto3_bedrock import BedrockClient
 
 SENTENCE = "Python is a programming language"
 PAIRS = (
@@ -35,7 +28,7 @@ def replay(target: Target, out: Callable[[str], None] = print) -> dict[str, obje
     out(f"\nModels whose id contains 'embed' ({len(models)}):")
     for model in models:
         out(f"  {model.id:<45} {model.provider:<8} supported={model.supported}")
-    profiles = embedding_profiles(target.control, {m.id for m in models}, out)
+    profiles = embedding_profiles(models, out)
 
     titan = catalog.find(catalog.DEFAULT_MODEL_ID)
     assert titan is not None
@@ -58,38 +51,24 @@ def replay(target: Target, out: Callable[[str], None] = print) -> dict[str, obje
     return {"models": [m.id for m in models], "profiles": profiles, "norms": norms, "cosines": cosines}
 
 
-def embedding_profiles(
-    control: BedrockClient, model_ids: Collection[str], out: Callable[[str], None]
-) -> list[str]:
-    """Print the inference profiles that route to one of `model_ids`; return their ids.
+def embedding_profiles(models: Sequence[ModelInfo], out: Callable[[str], None]) -> list[str]:
+    """Print the inference profiles that route to one of `models`; return their ids.
 
-    ListInferenceProfiles (GET /inference-profiles, paginated by nextToken; botocore's bedrock
-    service model, 2023-04-20) lists system-defined and application profiles, each with the
-    foundation-model ARNs it routes to. An endpoint without the operation, or a role without
-    bedrock:ListInferenceProfiles, gets one line saying so instead of failing the replay.
+    They come with the model list (model_info.list_models reads ListInferenceProfiles once for it),
+    so the replay makes no call of its own. A model whose profiles Bedrock did not say (an endpoint
+    without the operation, a role without bedrock:ListInferenceProfiles) has None: one line says so.
     """
-    # Bedrock's refusals are reported here; an unreachable endpoint fails the replay as the other calls do.
-    with bedrock_errors(invoking=False):
-        try:
-            pages = control.get_paginator("list_inference_profiles").paginate()
-            summaries = [summary for page in pages for summary in page.get("inferenceProfileSummaries", [])]
-        except ClientError as error:
-            message = shown(error.response.get("Error", {}).get("Message", ""), 200)
-            out(
-                f"\nInference profiles: not listed; ListInferenceProfiles answered {error_code(error)}: {message}"
-            )
-            return []
-    routed = [(summary, _routes(summary)) for summary in summaries]
-    matching = [(s, routes) for s, routes in routed if any(m in model_ids for m, _ in routes)]
-    out(f"\nInference profiles of these models ({len(matching)}):")
-    for summary, routes in matching:
-        regions = ", ".join(sorted({region for _, region in routes}))
-        targets = ", ".join(sorted({model for model, _ in routes}))
-        out(f"  {summary['inferenceProfileId']:<45} {summary.get('type', ''):<15} {targets} in {regions}")
-    return [str(summary["inferenceProfileId"]) for summary, _ in matching]
-
-
-def _routes(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(model id, region) of each `arn:aws:bedrock:REGION::foundation-model/MODEL` a profile routes to."""
-    arns = [str(model.get("modelArn", "")) for model in summary.get("models", [])]
-    return [(arn.rsplit("/", 1)[-1], arn.split(":")[3]) for arn in arns if arn.count(":") >= 5]
+    if models and all(model.inference_profiles is None for model in models):
+        out(
+            "\nInference profiles: not listed; ListInferenceProfiles failed (the endpoint or your role lacks it)"
+        )
+        return []
+    by_id: dict[str, tuple[InferenceProfileInfo, list[str]]] = {}
+    for model in models:
+        for profile in model.inference_profiles or []:
+            by_id.setdefault(profile.id, (profile, []))[1].append(model.id)
+    out(f"\nInference profiles of these models ({len(by_id)}):")
+    for profile, targets in by_id.values():
+        regions = ", ".join(profile.regions)
+        out(f"  {profile.id:<45} {profile.type:<15} {', '.join(sorted(targets))} in {regions}")
+    return list(by_id)

@@ -39,7 +39,7 @@ class Usage:
             self.calls += result.bedrock_calls
             self.tokens += result.input_tokens
             self.cost_usd = pricing.round_usd(
-                self.cost_usd + pricing.cost_usd(spec.model, result.input_tokens)
+                self.cost_usd + pricing.cost_usd(spec.model, result.input_tokens, images=result.images)
             )
 
 
