@@ -203,6 +203,10 @@ def _write(
             v.tokens for i, v in partial.vectors.items() if i not in partial.cached | partial.batch
         ),
         batch_tokens=sum(partial.vectors[i].tokens for i in partial.batch),
+        images=sum(
+            records[i].image is not None for i in partial.vectors if i not in partial.cached | partial.batch
+        ),
+        batch_images=sum(records[i].image is not None for i in partial.batch),
         cache_hits=len(partial.cached),
         bedrock_calls=partial.bedrock_calls,
         bedrock_ms=partial.bedrock_ms,

@@ -99,6 +99,9 @@ class ChunkResult(_Document):
     bedrock_ms: float
     duration_ms: float
     batch_tokens: int = 0
+    # Embedded lines with an image, billed per image where the model prices them (cache hits excluded).
+    images: int = 0
+    batch_images: int = 0
 
 
 class Counts(_Document):
@@ -149,6 +152,7 @@ class Manifest(_Document):
     counts: Counts
     input_tokens: int = 0  # on demand and batch: the tokens paid for (cache hits are not)
     batch_input_tokens: int = 0
+    input_images: int = 0  # images billed per image, on demand and batch (cache hits are not)
     price_per_million_tokens: float | None = None
     batch_price_per_million_tokens: float | None = None
     # USD Bedrock bills for the run: on-demand tokens at the catalog price, batch tokens at the batch

@@ -55,7 +55,11 @@ def complete(
     price, batch_price = _price(plan), _batch_price(plan)
     model = _model(plan)
     # Per mode: batch inference's tokens at the batch price; cache hits were never sent.
-    cost = cost_usd(model, tokens) + (cost_usd(model, batch_tokens, batch=True) if batch_tokens else 0.0)
+    images = sum(result.images for result in results)
+    batch_images = sum(result.batch_images for result in results)
+    cost = cost_usd(model, tokens, images=images) + (
+        cost_usd(model, batch_tokens, images=batch_images, batch=True) if batch_tokens or batch_images else 0.0
+    )
     return Manifest(
         status="complete",
         **_described(plan, output),
@@ -64,6 +68,7 @@ def complete(
         counts=counts,
         input_tokens=tokens + batch_tokens,
         batch_input_tokens=batch_tokens,
+        input_images=images + batch_images,
         price_per_million_tokens=price,
         batch_price_per_million_tokens=batch_price,
         cost_usd=round_usd(cost),

@@ -348,3 +348,25 @@ def test_the_cache_keys_an_image_by_its_bytes_wherever_it_comes_from(bedrock: Fa
         aws.upload("input/a.png", png(shade=6))
         third = upload(aws, "one.jsonl", {"id": 1, "image": s3("input/a.png")})
         assert third["counts"]["cache_hits"] == 0 and images_sent(bedrock)[-1] == png(shade=6)
+
+
+def test_the_manifest_bills_each_embedded_image_at_the_models_price(
+    aws: IngestAws, bedrock: FakeBedrockRuntime
+) -> None:
+    # Given Titan Multimodal, priced per input image on top of its text tokens
+    model = catalog.find(TITAN_MM)
+    assert model is not None and model.price_per_image is not None
+    aws.upload("input/cat.png", png(shade=7))
+    # When a file embeds two image lines and a text line, and one line is rejected
+    manifest = upload(
+        aws,
+        "billed.jsonl",
+        {"id": "a", "image": s3("input/cat.png")},
+        {"id": "b", "text": "a cat", "image": data_uri(png(shade=8))},
+        {"id": "c", "text": "a dog"},
+        {"id": "d", "image": "data:image/png;base64,not-base64"},
+    )
+    # Then the two embedded images are billed, with the tokens Bedrock counted
+    assert manifest["counts"]["embedded"] == 3 and manifest["input_images"] == 2
+    tokens_usd = manifest["input_tokens"] * model.price_per_million_tokens / 1e6
+    assert manifest["cost_usd"] == pytest.approx(tokens_usd + 2 * model.price_per_image, rel=1e-6)
