@@ -58,7 +58,9 @@ def complete(
     images = sum(result.images for result in results)
     batch_images = sum(result.batch_images for result in results)
     cost = cost_usd(model, tokens, images=images) + (
-        cost_usd(model, batch_tokens, images=batch_images, batch=True) if batch_tokens or batch_images else 0.0
+        cost_usd(model, batch_tokens, images=batch_images, batch=True)
+        if batch_tokens or batch_images
+        else 0.0
     )
     return Manifest(
         status="complete",
