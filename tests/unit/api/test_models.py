@@ -73,6 +73,14 @@ def test_list_models_joins_bedrock_and_the_catalog(stub: Stubber) -> None:
         "input_types": [],
         "embedding_types": ["float", "binary"],
         "price_per_million_tokens": 0.02,
+        "truncate_modes": [],
+        "max_tokens": None,
+        "image_formats": [],
+        "max_image_bytes": None,
+        "max_image_pixels": None,
+        "joint_text_image": False,
+        "price_per_image": None,
+        "batch_price_per_million_tokens": pytest.approx(0.01),
         "lifecycle_status": "ACTIVE",
         "inference_types": ["ON_DEMAND"],
         "supported": True,
@@ -88,6 +96,9 @@ def test_list_models_joins_bedrock_and_the_catalog(stub: Stubber) -> None:
         },
     }
     assert new["supported"] is False and new["dimensions"] is None and new["price_per_million_tokens"] is None
+    # And the catalog's capabilities are null for the model it lacks, not guessed
+    capabilities = ("truncate_modes", "max_tokens", "image_formats", "joint_text_image", "price_per_image")
+    assert all(new[name] is None for name in capabilities)
 
 
 def test_seed_step_list_models_whose_id_contains_embed(stub: Stubber) -> None:
