@@ -247,7 +247,9 @@ MODELS: tuple[CatalogModel, ...] = (
         image_formats=("png", "jpeg"),
         joint_text_image=True,
         # The v4 page's request schema: `"max_tokens": 128000`, and "Context length: Up to ~128k
-        # tokens supported". It states no lower bound; 1 is the least that keeps any token.
+        # tokens supported". It states no lower bound; 1 is the least that keeps any token. How it
+        # combines with truncate NONE is not stated in the excerpts read here: the emulator refuses
+        # an input over max_tokens then, as it refuses any over-long input.
         max_tokens_limit=128_000,
     ),
     # Amazon Nova User Guide, "Complete embeddings request and response schema" (embeddings-schema.html):

@@ -154,8 +154,9 @@ class EmbeddingsRequest(Schema):
     truncate: Truncate | None = _TRUNCATE
     max_tokens: int | None = Field(
         default=None,
-        description="Cohere Embed v4 only (GET /models: `max_tokens`): tokens kept per input, from 1 to "
-        "the model's limit; what is over it is cut as `truncate` says. Default: the model's own limit.",
+        description="Cohere Embed v4 only (GET /models: `max_tokens`): the tokens one input may hold, "
+        "from 1 to the model's limit. A longer input is cut as `truncate` says (`LEFT`, `RIGHT`), or "
+        "refused with `NONE`, the default. Default: the model's own limit.",
         examples=[512],
     )
     embedding_type: EmbeddingType | None = Field(
