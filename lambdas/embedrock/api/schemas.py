@@ -27,7 +27,7 @@ from embedrock.errors import shown
 
 
 def _expected(values: tuple[str, ...]) -> str:
-    """The allowed values as pydantic words a Literal's error: `'a', 'b' or 'c'`."""
+    """The allowed values as a Literal's error gives them: `'a', 'b' or 'c'`."""
     quoted = [repr(value) for value in values]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
