@@ -89,6 +89,9 @@ class CatalogModel:
     max_image_pixels: tuple[int, int] | None = None  # (width, height)
     # Whether one input may hold a text and an image, embedded into one vector.
     joint_text_image: bool = False
+    # The highest `max_tokens` (tokens kept per input) the model takes, from 1; None: it has no
+    # such parameter.
+    max_tokens_limit: int | None = None
 
     @property
     def needs_input_type(self) -> bool:
@@ -258,6 +261,11 @@ MODELS: tuple[CatalogModel, ...] = (
         # for v4), so only those are sent. Larger images are downsampled by the model, not refused.
         image_formats=("png", "jpeg"),
         joint_text_image=True,
+        # The v4 page's request schema: `"max_tokens": 128000`, and "Context length: Up to ~128k
+        # tokens supported". It states no lower bound; 1 is the least that keeps any token. How it
+        # combines with truncate NONE is not stated in the excerpts read here: the emulator refuses
+        # an input over max_tokens then, as it refuses any over-long input.
+        max_tokens_limit=128_000,
     ),
     # Amazon Nova User Guide, "Complete embeddings request and response schema" (embeddings-schema.html):
     # schemaVersion nova-multimodal-embed-v1, taskType SINGLE_EMBEDDING, one input per call,

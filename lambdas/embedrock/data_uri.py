@@ -3,6 +3,11 @@
 A data URI's declared type must be one this service knows and must match the bytes it carries;
 bad base64 is an InvalidRequest naming the field. Which model takes which format is checked in
 embed_input.check_item, against the catalog.
+
+The syntax is RFC 2397's, `data:[<mediatype>][;base64],<data>` with `<mediatype>` as
+`type/subtype *(;parameter)`: media types are case-insensitive (RFC 2045, section 5.1), and
+parameters such as `;name=a.png` or `;charset=...` say nothing about the bytes here, so they are
+accepted and ignored.
 """
 
 from __future__ import annotations
@@ -10,27 +15,34 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Sequence
 
 from embedrock.embed_input import ImageData, sniff_format
 from embedrock.errors import InvalidRequest, one_of, shown
 
 MEDIA_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
-_DATA_URI = re.compile(r"data:([^;,]*);base64,(.*)", re.DOTALL)
+KNOWN_FORMATS = tuple(MEDIA_TYPES.values())
+# The media type, then its parameters (each `;attribute=value`, none holding `,`), then `;base64,`.
+_DATA_URI = re.compile(r"data:([^;,]*)(?:;[^;,]*)*?;base64,(.*)", re.DOTALL | re.IGNORECASE)
 
 
-def decode_image(value: str, where: str) -> ImageData:
+def decode_image(value: str, where: str, *, formats: Sequence[str] = KNOWN_FORMATS) -> ImageData:
+    """The image of a data URI. `formats`: those the model takes, named in the messages (every
+    format this service knows, where no model is chosen yet)."""
+    allowed = one_of(f"image/{name}" for name in formats)
     match = _DATA_URI.fullmatch(value)
     if match is None:
         raise InvalidRequest(
             f"{where} must be a base64 data URI such as data:image/png;base64,iVBORw0...; "
-            f"media types: {one_of(MEDIA_TYPES)}.",
+            f"media types: {allowed}.",
             param=where,
             code="invalid_image",
         )
     media_type, payload = match.groups()
-    if media_type not in MEDIA_TYPES:
+    declared = MEDIA_TYPES.get(media_type.strip().lower())
+    if declared is None:
         raise InvalidRequest(
-            f"{where} is '{shown(media_type)}'; allowed media types: {one_of(MEDIA_TYPES)}.",
+            f"{where} is '{shown(media_type)}'; allowed media types: {allowed}.",
             param=where,
             code="invalid_image_format",
         )
@@ -40,10 +52,10 @@ def decode_image(value: str, where: str) -> ImageData:
         raise InvalidRequest(
             f"{where} is not valid base64 after 'base64,'.", param=where, code="invalid_image"
         ) from None
-    declared, found = MEDIA_TYPES[media_type], sniff_format(data)
+    found = sniff_format(data)
     if found != declared:
         what = f"{found} image" if found else "not an image this service knows"
         raise InvalidRequest(
-            f"{where} says {media_type} but its bytes are {what}.", param=where, code="invalid_image"
+            f"{where} says image/{declared} but its bytes are {what}.", param=where, code="invalid_image"
         )
     return ImageData(declared, data)

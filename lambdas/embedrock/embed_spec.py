@@ -44,6 +44,8 @@ class EmbedSpec:
     truncate: str | None = None
     # The id InvokeModel is called with: the model's own, or an inference profile's (us.…).
     invoke_id: str = ""
+    # Tokens kept per input, for a model with `max_tokens` (catalog max_tokens_limit); None: unset.
+    max_tokens: int | None = None
 
     def __post_init__(self) -> None:
         if not self.invoke_id:
@@ -52,9 +54,18 @@ class EmbedSpec:
     def cache_key_parts(self) -> tuple[str | int | bool | None, ...]:
         # The model's id, not invoke_id: a profile runs the same model version in whichever region it
         # routes to, so its vectors are the model's own; one key lets either id reuse the other's.
-        parts = (self.model.id, self.dimensions, self.normalize, self.input_type, self.embedding_type)
+        parts: tuple[str | int | bool | None, ...] = (
+            self.model.id,
+            self.dimensions,
+            self.normalize,
+            self.input_type,
+            self.embedding_type,
+        )
         # A truncated text embeds differently; NONE (the default) keeps the keys cached before it.
-        return parts if self.truncate in (None, "NONE") else (*parts, self.truncate)
+        if self.truncate not in (None, "NONE"):
+            parts = (*parts, self.truncate)
+        # So does a text cut at max_tokens; named, so it never reads as a truncate mode.
+        return parts if self.max_tokens is None else (*parts, f"max_tokens={self.max_tokens}")
 
     @property
     def width(self) -> int:
@@ -70,6 +81,7 @@ def resolve_spec(
     input_type: str | None = None,
     embedding_type: str | None = None,
     truncate: str | None = None,
+    max_tokens: int | None = None,
     default_model_id: str = catalog.DEFAULT_MODEL_ID,
     allowed_profiles: Collection[str] | None = None,
 ) -> EmbedSpec:
@@ -95,8 +107,36 @@ def resolve_spec(
     if embedding_type not in model.embedding_types:
         raise _not_allowed("embedding_type", f"'{shown(embedding_type)}'", model.id, model.embedding_types)
     return EmbedSpec(
-        model, dimensions, normalize, input_type, embedding_type, _truncate(model, truncate), chosen
+        model,
+        dimensions,
+        normalize,
+        input_type,
+        embedding_type,
+        _truncate(model, truncate),
+        chosen,
+        _max_tokens(model, max_tokens),
     )
+
+
+def _max_tokens(model: CatalogModel, max_tokens: int | None) -> int | None:
+    """Unset unless asked; only for the models that take it, within 1..their limit."""
+    if max_tokens is None:
+        return None
+    limit = model.max_tokens_limit
+    if limit is None:
+        raise InvalidRequest(
+            f"max_tokens is not supported by {model.id}; omit it. Models that take it: "
+            f"{one_of(m.id for m in catalog.MODELS if m.max_tokens_limit)}.",
+            param="max_tokens",
+            code="unsupported_parameter",
+        )
+    if not 1 <= max_tokens <= limit:
+        raise InvalidRequest(
+            f"max_tokens {shown(max_tokens)} is not allowed for {model.id}; allowed values: 1 to {limit}.",
+            param="max_tokens",
+            code="invalid_max_tokens",
+        )
+    return max_tokens
 
 
 def _truncate(model: CatalogModel, truncate: str | None) -> str | None:

@@ -10,32 +10,57 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from embedrock import catalog
 from embedrock.api import token_ids
 from embedrock.errors import shown
 
-# The catalog's input types (catalog.INPUT_TYPES, then catalog.NOVA_PURPOSES); each model takes
-# some of them, checked against the catalog (embed_spec), and a test keeps this list equal to it.
-InputType = Literal[
-    "search_document",
-    "search_query",
-    "classification",
-    "clustering",
-    "GENERIC_INDEX",
-    "GENERIC_RETRIEVAL",
-    "TEXT_RETRIEVAL",
-    "IMAGE_RETRIEVAL",
-    "VIDEO_RETRIEVAL",
-    "DOCUMENT_RETRIEVAL",
-    "AUDIO_RETRIEVAL",
-    "CLASSIFICATION",
-    "CLUSTERING",
-]
-Truncate = Literal["NONE", "LEFT", "RIGHT"]
-EmbeddingType = Literal["float", "int8", "uint8", "binary", "ubinary"]
+
+def _expected(values: tuple[str, ...]) -> str:
+    """The allowed values as a Literal's error gives them: `'a', 'b' or 'c'`."""
+    quoted = [repr(value) for value in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _catalog_choice(values: tuple[str, ...]) -> PlainValidator:
+    """Validation of a string field whose allowed values are a catalog tuple.
+
+    A `Literal` cannot be built from a tuple for the type checker (`Literal[*values]` is not valid
+    syntax, `Literal[values]` not a valid type), and spelling the values out again would make two
+    places for one fact. So the field is a `str` checked here, raising the same `literal_error` a
+    Literal raises (one message, naming the allowed values), with the enum in the OpenAPI document.
+    """
+
+    def check(value: object) -> str:
+        if not isinstance(value, str) or value not in values:
+            raise PydanticCustomError(
+                "literal_error", "Input should be {expected}", {"expected": _expected(values)}
+            )
+        return value
+
+    return PlainValidator(check, json_schema_input_type=str)
+
+
+def _enum(values: tuple[str, ...]) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "enum": list(values)})
+
+
+# Every input type a catalog model takes (catalog.INPUT_TYPES, then Nova's own purposes); each
+# model takes some of them, checked against the catalog (embed_spec).
+INPUT_TYPES = tuple(dict.fromkeys(kind for model in catalog.MODELS for kind in model.input_types))
+InputType = Annotated[str, _catalog_choice(INPUT_TYPES), _enum(INPUT_TYPES)]
+Truncate = Annotated[str, _catalog_choice(catalog.TRUNCATE_MODES), _enum(catalog.TRUNCATE_MODES)]
+EmbeddingType = Annotated[str, _catalog_choice(catalog.EMBEDDING_TYPES), _enum(catalog.EMBEDDING_TYPES)]
 Encoding = Literal["float", "base64"]
 Metric = Literal["cosine", "dot", "euclidean"]
 
@@ -80,6 +105,12 @@ _INPUT_TYPE = Field(
     examples=["search_document"],
 )
 
+_TRUNCATE = Field(
+    default=None,
+    description="Cohere and Nova only: what to do with a text over the model's token limit. "
+    "`NONE` (default): a 400, never a silently cut text; `LEFT`: drop its start; `RIGHT`: drop its end.",
+)
+
 
 class InputItem(Schema):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -87,8 +118,9 @@ class InputItem(Schema):
     text: str | None = Field(default=None, description="A text.", examples=[SEED_TEXT])
     image: str | None = Field(
         default=None,
-        description="An image as a data URI: `data:image/png;base64,...` (png, jpeg, gif or webp; "
-        "the README lists each model's). With `text` too, one vector for both, "
+        description="An image as a data URI: `data:image/png;base64,...` (the media type in any case; "
+        "parameters such as `;name=a.png` before `;base64` are ignored). Formats: png, jpeg, gif or "
+        "webp, as the model takes them (GET /models: `image_formats`). With `text` too, one vector for both, "
         "where the model embeds them jointly (Titan Multimodal G1, Cohere Embed v4).",
     )
 
@@ -119,10 +151,13 @@ class EmbeddingsRequest(Schema):
     dimensions: int | None = _DIMENSIONS
     normalize: bool = Field(default=True, description="Scale each float vector to unit length.")
     input_type: InputType | None = _INPUT_TYPE
-    truncate: Truncate | None = Field(
+    truncate: Truncate | None = _TRUNCATE
+    max_tokens: int | None = Field(
         default=None,
-        description="Cohere and Nova only: what to do with a text over the model's token limit. "
-        "`NONE` (default): a 400, never a silently cut text; `LEFT`: drop its start; `RIGHT`: drop its end.",
+        description="Cohere Embed v4 only (GET /models: `max_tokens`): the tokens one input may hold, "
+        "from 1 to the model's limit. A longer input is cut as `truncate` says (`LEFT`, `RIGHT`), or "
+        "refused with `NONE`, the default. Default: the model's own limit.",
+        examples=[512],
     )
     embedding_type: EmbeddingType | None = Field(
         default=None,
@@ -267,6 +302,14 @@ class OpenAIEmbeddingsRequest(Schema):
         default="float", description="`base64`: little-endian float32 bytes, as the OpenAI client expects."
     )
     user: str | None = Field(default=None, description="Accepted and ignored.")
+    # Not OpenAI's: what the official client sends with `extra_body={...}`, at the top level.
+    input_type: InputType | None = Field(
+        default=None,
+        description="An extra field (the OpenAI client's `extra_body`), for Cohere and Nova: what the "
+        "texts are for, such as `search_query` for a query. Default: search_document.",
+        examples=["search_query"],
+    )
+    truncate: Truncate | None = _TRUNCATE
 
     _input_shape = field_validator("input", mode="before")(_check_input_shape)
 
@@ -343,9 +386,11 @@ class SimilarityRequest(Schema):
     dimensions: int | None = _DIMENSIONS
     input_type: InputType | None = Field(
         default=None,
-        description="Cohere and Nova only. Default: search_query for the query and search_document for "
-        "documents.",
+        description="Cohere and Nova only: what the texts are for. With `query` and `documents` it is "
+        "the query's purpose only (default search_query); the documents are always embedded as "
+        "search_document (Nova: GENERIC_INDEX). Other shapes: every text's (default search_document).",
     )
+    truncate: Truncate | None = _TRUNCATE
 
     @model_validator(mode="after")
     def _one_shape(self) -> SimilarityRequest:
@@ -427,6 +472,11 @@ class ModelAccess(Schema):
     ready: bool = Field(description="Whether every one of the four says the account can call the model.")
 
 
+class ImagePixels(Schema):
+    width: int
+    height: int
+
+
 class ModelInfo(Schema):
     id: str = Field(examples=[catalog.DEFAULT_MODEL_ID])
     name: str
@@ -439,6 +489,30 @@ class ModelInfo(Schema):
     input_types: list[str] | None
     embedding_types: list[str] | None
     price_per_million_tokens: float | None = Field(description="USD per 1M input tokens, on demand.")
+    # The catalog's per-model capabilities; null for a model the catalog lacks.
+    truncate_modes: list[str] | None = Field(
+        default=None, description="`truncate` values the model takes; empty: it has no truncate option."
+    )
+    max_tokens: int | None = Field(
+        default=None, description="The highest `max_tokens` the model takes; null: no max_tokens option."
+    )
+    image_formats: list[str] | None = Field(
+        default=None, description="Image formats `inputs` may hold for the model; empty: text only."
+    )
+    max_image_bytes: int | None = Field(default=None, description="Largest image taken; null: not stated.")
+    max_image_pixels: ImagePixels | None = Field(
+        default=None, description="Largest image width and height taken; null: not stated."
+    )
+    joint_text_image: bool | None = Field(
+        default=None, description="Whether one input may hold a text and an image, embedded into one vector."
+    )
+    price_per_image: float | None = Field(
+        default=None, description="USD per input image, on demand; null: no image price in the catalog."
+    )
+    batch_price_per_million_tokens: float | None = Field(
+        default=None,
+        description="USD per 1M input tokens through Bedrock batch inference; null: no batch inference.",
+    )
     lifecycle_status: str | None = Field(examples=["ACTIVE"])
     inference_types: list[str] = Field(examples=[["ON_DEMAND"]])
     supported: bool = Field(

@@ -140,13 +140,15 @@ class CohereV4:
         else:
             # Any image: every item goes in `inputs`, each one vector of its content parts in order.
             body = {"inputs": [{"content": _v4_content(item)} for item in items]}
-        return {
-            **body,
-            "input_type": spec.input_type,
-            "embedding_types": [spec.embedding_type],
-            "output_dimension": spec.dimensions,
-            "truncate": spec.truncate or "NONE",
-        }
+        body.update(
+            input_type=spec.input_type,
+            embedding_types=[spec.embedding_type],
+            output_dimension=spec.dimensions,
+            truncate=spec.truncate or "NONE",
+        )
+        if spec.max_tokens is not None:  # unset: the model's own limit (~128k tokens)
+            body["max_tokens"] = spec.max_tokens
+        return body
 
     def vectors(self, spec: EmbedSpec, payload: Mapping[str, Any]) -> list[Any]:
         return list(payload["embeddings"][spec.embedding_type])

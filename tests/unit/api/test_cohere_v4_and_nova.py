@@ -4,13 +4,14 @@ decoded answers, and the per-model checks that refuse a bad request before any c
 from __future__ import annotations
 
 import json
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from embedrock import catalog
-from embedrock.api.schemas import InputType
+from embedrock.api.schemas import EmbeddingsRequest, InputType
 from embedrock.handlers import embeddings
 from tests.events import LambdaContext, api_event, response_json
 from tests.fakes import FakeBedrockRuntime
@@ -195,5 +196,25 @@ def test_bad_requests_for_the_new_models_are_400_and_cost_nothing(
 
 
 def test_the_schema_takes_exactly_the_catalogs_input_types() -> None:
-    in_catalog = {kind for model in catalog.MODELS for kind in model.input_types}
-    assert set(get_args(InputType)) == in_catalog
+    in_catalog = list(dict.fromkeys(kind for model in catalog.MODELS for kind in model.input_types))
+    field = EmbeddingsRequest.model_json_schema()["properties"]["input_type"]
+    # The OpenAPI enum is the catalog's, in its order
+    assert field["anyOf"][0] == {"type": "string", "enum": in_catalog}
+    # And validation takes every catalog value and nothing else, naming them all when it refuses
+    adapter: TypeAdapter[str] = TypeAdapter(InputType)
+    assert [adapter.validate_python(kind) for kind in in_catalog] == in_catalog
+    for bad in ("search", "Search_Query", 1, None):
+        with pytest.raises(ValidationError) as caught:
+            adapter.validate_python(bad)
+        (error,) = caught.value.errors()
+        assert error["type"] == "literal_error"
+        assert all(repr(kind) in error["ctx"]["expected"] for kind in in_catalog)
+
+
+def test_an_unknown_input_type_names_every_allowed_one(bedrock: FakeBedrockRuntime) -> None:
+    response = post({"text": SEED, "model": V4, "input_type": "query"})
+    error = json.loads(response["body"])["error"]
+    assert response["statusCode"] == 400 and error["param"] == "input_type"
+    assert error["code"] == "invalid_value"
+    assert "'search_query'" in error["message"] and "'TEXT_RETRIEVAL'" in error["message"]
+    assert bedrock.calls == []

@@ -239,3 +239,78 @@ def test_an_image_over_the_models_byte_limit_is_refused() -> None:
         check_items(["a", EmbedInput(image=ImageData("png", PNG))], small_limit, param="inputs")
     assert raised.value.param == "inputs[1].image" and raised.value.code == "image_too_large"
     check_items([EmbedInput(image=ImageData("png", PNG))], titan, param="inputs")  # within the real limit
+
+
+# --- data URI syntax: RFC 2397's media type, in any case, with parameters ------------------------
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "data:image/PNG;base64,",
+        "data:IMAGE/Png;base64,",
+        "DATA:image/png;BASE64,",
+        "data:image/png;name=a.png;base64,",
+        "data:Image/PNG;charset=binary;name=cat.png;base64,",
+    ],
+)
+def test_media_types_in_any_case_and_with_parameters_are_taken(
+    bedrock: FakeBedrockRuntime, prefix: str
+) -> None:
+    # When an image is sent with its media type in another case, or with parameters
+    embedded({"model": NOVA, "inputs": [{"image": prefix + PNG_B64}]})
+
+    # Then the image went as it is, a png
+    ((_, request),) = bedrock.calls
+    assert request["singleEmbeddingParams"]["image"] == {"format": "png", "source": {"bytes": PNG_B64}}
+
+
+def test_a_parameter_does_not_change_the_cache_key() -> None:
+    from embedrock.data_uri import decode_image
+
+    plain = decode_image(PNG_URI, "image")
+    with_name = decode_image(f"data:image/PNG;name=a.png;base64,{PNG_B64}", "image")
+    spec = resolve_spec(model_id=NOVA)
+    assert cache_key(spec, EmbedInput(image=plain)) == cache_key(spec, EmbedInput(image=with_name))
+
+
+@pytest.mark.parametrize(
+    ("model", "image", "code", "allowed"),
+    [
+        (
+            V4,
+            data_uri(PNG, "image/bmp"),
+            "invalid_image_format",
+            "allowed media types: image/png, image/jpeg.",
+        ),
+        (V4, "http://example.com/a.png", "invalid_image", "media types: image/png, image/jpeg."),
+        (
+            TITAN_MM,
+            data_uri(PNG, "image/tiff"),
+            "invalid_image_format",
+            "allowed media types: image/png, image/jpeg.",
+        ),
+        (
+            NOVA,
+            data_uri(PNG, "image/bmp"),
+            "invalid_image_format",
+            "allowed media types: image/png, image/jpeg, image/gif, image/webp.",
+        ),
+    ],
+)
+def test_a_bad_data_uri_names_the_models_own_formats(
+    bedrock: FakeBedrockRuntime, model: str, image: str, code: str, allowed: str
+) -> None:
+    response = post({"model": model, "inputs": [{"image": image}]})
+    error = json.loads(response["body"])["error"]
+    assert response["statusCode"] == 400
+    assert (error["param"], error["code"]) == ("inputs[0].image", code)
+    assert error["message"].endswith(allowed)
+    assert bedrock.calls == []
+
+
+def test_a_text_only_model_says_so_before_reading_the_image(bedrock: FakeBedrockRuntime) -> None:
+    response = post({"inputs": [{"image": "not a data uri"}]})
+    error = json.loads(response["body"])["error"]
+    assert (error["param"], error["code"]) == ("inputs[0].image", "unsupported_modality")
+    assert "embeds text only" in error["message"] and bedrock.calls == []

@@ -83,6 +83,22 @@ def test_openapi_documents_cost_usd_and_token_id_input() -> None:
     assert "cl100k_base" in schemas["OpenAIEmbeddingsRequest"]["properties"]["input"]["description"]
 
 
+def test_openapi_enums_come_from_the_catalog_on_every_request() -> None:
+    schemas = response_json(get("/openapi.json"))["components"]["schemas"]
+    input_types = list(dict.fromkeys(kind for model in catalog.MODELS for kind in model.input_types))
+    for request in ("EmbeddingsRequest", "OpenAIEmbeddingsRequest", "SimilarityRequest"):
+        properties = schemas[request]["properties"]
+        assert {"type": "string", "enum": input_types} in properties["input_type"]["anyOf"], request
+        assert {"type": "string", "enum": list(catalog.TRUNCATE_MODES)} in properties["truncate"]["anyOf"]
+    embedding_type = schemas["EmbeddingsRequest"]["properties"]["embedding_type"]["anyOf"]
+    assert {"type": "string", "enum": list(catalog.EMBEDDING_TYPES)} in embedding_type
+    # And the query-only meaning of /similarity's input_type is said in the document
+    assert "query's purpose only" in schemas["SimilarityRequest"]["properties"]["input_type"]["description"]
+    # And GET /models documents the capabilities
+    for name in ("truncate_modes", "max_tokens", "image_formats", "max_image_pixels", "price_per_image"):
+        assert name in schemas["ModelInfo"]["properties"], name
+
+
 def test_openapi_server_url_follows_the_stage() -> None:
     # Given a request through the "dev" stage
     document = response_json(get("/openapi.json", stage="dev"))

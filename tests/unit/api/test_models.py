@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from embedrock import wiring
+from embedrock import catalog, wiring
 from embedrock.handlers import models
 from tests.events import LambdaContext, api_event, load, response_json
 from tests.unit.api.test_models_service import summary
@@ -73,6 +73,14 @@ def test_list_models_joins_bedrock_and_the_catalog(stub: Stubber) -> None:
         "input_types": [],
         "embedding_types": ["float", "binary"],
         "price_per_million_tokens": 0.02,
+        "truncate_modes": [],
+        "max_tokens": None,
+        "image_formats": [],
+        "max_image_bytes": None,
+        "max_image_pixels": None,
+        "joint_text_image": False,
+        "price_per_image": None,
+        "batch_price_per_million_tokens": pytest.approx(0.01),
         "lifecycle_status": "ACTIVE",
         "inference_types": ["ON_DEMAND"],
         "supported": True,
@@ -88,6 +96,9 @@ def test_list_models_joins_bedrock_and_the_catalog(stub: Stubber) -> None:
         },
     }
     assert new["supported"] is False and new["dimensions"] is None and new["price_per_million_tokens"] is None
+    # And the catalog's capabilities are null for the model it lacks, not guessed
+    capabilities = ("truncate_modes", "max_tokens", "image_formats", "joint_text_image", "price_per_image")
+    assert all(new[name] is None for name in capabilities)
 
 
 def test_seed_step_list_models_whose_id_contains_embed(stub: Stubber) -> None:
@@ -225,3 +236,54 @@ def test_bedrock_errors_keep_their_meaning(stub: Stubber, code: str, status: int
 
     # Then the status follows the error table
     assert response["statusCode"] == status
+
+
+def test_each_models_capabilities_come_from_the_catalog(stub: Stubber) -> None:
+    # Given Bedrock lists the image models and a Cohere v3 model
+    ids = ["amazon.titan-embed-image-v1", "cohere.embed-v4:0", "amazon.nova-2-multimodal-embeddings-v1:0"]
+    stub.add_response(
+        "list_foundation_models",
+        {"modelSummaries": [summary(model_id) for model_id in [*ids, "cohere.embed-english-v3"]]},
+        {"byOutputModality": "EMBEDDING"},
+    )
+
+    # When GET /models is called
+    listed = {model["id"]: model for model in response_json(get("/models"))["models"]}
+
+    # Then each shows the catalog's truncate modes, image facts, max_tokens and prices
+    names = (
+        "truncate_modes",
+        "max_tokens",
+        "image_formats",
+        "max_image_bytes",
+        "max_image_pixels",
+        "joint_text_image",
+        "price_per_image",
+        "batch_price_per_million_tokens",
+    )
+    shown = {model_id: {name: listed[model_id][name] for name in names} for model_id in listed}
+    assert shown["amazon.titan-embed-image-v1"] == {
+        "truncate_modes": [],
+        "max_tokens": None,
+        "image_formats": ["png", "jpeg"],
+        "max_image_bytes": 25_000_000,
+        "max_image_pixels": {"width": 2048, "height": 2048},
+        "joint_text_image": True,
+        "price_per_image": next(m.price_per_image for m in catalog.MODELS if m.id == ids[0]),
+        "batch_price_per_million_tokens": pytest.approx(0.40),
+    }
+    assert shown["cohere.embed-v4:0"] == {
+        "truncate_modes": ["NONE", "LEFT", "RIGHT"],
+        "max_tokens": 128_000,
+        "image_formats": ["png", "jpeg"],
+        "max_image_bytes": None,
+        "max_image_pixels": None,
+        "joint_text_image": True,
+        "price_per_image": None,
+        "batch_price_per_million_tokens": None,
+    }
+    nova = shown["amazon.nova-2-multimodal-embeddings-v1:0"]
+    assert nova["image_formats"] == ["png", "jpeg", "gif", "webp"] and nova["joint_text_image"] is False
+    assert nova["max_tokens"] is None and nova["truncate_modes"] == ["NONE", "LEFT", "RIGHT"]
+    cohere_v3 = shown["cohere.embed-english-v3"]
+    assert cohere_v3["image_formats"] == [] and cohere_v3["max_image_pixels"] is None

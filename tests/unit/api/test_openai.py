@@ -266,3 +266,64 @@ def test_the_official_client_raises_on_api_errors(bedrock: FakeBedrockRuntime) -
     # Then the client surfaces our error body
     assert raised.value.status_code == 400
     assert "256, 512, 1024" in str(raised.value)
+
+
+# --- input_type and truncate: extra fields, as the client's extra_body sends them ---------------
+
+
+def test_the_official_client_sends_a_query_input_type_in_extra_body(bedrock: FakeBedrockRuntime) -> None:
+    # Given the official client and a Cohere model
+    client = openai_client()
+
+    # When a query is embedded with extra_body={"input_type": "search_query", "truncate": "RIGHT"}
+    client.embeddings.create(
+        input="what is python",
+        model="cohere.embed-english-v3",
+        extra_body={"input_type": "search_query", "truncate": "RIGHT"},
+    )
+
+    # Then Bedrock got the query purpose and Cohere v3's word for cutting the end
+    ((_, request),) = bedrock.calls
+    assert request["input_type"] == "search_query" and request["truncate"] == "END"
+
+
+def test_nova_takes_its_own_purpose_on_v1(bedrock: FakeBedrockRuntime) -> None:
+    post({"input": "q", "model": "amazon.nova-2-multimodal-embeddings-v1:0", "input_type": "TEXT_RETRIEVAL"})
+    ((_, request),) = bedrock.calls
+    assert request["singleEmbeddingParams"]["embeddingPurpose"] == "TEXT_RETRIEVAL"
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "code", "words"),
+    [
+        (
+            {"input": "a", "input_type": "search_query"},
+            "input_type",
+            "unsupported_parameter",
+            "cohere.embed-v4:0",
+        ),
+        (
+            {"input": "a", "model": "cohere.embed-english-v3", "input_type": "TEXT_RETRIEVAL"},
+            "input_type",
+            "invalid_input_type",
+            "search_document, search_query, classification, clustering",
+        ),
+        ({"input": "a", "input_type": "query"}, "input_type", "invalid_value", "'search_query'"),
+        ({"input": "a", "truncate": "LEFT"}, "truncate", "unsupported_parameter", "cohere.embed-english-v3"),
+        (
+            {"input": "a", "model": "cohere.embed-v4:0", "truncate": "END"},
+            "truncate",
+            "invalid_value",
+            "'RIGHT'",
+        ),
+        ({"input": "a", "input_type": 3}, "input_type", "invalid_value", "'search_document'"),
+    ],
+)
+def test_an_extra_field_the_model_cannot_use_is_a_400(
+    bedrock: FakeBedrockRuntime, body: dict[str, Any], param: str, code: str, words: str
+) -> None:
+    response = post(body)
+    error = response_json(response)["error"]
+    assert response["statusCode"] == 400
+    assert (error["param"], error["code"]) == (param, code) and words in error["message"]
+    assert bedrock.calls == []

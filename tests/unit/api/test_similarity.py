@@ -20,6 +20,7 @@ TITAN_V2 = "amazon.titan-embed-text-v2:0"
 # USD per input token, from the catalog: usage.cost_usd is tokens x price.
 TITAN_V2_PRICE = next(m.price_per_million_tokens for m in catalog.MODELS if m.id == TITAN_V2) / 1e6
 COHERE = "cohere.embed-english-v3"
+NOVA = "amazon.nova-2-multimodal-embeddings-v1:0"
 PYTHON, MARKET = "Python is a programming language", "i have to go to the market"
 SUNNY, RAIN = "Its a sunny day", "Today it may not be raining"
 
@@ -130,13 +131,57 @@ class TestTexts:
         ]
         assert body["usage"]["requests"] == 2 and body["model"] == COHERE
 
-    def test_cohere_with_an_input_type_makes_one_call(self, bedrock: FakeBedrockRuntime) -> None:
-        # Given an explicit input_type
+    def test_an_explicit_input_type_is_the_querys_only(self, bedrock: FakeBedrockRuntime) -> None:
+        # Given an explicit input_type with a query and documents
         ok({"query": "q", "documents": ["d1", "q"], "model": COHERE, "input_type": "clustering"})
 
-        # Then everything is embedded together
+        # Then the query is embedded with it and the documents, as always, as search_document
+        assert bedrock.calls == [
+            (COHERE, {"texts": ["q"], "input_type": "clustering", "truncate": "NONE"}),
+            (COHERE, {"texts": ["d1", "q"], "input_type": "search_document", "truncate": "NONE"}),
+        ]
+
+    def test_nova_text_retrieval_query_ranks_generic_index_documents(
+        self, bedrock: FakeBedrockRuntime
+    ) -> None:
+        # Given Nova and a query purpose of its own
+        body = ok({"query": "q", "documents": ["d1", "d2"], "model": NOVA, "input_type": "TEXT_RETRIEVAL"})
+
+        # Then only the query carries it; the documents are indexed as GENERIC_INDEX
+        purposes = {
+            request["singleEmbeddingParams"]["text"]["value"]: request["singleEmbeddingParams"][
+                "embeddingPurpose"
+            ]
+            for _, request in bedrock.calls
+        }
+        assert purposes == {"q": "TEXT_RETRIEVAL", "d1": "GENERIC_INDEX", "d2": "GENERIC_INDEX"}
+        assert body["usage"]["requests"] == 3 and len(body["results"]) == 2
+
+    def test_other_shapes_embed_every_text_with_the_input_type(self, bedrock: FakeBedrockRuntime) -> None:
+        ok({"texts": ["a", "b"], "model": COHERE, "input_type": "clustering"})
         ((_, request),) = bedrock.calls
-        assert request["input_type"] == "clustering" and request["texts"] == ["q", "d1"]
+        assert request["input_type"] == "clustering" and request["texts"] == ["a", "b"]
+
+    def test_truncate_reaches_the_query_and_the_documents(self, bedrock: FakeBedrockRuntime) -> None:
+        ok({"query": "q", "documents": ["d"], "model": COHERE, "truncate": "RIGHT"})
+        # Cohere v3's words: RIGHT drops the end, END
+        assert [request["truncate"] for _, request in bedrock.calls] == ["END", "END"]
+
+    @pytest.mark.parametrize(
+        ("body", "param", "code"),
+        [
+            ({"texts": ["a", "b"], "truncate": "LEFT"}, "truncate", "unsupported_parameter"),
+            ({"texts": ["a", "b"], "model": COHERE, "truncate": "START"}, "truncate", "invalid_value"),
+            ({"vectors": [[1, 0], [0, 1]], "truncate": "LEFT"}, "truncate", "unsupported_parameter"),
+        ],
+    )
+    def test_a_truncate_the_request_cannot_use_is_a_400(
+        self, bedrock: FakeBedrockRuntime, body: dict[str, Any], param: str, code: str
+    ) -> None:
+        response = post(body)
+        error = response_json(response)["error"]
+        assert response["statusCode"] == 400 and (error["param"], error["code"]) == (param, code)
+        assert bedrock.calls == []
 
     def test_bedrock_errors_pass_through(self, bedrock: FakeBedrockRuntime) -> None:
         bedrock.failures[TITAN_V2] = client_error("ThrottlingException", 429)

@@ -100,3 +100,23 @@ def test_botocore_events_hooked_on_the_client_fire() -> None:
     # Then the hook saw both, with their status codes
     assert seen == [("InvokeModel", 200), ("InvokeModel", 429)]
     assert client.meta.region_name == "us-east-1"
+
+
+def test_the_emulator_keeps_the_last_request_bodies_per_model() -> None:
+    from embedrock_local.runtime.emulator.stats import KEPT_BODIES
+
+    # Given more calls than the emulator keeps bodies of
+    emulator = InProcessEmulator()
+    client = emulator.runtime_client()
+    for index in range(KEPT_BODIES + 3):
+        invoke(client, {"inputText": f"text {index}", "dimensions": 256})
+
+    # Then the newest are kept, oldest first, each as sent
+    bodies = emulator.stats.bodies(TITAN_V2)
+    assert len(bodies) == KEPT_BODIES
+    assert bodies[0] == {"inputText": "text 3", "dimensions": 256}
+    assert bodies[-1]["inputText"] == f"text {KEPT_BODIES + 2}"
+    assert emulator.stats.bodies("cohere.embed-v4:0") == []
+    # And a reset forgets them
+    emulator.stats.reset()
+    assert emulator.stats.bodies() == []

@@ -16,7 +16,9 @@ router = new_router()
 @router.post(
     "/similarity",
     summary="Compare texts or vectors",
-    description=f"Send {SIMILARITY_SHAPES}. Texts are embedded once each; vectors need no Bedrock call.",
+    description=f"Send {SIMILARITY_SHAPES}. Texts are embedded once each; vectors need no Bedrock call. "
+    "With `query` and `documents`, `input_type` is the query's purpose only (default search_query): "
+    "the documents are embedded as search_document (Nova: GENERIC_INDEX) whatever it says.",
     tags=["Similarity"],
     responses=responses(
         "`score`, `scores`, `matrix` or ranked `results`, by request shape.",

@@ -1,7 +1,10 @@
 """POST /similarity: embed the distinct texts (if any), then score with vector_math.py.
 
-Texts are deduplicated and embedded in one embedder call; Cohere's query and documents
-are the exception (two calls) because they take different input types.
+Texts are deduplicated and embedded in one embedder call; the query and documents of a model
+with input types (Cohere, Nova) are the exception (two calls): the query is embedded with the
+request's `input_type` (default search_query), the documents always as search_document, the
+purpose a stored corpus is embedded with, so a query purpose such as TEXT_RETRIEVAL never
+reaches them.
 """
 
 from __future__ import annotations
@@ -141,12 +144,12 @@ def _embed_search(
     request: SimilarityRequest, query: str, documents: list[str]
 ) -> tuple[_Embedded, np.ndarray, np.ndarray]:
     spec = _spec(request)
-    if request.input_type is not None or not spec.model.input_types:
+    if not spec.model.input_types:
         embedded = _embed_texts(request, {"query": [query], "documents": documents})
         return embedded, embedded.by_text[query], embedded.rows(documents)
-    # Cohere, input_type left to us: queries and documents are embedded differently.
-    # Both are checked before either is sent, so a bad document costs no query call.
-    query_spec, query_texts = _checked(request, {"query": [query]}, "search_query")
+    # Queries and documents are embedded differently. Both are checked before either is sent,
+    # so a bad document costs no query call.
+    query_spec, query_texts = _checked(request, {"query": [query]}, request.input_type or "search_query")
     document_spec, document_texts = _checked(request, {"documents": documents}, "search_document")
     query_part = _embed_distinct(query_spec, query_texts, record=False)
     document_part = _embed_distinct(document_spec, document_texts, record=False)
@@ -156,7 +159,7 @@ def _embed_search(
         query_part.usage.requests + document_part.usage.requests,
     )
     # One record for the request, as for every other: two would add the Model dimension twice.
-    from embedrock.bedrock.embedder import EmbedResult  # here: Cohere searches only
+    from embedrock.bedrock.embedder import EmbedResult  # here: searches with input types only
 
     record_embedding(
         document_spec.model.id,
@@ -177,6 +180,7 @@ def _spec(request: SimilarityRequest, input_type: str | None = None) -> EmbedSpe
         model_id=request.model,
         dimensions=request.dimensions,
         input_type=input_type or request.input_type,
+        truncate=request.truncate,
         default_model_id=wiring.settings().default_model_id,
         allowed_profiles=wiring.settings().inference_profiles,
     )
@@ -256,7 +260,7 @@ def _matrix_fits(n: int, param: str) -> None:
 
 
 def _vectors_only(request: SimilarityRequest) -> None:
-    for name in ("model", "dimensions", "input_type"):
+    for name in ("model", "dimensions", "input_type", "truncate"):
         if getattr(request, name) is not None:
             raise InvalidRequest(
                 f"{name} applies to texts; vectors are compared as given, so omit it.",

@@ -27,7 +27,7 @@ from embedrock.api.schemas import (
 from embedrock.cache import with_cache
 from embedrock.catalog import CatalogModel
 from embedrock.data_uri import decode_image
-from embedrock.embed_input import EmbedInput, Item, text_of
+from embedrock.embed_input import EmbedInput, Item, check_takes_image, text_of
 from embedrock.embed_input import check_items as check_images
 from embedrock.embed_spec import EmbedSpec, check_response_size, check_text, check_texts, resolve_spec
 from embedrock.errors import InvalidRequest
@@ -38,15 +38,20 @@ if TYPE_CHECKING:
     from embedrock.bedrock.embedder import EmbedResult
 
 
-def to_items(inputs: Sequence[InputItem]) -> list[Item]:
+def to_items(inputs: Sequence[InputItem], model: CatalogModel) -> list[Item]:
     """`inputs` as the core takes them: a text-only item stays a plain string (same path, same
-    cache key as `texts`); an image is decoded from its data URI once, here."""
+    cache key as `texts`); an image is decoded from its data URI once, here, its errors naming
+    the model's own formats."""
     items: list[Item] = []
     for index, given in enumerate(inputs):
         if given.image is None:
             items.append(given.text or "")
         else:
-            items.append(EmbedInput(given.text, decode_image(given.image, f"inputs[{index}].image")))
+            where = f"inputs[{index}].image"
+            if not model.image_formats:  # text only: say so before reading the image
+                check_takes_image(model, with_text=given.text is not None, where=where, image_where=where)
+            image = decode_image(given.image, where, formats=model.image_formats)
+            items.append(EmbedInput(given.text, image))
     return items
 
 
@@ -104,27 +109,43 @@ def embed(
     return result
 
 
-def _checked_spec(
-    request: EmbeddingsRequest | OpenAIEmbeddingsRequest, texts: list[Item], param: str, single: bool
-) -> EmbedSpec:
+def _spec(request: EmbeddingsRequest | OpenAIEmbeddingsRequest) -> EmbedSpec:
+    """The request's fields checked against the catalog (the texts are checked apart)."""
     config = wiring.settings()
     if isinstance(request, EmbeddingsRequest):
-        spec = resolve_spec(
+        return resolve_spec(
             model_id=request.model,
             dimensions=request.dimensions,
             normalize=request.normalize,
             input_type=request.input_type,
             embedding_type=request.embedding_type,
             truncate=request.truncate,
+            max_tokens=request.max_tokens,
             default_model_id=config.default_model_id,
             allowed_profiles=config.inference_profiles,
         )
-        encoding: Encoding = request.encoding
-        encoding_field = "encoding"
+    return resolve_spec(
+        model_id=request.model,
+        dimensions=request.dimensions,
+        input_type=request.input_type,
+        truncate=request.truncate,
+        default_model_id=config.default_model_id,
+        allowed_profiles=config.inference_profiles,
+    )
+
+
+def _check_request(
+    request: EmbeddingsRequest | OpenAIEmbeddingsRequest,
+    spec: EmbedSpec,
+    texts: list[Item],
+    param: str,
+    single: bool,
+) -> None:
+    config = wiring.settings()
+    encoding: Encoding
+    if isinstance(request, EmbeddingsRequest):
+        encoding, encoding_field = request.encoding, "encoding"
     else:
-        spec = resolve_spec(
-            model_id=request.model, dimensions=request.dimensions, allowed_profiles=config.inference_profiles
-        )
         encoding, encoding_field = request.encoding_format, "encoding_format"
     if param == "inputs":
         check_items(texts, spec.model)
@@ -139,18 +160,18 @@ def _checked_spec(
         param=param,
         encoding_field=encoding_field,
     )
-    return spec
 
 
 def create_embeddings(request: EmbeddingsRequest) -> EmbeddingsResponse:
     from embedrock.encoding import encode
 
+    spec = _spec(request)
     if request.inputs is not None:
-        texts, param = to_items(request.inputs), "inputs"
+        texts, param = to_items(request.inputs, spec.model), "inputs"
     else:
         plain, param = request.input_texts()
         texts = list(plain)
-    spec = _checked_spec(request, texts, param, single=request.text is not None)
+    _check_request(request, spec, texts, param, single=request.text is not None)
     result = embed(spec, texts, partial=request.partial)
     embeddings = encode(result.vectors, spec.embedding_type, request.encoding)
     fields: dict[str, Any] = {
@@ -180,7 +201,8 @@ def create_openai_embeddings(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddin
 
     strings, single = request.input_texts()
     texts: list[Item] = list(strings)
-    spec = _checked_spec(request, texts, "input", single=single)
+    spec = _spec(request)
+    _check_request(request, spec, texts, "input", single=single)
     result = embed(spec, texts)
     vectors = encode(result.vectors, "float", request.encoding_format)
     return OpenAIEmbeddingsResponse.model_construct(

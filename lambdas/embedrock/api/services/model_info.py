@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from embedrock import catalog, inference_profiles
-from embedrock.api.schemas import Dimensions, InferenceProfileInfo, ModelAccess, ModelInfo
+from embedrock.api.schemas import Dimensions, ImagePixels, InferenceProfileInfo, ModelAccess, ModelInfo
 from embedrock.bedrock.error_mapping import bedrock_errors
 from embedrock.errors import InvalidRequest, NotFound, shown
 
@@ -215,4 +215,20 @@ def _view(
         embedding_types=list(known.embedding_types),
         price_per_million_tokens=known.price_per_million_tokens,
         supported="ON_DEMAND" in inference_types or profile_only,
+        **capabilities(known),
     )
+
+
+def capabilities(model: catalog.CatalogModel) -> dict[str, Any]:
+    """What the catalog says the model can do beyond the basics: ModelInfo's fields by name."""
+    pixels = model.max_image_pixels
+    return {
+        "truncate_modes": list(model.truncate_modes),
+        "max_tokens": model.max_tokens_limit,
+        "image_formats": list(model.image_formats),
+        "max_image_bytes": model.max_image_bytes,
+        "max_image_pixels": None if pixels is None else ImagePixels(width=pixels[0], height=pixels[1]),
+        "joint_text_image": model.joint_text_image,
+        "price_per_image": model.price_per_image,
+        "batch_price_per_million_tokens": model.batch_price_per_million_tokens,
+    }

@@ -23,6 +23,7 @@ from .engines import Engine
 from .errors import INVALID_MODEL_ID, MALFORMED_BODY, BedrockError, validation
 from .schema import type_name
 from .state import EmulatorState
+from .stats import Stats
 
 OPERATION = "InvokeModel"
 
@@ -68,7 +69,7 @@ class RuntimeBackend:
             malformed = self.state.apply_faults(OPERATION, model_id)
             listed = tuple(entry.model_id for entry in control_backend.listing(self.state.profile_only))
             access.check_invocation(self.state, identifier, listed)
-            result = _answer(model_id, body, self.state.engine)
+            result = _answer(model_id, body, self.state.engine, stats)
         except BedrockError as error:
             stats.record(OPERATION, model_id, error.code)
             raise
@@ -84,10 +85,12 @@ class RuntimeBackend:
         return InvokeOutput(raw, result.input_tokens, round((time.perf_counter() - started) * 1000))
 
 
-def _answer(model_id: str, raw_body: bytes, engine: Engine) -> Invocation:
-    """The model family's validation and response body."""
+def _answer(model_id: str, raw_body: bytes, engine: Engine, stats: Stats) -> Invocation:
+    """The model family's validation and response body; the request body is kept in `stats`."""
     model, handler = served_model(model_id)
-    return handler(model, _json_object(raw_body), engine)
+    request = _json_object(raw_body)
+    stats.record_body(model_id, request)
+    return handler(model, request, engine)
 
 
 def served_model(model_id: str) -> tuple[catalog.CatalogModel, FamilyHandler]:

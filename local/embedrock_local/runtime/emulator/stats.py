@@ -7,10 +7,13 @@ retries after a throttle, whether a concurrency cap held (max_in_flight).
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 ANY_MODEL = "*"  # the model key of calls that name no model (ListFoundationModels)
+# InvokeModel request bodies kept, the newest last: enough for a test to read what one request
+# sent, bounded so a long `embedrock emulator` run holds no more than this.
+KEPT_BODIES = 32
 
 
 class Stats:
@@ -25,6 +28,7 @@ class Stats:
             self._tokens: Counter[str] = Counter()
             self._in_flight = 0
             self._max_in_flight = 0
+            self._bodies: deque[tuple[str, dict[str, Any]]] = deque(maxlen=KEPT_BODIES)
 
     def begin(self) -> None:
         with self._lock:
@@ -45,6 +49,15 @@ class Stats:
                 self._errors[operation, key, error_code] += 1
             if tokens:
                 self._tokens[key] += tokens
+
+    def record_body(self, model: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._bodies.append((model, body))
+
+    def bodies(self, model: str | None = None) -> list[dict[str, Any]]:
+        """The last InvokeModel request bodies (of `model`, if given), oldest first."""
+        with self._lock:
+            return [body for m, body in self._bodies if model in (None, m)]
 
     def calls(self, operation: str = "InvokeModel", model: str | None = None) -> int:
         with self._lock:
