@@ -65,6 +65,16 @@ def bedrock_statements(access: BedrockAccess, profiles: Sequence[str] = ()) -> l
             if profiles:
                 statements += _profile_statements(profiles)
             return statements
+        case BedrockAccess.INVOKE_RERANK_MODELS:
+            # The catalog's rerank models, by foundation-model ARN in the stack's region (the service
+            # refuses a model not offered there before calling). Rerank runs through InvokeModel.
+            return [
+                iam.PolicyStatement(
+                    sid="InvokeCatalogRerankModels",
+                    actions=["bedrock:InvokeModel"],
+                    resources=[foundation_model_arn(model.id) for model in catalog.RERANK_MODELS],
+                )
+            ]
         case BedrockAccess.READ_MODEL_CATALOG:
             return [
                 iam.PolicyStatement(
@@ -116,6 +126,8 @@ def wildcard_findings(access: BedrockAccess, profiles: Sequence[str] = ()) -> di
                 )
                 for model_id in profile_models(profiles)
             }
+        case BedrockAccess.INVOKE_RERANK_MODELS:
+            return {}
         case BedrockAccess.READ_MODEL_CATALOG:
             return {
                 "Resource::*": (

@@ -315,3 +315,83 @@ def find(model_id: str) -> CatalogModel | None:
 
 def model_ids() -> tuple[str, ...]:
     return tuple(_BY_ID)
+
+
+# Rerank models: a kind of their own, so nothing that lists or validates embedding models changes.
+#
+# Regions: Amazon Bedrock User Guide, "Supported Regions and models for reranking in Amazon Bedrock"
+# (rerank-supported.html): "The Amazon Rerank 1.0 model is not supported in the US East (N. Virginia)
+# AWS Region"; single-region support amazon.rerank-v1:0 ap-northeast-1, ca-central-1, eu-central-1,
+# us-west-2; cohere.rerank-v3-5:0 the same and us-east-1.
+# Limits: botocore's bedrock-agent-runtime model (2023-07-26, Rerank): RerankSourcesList 1-1,000
+# documents, numberOfResults 1-1,000, RerankTextDocument text 1-32,000 characters (query and each
+# document). The InvokeModel pages of these models read here state no limits of their own, so the
+# Rerank API's are applied to both ways of calling them.
+# Prices: Amazon Bedrock pricing (https://aws.amazon.com/bedrock/pricing/) bills rerank models per
+# query, but its tables were not readable here and no price could be confirmed: None, so responses
+# say cost_usd null rather than a guess.
+
+
+class RerankFamily(StrEnum):
+    """Request format of a rerank model on InvokeModel."""
+
+    # {query, documents, top_n} -> {results: [{index, relevance_score}]}: the opensearch-project
+    # tutorial "Reranking search results using Amazon Bedrock models" calls amazon.rerank-v1:0 so.
+    AMAZON_RERANK = "amazon-rerank"
+    # The same plus "api_version": 2, which Bedrock requires ("#/api_version: 1 is not greater or
+    # equal to 2", quoted in cohere-ai/cohere-python issue 613); the OpenSearch tutorial
+    # "Reranking search results using Cohere Rerank on Amazon Bedrock" sends this exact body.
+    COHERE_RERANK = "cohere-rerank"
+
+
+@dataclass(frozen=True)
+class RerankModel:
+    id: str
+    name: str
+    provider: str
+    family: RerankFamily
+    regions: tuple[str, ...]
+    max_documents: int
+    max_query_chars: int
+    max_document_chars: int
+    # USD per 1,000 queries on demand; None: not confirmed (see above).
+    price_per_thousand_queries: float | None
+
+
+RERANK_MODELS: tuple[RerankModel, ...] = (
+    RerankModel(
+        id="amazon.rerank-v1:0",
+        name="Amazon Rerank 1.0",
+        provider="Amazon",
+        family=RerankFamily.AMAZON_RERANK,
+        regions=("ap-northeast-1", "ca-central-1", "eu-central-1", "us-west-2"),
+        max_documents=1000,
+        max_query_chars=32_000,
+        max_document_chars=32_000,
+        price_per_thousand_queries=None,
+    ),
+    RerankModel(
+        id="cohere.rerank-v3-5:0",
+        name="Cohere Rerank 3.5",
+        provider="Cohere",
+        family=RerankFamily.COHERE_RERANK,
+        regions=("ap-northeast-1", "ca-central-1", "eu-central-1", "us-east-1", "us-west-2"),
+        max_documents=1000,
+        max_query_chars=32_000,
+        max_document_chars=32_000,
+        price_per_thousand_queries=None,
+    ),
+)
+
+# Served in every region either model is (us-east-1 included).
+DEFAULT_RERANK_MODEL_ID = "cohere.rerank-v3-5:0"
+
+_RERANK_BY_ID = {model.id: model for model in RERANK_MODELS}
+
+
+def find_rerank(model_id: str) -> RerankModel | None:
+    return _RERANK_BY_ID.get(model_id)
+
+
+def rerank_model_ids() -> tuple[str, ...]:
+    return tuple(_RERANK_BY_ID)

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from embedrock.catalog import CatalogModel
+from embedrock.catalog import CatalogModel, RerankModel
 
 DIGITS = 9
 _QUANTUM = Decimal(1).scaleb(-DIGITS)
 _MILLION = Decimal(1_000_000)
+_THOUSAND = Decimal(1_000)
 
 
 def round_usd(amount: Decimal | float) -> float:
@@ -45,3 +46,12 @@ def cost_usd(model: CatalogModel, input_tokens: int, *, images: int = 0, batch: 
     if images and per_image is not None:
         amount += images * Decimal(repr(per_image))
     return round_usd(amount)
+
+
+def rerank_cost_usd(model: RerankModel, queries: int) -> float | None:
+    """USD for `queries` rerank queries on `model`; None while its price is not confirmed (catalog.py)."""
+    if queries < 0:
+        raise ValueError(f"counts cannot be negative: {queries} queries")
+    if model.price_per_thousand_queries is None:
+        return None
+    return round_usd(Decimal(queries) * Decimal(repr(model.price_per_thousand_queries)) / _THOUSAND)

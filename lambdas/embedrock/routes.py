@@ -16,6 +16,7 @@ class BedrockAccess(StrEnum):
 
     INVOKE_EMBEDDING_MODELS = "invoke"
     READ_MODEL_CATALOG = "catalog"
+    INVOKE_RERANK_MODELS = "rerank"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,16 @@ SIMILARITY = Function(
     timeout_seconds=29,
 )
 
-FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY)
+RERANK = Function(
+    name="rerank",
+    handler="embedrock.handlers.rerank.handler",
+    description="POST /rerank: documents ordered by a Bedrock rerank model",
+    bedrock_access=BedrockAccess.INVOKE_RERANK_MODELS,
+    memory_mb=512,
+    timeout_seconds=29,
+)
+
+FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY, RERANK)
 
 # Behind no route: fed by the ingestion queue (infra/ingestion.py builds and wires it).
 INGEST = Function(
@@ -79,6 +89,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/models", MODELS.name),
     Route("GET", "/models/{model_id}", MODELS.name),
     Route("POST", "/similarity", SIMILARITY.name),
+    Route("POST", "/rerank", RERANK.name),
     Route("GET", "/health", MODELS.name, api_key_required=False),
     Route("GET", "/openapi.json", MODELS.name, api_key_required=False),
     Route("GET", "/docs", MODELS.name, api_key_required=False),

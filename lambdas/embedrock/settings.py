@@ -47,6 +47,9 @@ class Settings(BaseModel):
     # Inference profiles the functions may invoke (comma-separated; empty: none): set by the stack from
     # CDK context embedrock:inferenceProfiles, the profiles its IAM grants. Unset (locally): any.
     inference_profiles: tuple[str, ...] | None = Field(default=None, alias="EMBEDROCK_INFERENCE_PROFILES")
+    # The function's region, which Lambda sets itself (reserved: the stack never writes it). Rerank
+    # refuses a model the catalog says is not offered there. Unset (local tools): no region check.
+    region: str | None = Field(default=None, min_length=1, alias="AWS_REGION")
 
     @field_validator("cors_origins", "inference_profiles", mode="before")
     @classmethod

@@ -122,9 +122,9 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
 
 
 def all_routers() -> list[Router]:
-    from embedrock.api.routers import embeddings, meta, models, similarity
+    from embedrock.api.routers import embeddings, meta, models, rerank, similarity
 
-    return [embeddings.router, models.router, similarity.router, meta.router]
+    return [embeddings.router, models.router, similarity.router, rerank.router, meta.router]
 
 
 def openapi_document(base_path: str = "") -> dict[str, Any]:

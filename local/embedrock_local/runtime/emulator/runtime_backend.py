@@ -1,5 +1,6 @@
 """The bedrock-runtime backend: InvokeModel for the catalog's embedding models, by model id or
-inference profile id (access.py decides which identifiers Bedrock would accept).
+inference profile id (access.py decides which identifiers Bedrock would accept), and for its
+rerank models (rerank.py).
 
 It holds the operation (faults, stats, per-family validation and response bodies); the HTTP
 server and the in-process client only carry requests to it and its answers or errors back.
@@ -17,7 +18,7 @@ import orjson
 from embedrock import catalog
 from embedrock.catalog import Family
 
-from . import access, cohere, control_backend, nova, titan
+from . import access, cohere, control_backend, nova, rerank, titan
 from .codec import FamilyHandler, Invocation
 from .engines import Engine
 from .errors import INVALID_MODEL_ID, MALFORMED_BODY, BedrockError, validation
@@ -67,9 +68,16 @@ class RuntimeBackend:
         started = time.perf_counter()
         try:
             malformed = self.state.apply_faults(OPERATION, model_id)
-            listed = tuple(entry.model_id for entry in control_backend.listing(self.state.profile_only))
-            access.check_invocation(self.state, identifier, listed)
-            result = _answer(model_id, body, self.state.engine, stats)
+            reranker = catalog.find_rerank(identifier)
+            if reranker is not None:
+                # Rerank models are not embedding models: ListFoundationModels(EMBEDDING) omits them.
+                request = _json_object(body)
+                stats.record_body(model_id, request)
+                result = rerank.answer(reranker, request, self.state.engine)
+            else:
+                listed = tuple(entry.model_id for entry in control_backend.listing(self.state.profile_only))
+                access.check_invocation(self.state, identifier, listed)
+                result = _answer(model_id, body, self.state.engine, stats)
         except BedrockError as error:
             stats.record(OPERATION, model_id, error.code)
             raise
