@@ -32,6 +32,7 @@ def function_environment(
     extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
     """What the Lambda runtime would set, plus the boto3 endpoint variables for the emulator."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     environment = {
         "POWERTOOLS_SERVICE_NAME": "embedrock-local",
         "POWERTOOLS_METRICS_NAMESPACE": "Embedrock",
@@ -39,9 +40,9 @@ def function_environment(
         "POWERTOOLS_TRACE_DISABLED": "1",
         "POWERTOOLS_METRICS_DISABLED": "1",
         "POWERTOOLS_LOG_LEVEL": log_level,
-        "AWS_DEFAULT_REGION": os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-        or "us-east-1",
+        "AWS_DEFAULT_REGION": region,
+        # Lambda sets both; the functions read AWS_REGION (settings.region: rerank models by region).
+        "AWS_REGION": region,
     }
     if emulator_url is not None:
         environment |= emulator_environment(emulator_url)

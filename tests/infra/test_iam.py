@@ -18,6 +18,11 @@ FUNCTIONS = pytest.mark.parametrize("function", routes.FUNCTIONS, ids=lambda fun
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 FOUNDATION_MODEL_ARN = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/"
 CATALOG_MODEL_ARNS = {FOUNDATION_MODEL_ARN + model.id for model in catalog.MODELS}
+# Written out, not derived: the rerank function may invoke these two models in its region, nothing else.
+RERANK_MODEL_ARNS = {
+    FOUNDATION_MODEL_ARN + "amazon.rerank-v1:0",
+    FOUNDATION_MODEL_ARN + "cohere.rerank-v3-5:0",
+}
 # The allowed profiles (conftest) and their model in every region they route to, written out: the
 # test does not re-derive them.
 PROFILE_ARNS = {
@@ -30,6 +35,7 @@ EXPECTED_BEDROCK_GRANTS: dict[BedrockAccess, dict[str, set[str]]] = {
     BedrockAccess.INVOKE_EMBEDDING_MODELS: {
         "bedrock:InvokeModel": CATALOG_MODEL_ARNS | PROFILE_ARNS | ROUTED_MODEL_ARNS
     },
+    BedrockAccess.INVOKE_RERANK_MODELS: {"bedrock:InvokeModel": RERANK_MODEL_ARNS},
     BedrockAccess.READ_MODEL_CATALOG: {
         "bedrock:ListFoundationModels": {"*"},
         "bedrock:ListInferenceProfiles": {"*"},

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
 
-from embedrock import catalog, wiring
+from embedrock import catalog, pricing, wiring
 from embedrock.bedrock import reranker
 from embedrock.handlers import rerank
 from embedrock.settings import Settings
@@ -123,6 +124,17 @@ class TestDecoding:
         with pytest.raises(Exception, match="returned") as raised:
             reranker.decode(self.MODEL, payload, documents=2, top_n=2)
         assert getattr(raised.value, "status", None) == 502
+
+
+class TestCost:
+    def test_no_cost_until_a_price_is_confirmed_then_per_thousand_queries(self) -> None:
+        model = catalog.find_rerank(COHERE)
+        assert model is not None and model.price_per_thousand_queries is None
+        assert pricing.rerank_cost_usd(model, 1) is None
+        priced = dataclasses.replace(model, price_per_thousand_queries=2.0)
+        assert pricing.rerank_cost_usd(priced, 3) == pytest.approx(0.006)
+        with pytest.raises(ValueError, match="negative"):
+            pricing.rerank_cost_usd(priced, -1)
 
 
 class TestRegions:

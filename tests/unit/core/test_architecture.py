@@ -38,7 +38,13 @@ PACKAGES = {
 }
 CONTEXTS = frozenset({"api", "ingest", "collections"})
 # The context each function's handler composes (a new handler must say which).
-HANDLER_CONTEXTS = {"embeddings": "api", "models": "api", "similarity": "api", "rerank": "api", "ingest": "ingest"}
+HANDLER_CONTEXTS = {
+    "embeddings": "api",
+    "models": "api",
+    "similarity": "api",
+    "rerank": "api",
+    "ingest": "ingest",
+}
 NOT_FOR_LAMBDAS = frozenset({"embedrock_local", "infra", "tests"})
 NOT_AT_SYNTH = frozenset({"numpy", "botocore", "boto3"})
 # What embedrock_local's layers may not import: runtime < tools < cli, the shared modules below all.
