@@ -50,7 +50,11 @@ class RerankRequest(Schema):
     @classmethod
     def _known(cls, value: str) -> str:
         if catalog.find_rerank(value) is None:
-            raise invalid(f"unknown rerank model {value!r}; allowed values: {RERANK_MODEL_IDS}.", "model")
+            raise invalid(
+                f"unknown rerank model {value!r}; allowed values: {RERANK_MODEL_IDS}.",
+                "model",
+                code="model_not_found",
+            )
         return value
 
     def texts(self) -> list[str]:

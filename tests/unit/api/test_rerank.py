@@ -159,6 +159,14 @@ class TestRegions:
 
 
 class TestBadInput:
+    def test_an_unknown_model_is_model_not_found_listing_the_rerank_models(
+        self, bedrock: FakeBedrockRuntime
+    ) -> None:
+        detail = error({"model": "amazon.titan-embed-text-v2:0", "query": QUERY, "documents": DOCUMENTS})
+
+        assert (detail["param"], detail["code"]) == ("model", "model_not_found")
+        assert AMAZON in detail["message"] and COHERE in detail["message"]
+
     @pytest.mark.parametrize(
         ("body", "param", "needle"),
         [
