@@ -16,7 +16,7 @@ from embedrock.api.rerank_schemas import (
     RerankUsage,
 )
 from embedrock.bedrock.reranker import BedrockReranker
-from embedrock.catalog import RerankModel, find_rerank
+from embedrock.catalog import RERANK_MODELS, RerankModel, find_rerank
 from embedrock.errors import InvalidRequest, shown
 from embedrock.observability import record_throttle
 from embedrock.pricing import rerank_cost_usd
@@ -25,11 +25,11 @@ from embedrock.pricing import rerank_cost_usd
 def rerank(request: RerankRequest) -> RerankResponse:
     model = find_rerank(request.model)
     assert model is not None  # the schema admits catalog rerank models only
-    _check_region(model, wiring.settings().region)
+    config = wiring.settings()
+    _check_region(model, config.region)
     documents = request.texts()
     _check_texts(model, request.query, documents)
     top_n = _top_n(request.top_n, len(documents))
-    config = wiring.settings()
     reranker = BedrockReranker(
         wiring.runtime_client(),
         max_attempts=config.max_attempts,
@@ -58,7 +58,7 @@ def rerank(request: RerankRequest) -> RerankResponse:
 def _check_region(model: RerankModel, region: str | None) -> None:
     if region is None or region in model.regions:
         return
-    here = [other.id for other in _rerank_models_in(region)]
+    here = [other.id for other in RERANK_MODELS if region in other.regions]
     instead = f"; rerank models offered in {region}: {', '.join(here)}" if here else ""
     raise InvalidRequest(
         f"model {model.id} is not offered in this service's region {region}; it runs in "
@@ -66,12 +66,6 @@ def _check_region(model: RerankModel, region: str | None) -> None:
         param="model",
         code="model_not_in_region",
     )
-
-
-def _rerank_models_in(region: str) -> list[RerankModel]:
-    from embedrock.catalog import RERANK_MODELS
-
-    return [model for model in RERANK_MODELS if region in model.regions]
 
 
 def _check_texts(model: RerankModel, query: str, documents: list[str]) -> None:
