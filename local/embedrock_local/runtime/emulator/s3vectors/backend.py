@@ -30,6 +30,7 @@ ACCOUNT = "123456789012"  # the emulator's account id in ARNs
 DEFAULT_INDEX_MODE = "ENHANCED"  # new buckets default to ENHANCED (DESIGN: S3 Vectors, 2026-09-30)
 DEFAULT_ENCRYPTION = {"sseType": "AES256"}  # S3 Vectors' default: SSE-S3 (model: SseType enum)
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+NON_FINITE = ("NaN", "Infinity", "-Infinity")
 NOT_SERVED = (
     "DeleteVectorBucketPolicy",
     "GetVectorBucketPolicy",
@@ -516,18 +517,25 @@ def _floats(value: Any, field: str, index: Index) -> np.ndarray:
         raise invalid(
             f"{field} has {len(data)} dimensions; index {index.name} expects dimension {index.dimension}."
         )
-    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in data):
-        raise invalid(f"{field} must hold numbers only.")
-    if not all(math.isfinite(x) and abs(x) <= FLOAT32_MAX for x in data):
+    # botocore sends a NaN or infinite float as the string "NaN", "Infinity" or "-Infinity".
+    if any(x in NON_FINITE for x in data if isinstance(x, str)) or not all(
+        math.isfinite(x) and abs(x) <= FLOAT32_MAX for x in data if _is_number(x)
+    ):
         raise invalid(
             f"{field} holds NaN, Infinity or a value beyond float32's range; only finite float32 values are allowed."
         )
+    if not all(_is_number(x) for x in data):
+        raise invalid(f"{field} must hold numbers only.")
     vector = np.asarray(data, dtype=np.float32)
     if index.metric == "cosine" and not np.any(vector):
         raise invalid(
             f"{field} is a zero vector, which has no cosine distance; index {index.name} uses cosine."
         )
     return vector
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _query_vector(value: Any, index: Index) -> np.ndarray:
