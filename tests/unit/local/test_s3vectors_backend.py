@@ -376,3 +376,21 @@ def test_operations_the_emulator_does_not_serve_say_so(client: S3VectorsClient) 
     ) and "not implemented by the embedrock emulator" in message
     with pytest.raises(AttributeError):
         client.not_an_operation()
+
+
+def test_the_data_dir_comes_from_the_flag_the_variable_or_the_state_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from embedrock_local.runtime.emulator.options import default_data_dir
+
+    parser = argparse.ArgumentParser()
+    EmulatorOptions.add_arguments(parser)
+    flagged = EmulatorOptions.from_args(parser.parse_args(["--data-dir", str(tmp_path / "flag")]))
+    assert flagged.data_dir == tmp_path / "flag"
+    monkeypatch.setenv("EMBEDROCK_EMULATOR_DATA", str(tmp_path / "variable"))
+    assert EmulatorOptions.from_args(parser.parse_args([])).data_dir == tmp_path / "variable"
+    monkeypatch.delenv("EMBEDROCK_EMULATOR_DATA")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert default_data_dir() == tmp_path / "state" / "embedrock" / "emulator"
