@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from embedrock_local.runtime.emulator import EmulatorOptions, InProcessEmulator
 from embedrock_local.runtime.emulator.inprocess import S3VectorsClient
+from embedrock_local.runtime.emulator.options import default_data_dir
 from embedrock_local.runtime.emulator.s3vectors import limits
 
 BUCKET, INDEX = "docs-bucket", "docs.index"
@@ -381,10 +383,6 @@ def test_operations_the_emulator_does_not_serve_say_so(client: S3VectorsClient) 
 def test_the_data_dir_comes_from_the_flag_the_variable_or_the_state_dir(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import argparse
-
-    from embedrock_local.runtime.emulator.options import default_data_dir
-
     parser = argparse.ArgumentParser()
     EmulatorOptions.add_arguments(parser)
     flagged = EmulatorOptions.from_args(parser.parse_args(["--data-dir", str(tmp_path / "flag")]))
