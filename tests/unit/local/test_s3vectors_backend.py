@@ -314,6 +314,25 @@ def test_query_refuses_bad_requests(client: S3VectorsClient, params: dict[str, A
     assert (code, status) == ("ValidationException", 400) and named in message
 
 
+def test_starts_with_filters_enhanced_queries_and_is_refused_in_classic(client: S3VectorsClient) -> None:
+    make_index(client, 2)
+    client.put_vectors(
+        **WHERE, vectors=[vector("a", [1.0, 0.0], path="docs/a"), vector("b", [0.0, 1.0], path="src/b")]
+    )
+    query = {"float32": [1.0, 0.0]}
+    found = client.query_vectors(**WHERE, topK=2, queryVector=query, filter={"path": {"$startsWith": "src/"}})
+    assert [v["key"] for v in found["vectors"]] == ["b"]
+    code, _, message = error_of(
+        client.query_vectors,
+        **WHERE,
+        topK=2,
+        queryVector=query,
+        queryMode="CLASSIC",
+        filter={"path": {"$startsWith": "s"}},
+    )
+    assert code == "ValidationException" and "ENHANCED" in message
+
+
 def test_both_query_modes_search_exactly(client: S3VectorsClient) -> None:
     make_index(client, 2)
     client.put_vectors(**WHERE, vectors=[vector("a", [1.0, 0.0]), vector("b", [0.0, 1.0])])

@@ -36,6 +36,7 @@ def leaf_filters() -> st.SearchStrategy[dict[str, Any]]:
         st.tuples(st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), numbers),
         st.tuples(st.sampled_from(["$in", "$nin"]), st.lists(primitives, min_size=1, max_size=3)),
         st.tuples(st.just("$exists"), st.booleans()),
+        st.tuples(st.just("$startsWith"), st.sampled_from(["", "d", "dr", "news", "x"])),
     )
     return st.builds(lambda field, op: {field: {op[0]: op[1]}}, fields, operand)
 
@@ -102,6 +103,7 @@ def test_json_types_do_not_mix() -> None:
         ({"genre": {"$in": [["nested"]]}}, "non-empty array"),
         ({"genre": {"$eq": ["a"]}}, "string, number or boolean"),
         ({"genre": {"$exists": 1}}, "a boolean"),
+        ({"genre": {"$startsWith": 1}}, "a string"),
         ({"$or": [{"genre": "x"}, {"text": "secret"}]}, "non-filterable"),
     ],
 )
@@ -182,3 +184,18 @@ def test_a_missing_key_matches_only_negations_and_absence(
     metadata.pop(field, None)
     negation = operator in ("$ne", "$nin") or (operator == "$exists" and operand is False)
     assert matches(spec, metadata) == negation
+
+
+@given(fields, st.sampled_from(["", "d", "dr", "co", "x"]), metadatas)
+def test_starts_with_matches_string_elements_by_prefix(
+    field: str, prefix: str, metadata: dict[str, Any]
+) -> None:
+    expected = any(isinstance(item, str) and item.startswith(prefix) for item in elements(metadata, field))
+    assert matches({field: {"$startsWith": prefix}}, metadata) == expected
+
+
+def test_starts_with_is_refused_in_classic_mode() -> None:
+    with pytest.raises(S3VectorsError) as caught:
+        compile_filter({"$or": [{"genre": {"$startsWith": "dr"}}]}, (), enhanced=False)
+    assert "ENHANCED indexes only" in caught.value.message
+    assert compile_filter({"genre": {"$startsWith": "dr"}}, ())({"genre": ["news", "drama"]})

@@ -334,14 +334,20 @@ class S3VectorsBackend:
         if "nextToken" in request:
             raise not_implemented("QueryVectors paging (nextToken)")
         top_k = _int(request.get("topK"), "topK", 1, limits.TOP_K_MAX)
+        mode = None
         if "queryMode" in request:
             # Both modes give exact results here: the emulator always filters before searching.
-            _choice(request["queryMode"], "queryMode", limits.INDEX_MODES)
+            mode = _choice(request["queryMode"], "queryMode", limits.INDEX_MODES)
         return_metadata = _bool(request.get("returnMetadata", False), "returnMetadata")
         return_distance = _bool(request.get("returnDistance", False), "returnDistance")
         index = self._index(request)
         query = _query_vector(request.get("queryVector"), index)
-        keep = compile_filter(request["filter"], index.non_filterable) if "filter" in request else None
+        enhanced = (mode or index.index_mode) == "ENHANCED"
+        keep = (
+            compile_filter(request["filter"], index.non_filterable, enhanced=enhanced)
+            if "filter" in request
+            else None
+        )
         matrix = self.store.matrix(index)
         results = []
         for row, distance in matrix.nearest(query, top_k, keep):

@@ -8,6 +8,9 @@ primitives; $exists a boolean; $and/$or a non-empty array of filters. Several ke
 are all required. What the guide leaves open, the emulator decides as follows: $ne and $nin are
 the negations of $eq and $in (so a vector without the key matches them), and a comparison or $in
 on a list value matches when any element does.
+
+$startsWith (a string; matches a string value, or any string element of a list, that begins with
+it) exists on ENHANCED indexes only: "Changing a vector index's mode" (s3-vectors-index-mode.html).
 """
 
 from __future__ import annotations
@@ -18,27 +21,28 @@ from typing import Any
 from .errors import invalid
 
 Predicate = Callable[[Mapping[str, Any]], bool]
-COMPARISONS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists")
+COMPARISONS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$startsWith")
 LOGICAL = ("$and", "$or")
 
 
-def compile_filter(spec: Any, non_filterable: Collection[str]) -> Predicate:
-    """The filter as a predicate, or a ValidationException naming what is wrong."""
+def compile_filter(spec: Any, non_filterable: Collection[str], *, enhanced: bool = True) -> Predicate:
+    """The filter as a predicate, or a ValidationException naming what is wrong. `enhanced`:
+    the query runs in ENHANCED mode, the one that has $startsWith."""
     if not isinstance(spec, dict) or not spec:
         raise invalid("Invalid filter: a filter must be a non-empty JSON object.")
-    parts = [_clause(name, value, non_filterable) for name, value in spec.items()]
+    parts = [_clause(name, value, non_filterable, enhanced) for name, value in spec.items()]
     if len(parts) == 1:
         return parts[0]
     return lambda metadata: all(part(metadata) for part in parts)
 
 
-def _clause(name: str, value: Any, non_filterable: Collection[str]) -> Predicate:
+def _clause(name: str, value: Any, non_filterable: Collection[str], enhanced: bool) -> Predicate:
     if name.startswith("$"):
         if name not in LOGICAL:
             raise invalid(f"Invalid filter: unknown logical operator {name}; allowed: {', '.join(LOGICAL)}.")
         if not isinstance(value, list) or not value:
             raise invalid(f"Invalid filter: {name} takes a non-empty array of filters.")
-        parts = [compile_filter(item, non_filterable) for item in value]
+        parts = [compile_filter(item, non_filterable, enhanced=enhanced) for item in value]
         if name == "$and":
             return lambda metadata: all(part(metadata) for part in parts)
         return lambda metadata: any(part(metadata) for part in parts)
@@ -48,6 +52,10 @@ def _clause(name: str, value: Any, non_filterable: Collection[str]) -> Predicate
         return _field(name, "$eq", value)
     if not value:
         raise invalid(f"Invalid filter: the condition on {name!r} is an empty object.")
+    if "$startsWith" in value and not enhanced:
+        raise invalid(
+            "Invalid filter: $startsWith is available on ENHANCED indexes only; this query runs CLASSIC."
+        )
     tests = [_field(name, operator, operand) for operator, operand in value.items()]
     if len(tests) == 1:
         return tests[0]
@@ -78,6 +86,12 @@ def _field(name: str, operator: str, operand: Any) -> Predicate:
                 return _any_element(metadata, name, lambda item: any(_equal(item, c) for c in choices))
 
             return member if operator == "$in" else (lambda metadata: not member(metadata))
+        case "$startsWith":
+            _require(isinstance(operand, str), name, operator, "a string")
+            prefix = str(operand)
+            return lambda metadata: _any_element(
+                metadata, name, lambda item: isinstance(item, str) and item.startswith(prefix)
+            )
         case "$exists":
             _require(isinstance(operand, bool), name, operator, "a boolean")
             return lambda metadata: (name in metadata) == operand
