@@ -18,6 +18,7 @@ def emulator_environment(emulator_url: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": emulator_url,
         "AWS_ENDPOINT_URL_BEDROCK": emulator_url,
+        "AWS_ENDPOINT_URL_S3VECTORS": emulator_url,
         "AWS_ACCESS_KEY_ID": "embedrock-local",
         "AWS_SECRET_ACCESS_KEY": "embedrock-local",
         "AWS_SESSION_TOKEN": "embedrock-local",

@@ -13,6 +13,7 @@ from .engines import Engine
 from .faults import FaultSet
 from .options import EmulatorOptions
 from .runtime_backend import RuntimeBackend
+from .s3vectors.backend import S3VectorsBackend
 from .state import EmulatorState
 from .stats import Stats
 
@@ -31,6 +32,7 @@ class Backends:
         )
         self.runtime = RuntimeBackend(self.state)
         self.control = ControlBackend(self.state)
+        self.s3vectors = S3VectorsBackend(self.options.data_dir, self.options.region)
 
     @property
     def engine(self) -> Engine:
@@ -50,3 +52,4 @@ class Backends:
     def stop(self) -> None:
         """Wake calls held by latency or timeout faults; they end unanswered."""
         self.state.stopping.set()
+        self.s3vectors.close()

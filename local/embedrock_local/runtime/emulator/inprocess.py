@@ -12,6 +12,7 @@ import io
 import traceback
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import botocore.session
@@ -42,6 +43,9 @@ class InProcessEmulator(Backends):
 
     def control_client(self, region: str | None = None) -> ControlClient:
         return ControlClient(self, region)
+
+    def s3vectors_client(self, region: str | None = None) -> S3VectorsClient:
+        return S3VectorsClient(self, region)
 
     def close(self) -> None:
         self.stop()
@@ -209,6 +213,43 @@ class ControlClient(_Client):
                 **control.create_foundation_model_agreement(modelId, offerToken),
             },
         )
+
+
+class S3VectorsClient(_Client):
+    """s3vectors' operations as boto3 methods (create_vector_bucket, query_vectors, ...): keyword
+    arguments in, boto3's response dict out, timestamps as datetimes as boto3 parses them."""
+
+    service = "s3vectors"
+
+    def __getattr__(self, name: str) -> Callable[..., dict[str, Any]]:
+        operation = "".join(part.capitalize() for part in name.split("_"))
+        backend = self._backends.s3vectors
+        if name.startswith("_") or not backend.handles(operation):
+            raise AttributeError(name)
+
+        def method(**params: Any) -> dict[str, Any]:
+            return self._call(
+                operation,
+                params,
+                lambda: {
+                    "ResponseMetadata": _metadata(200),
+                    **_datetimes(backend.call(operation, dict(params))),
+                },
+            )
+
+        return method
+
+
+def _datetimes(value: Any) -> Any:
+    """creationTime members as boto3 returns them: datetimes, parsed from the wire's epoch seconds."""
+    if isinstance(value, dict):
+        return {
+            name: datetime.fromtimestamp(item, tz=UTC) if name == "creationTime" else _datetimes(item)
+            for name, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_datetimes(item) for item in value]
+    return value
 
 
 # boto3's parameter names of ListInferenceProfiles -> the query names on the wire (botocore's model).

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from embedrock import catalog, inference_profiles
 
 from .engines import Engine, engines, make_engine
 from .faults import Fault, FaultKind, simple_faults
+
+
+def default_data_dir() -> Path:
+    """$EMBEDROCK_EMULATOR_DATA, else the user's state directory (XDG): the store outlives restarts."""
+    explicit = os.environ.get("EMBEDROCK_EMULATOR_DATA")
+    if explicit:
+        return Path(explicit)
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "embedrock" / "emulator"
 
 
 @dataclass
@@ -29,6 +40,8 @@ class EmulatorOptions:
     require_agreement: list[str] = field(default_factory=list)
     profile_only: list[str] = field(default_factory=list)
     profiles: list[str] = field(default_factory=list)
+    # Where the S3 Vectors backend keeps its SQLite store; it persists across restarts.
+    data_dir: Path = field(default_factory=default_data_dir)
 
     def __post_init__(self) -> None:
         for model_id in self.profile_only:
@@ -121,6 +134,12 @@ class EmulatorOptions:
             metavar="PROFILE_ID",
             help="also serve this inference profile id (e.g. us.amazon.titan-embed-text-v2:0); repeatable",
         )
+        parser.add_argument(
+            "--data-dir",
+            type=Path,
+            default=None,
+            help=f"where the S3 Vectors store lives (default {default_data_dir()}); delete it to wipe the data",
+        )
         parser.add_argument("--verbose", action="store_true", help="log every request")
 
     @classmethod
@@ -137,6 +156,7 @@ class EmulatorOptions:
             require_agreement=list(args.require_agreement),
             profile_only=list(args.profile_only),
             profiles=list(args.profile),
+            data_dir=args.data_dir or default_data_dir(),
         )
 
 

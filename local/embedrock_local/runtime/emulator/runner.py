@@ -50,7 +50,11 @@ class Emulator:
 
     def env(self) -> dict[str, str]:
         """The variables that point boto3 (and so unchanged Bedrock code) at this emulator."""
-        return {"AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url, "AWS_ENDPOINT_URL_BEDROCK": self.url}
+        return {
+            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": self.url,
+            "AWS_ENDPOINT_URL_BEDROCK": self.url,
+            "AWS_ENDPOINT_URL_S3VECTORS": self.url,
+        }
 
     def close(self) -> None:
         if self.backends.state.stopping.is_set():
@@ -78,6 +82,8 @@ def banner(emulator: Emulator) -> str:
         "  Bedrock API: POST /model/{modelId}/invoke, GET /foundation-models, GET /foundation-models/{id},",
         "    GET /inference-profiles, GET /foundation-model-availability/{id},",
         "    GET /list-foundation-model-agreement-offers/{id}, POST /create-foundation-model-agreement",
+        "  S3 Vectors API: POST /CreateVectorBucket, /CreateIndex, /PutVectors, /QueryVectors, ...",
+        f"    its data: {emulator.backends.options.data_dir} (delete it to wipe)",
         f"  admin: /{ADMIN}/faults (GET, POST, PUT, DELETE), /{ADMIN}/stats (GET, DELETE), /{ADMIN}/health",
         "  faults: " + (", ".join(fault.describe() for fault in emulator.faults) or "none"),
         "  point boto3 at it (any credentials work):",

@@ -138,6 +138,9 @@ class BedrockHandler(BaseHTTPRequestHandler):
                     str(request.get("modelId", "")), str(request.get("offerToken", ""))
                 )
                 self._send(202, agreement)
+            case "POST", [str(operation)] if self.backends.s3vectors.handles(operation):
+                # S3 Vectors' rest-json operations are all POST /OperationName (botocore's model).
+                self._send(200, self.backends.s3vectors.call(operation, _json_body(body)))
             case _, [str(admin), *rest] if admin == ADMIN:
                 self._admin(method, rest, body)
             case _:

@@ -1,0 +1,642 @@
+"""The s3vectors backend: S3 Vectors' operations on request dicts (botocore's input shapes),
+answered with its output shapes or an S3VectorsError. The HTTP server and the in-process client
+both call `call`.
+
+Operation names, members and errors: botocore's s3vectors model (2025-07-15). Not served:
+full-text search (queryTexts, returnScores, textSearchConfigurations, UpdateMetadataConfiguration),
+QueryVectors paging, policies, tags operations and index-mode updates; each answers a
+ValidationException saying so.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import limits
+from .errors import conflict, invalid, not_found, not_implemented, quota
+from .filters import compile_filter
+from .store import Bucket, Index, Store, StoredVector, now
+
+ACCOUNT = "123456789012"  # the emulator's account id in ARNs
+DEFAULT_INDEX_MODE = "ENHANCED"  # new buckets default to ENHANCED (DESIGN: S3 Vectors, 2026-09-30)
+DEFAULT_ENCRYPTION = {"sseType": "AES256"}  # S3 Vectors' default: SSE-S3 (model: SseType enum)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+NON_FINITE = ("NaN", "Infinity", "-Infinity")
+NOT_SERVED = (
+    "DeleteVectorBucketPolicy",
+    "GetVectorBucketPolicy",
+    "PutVectorBucketPolicy",
+    "ListTagsForResource",
+    "TagResource",
+    "UntagResource",
+    "PutVectorBucketDefaultIndexMode",
+    "UpdateIndexMode",
+    "UpdateMetadataConfiguration",
+)
+
+
+class S3VectorsBackend:
+    def __init__(self, data_dir: Path, region: str) -> None:
+        self.data_dir = data_dir
+        self.region = region
+        self._store: Store | None = None
+        self.operations: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "CreateVectorBucket": self.create_vector_bucket,
+            "GetVectorBucket": self.get_vector_bucket,
+            "ListVectorBuckets": self.list_vector_buckets,
+            "DeleteVectorBucket": self.delete_vector_bucket,
+            "CreateIndex": self.create_index,
+            "GetIndex": self.get_index,
+            "ListIndexes": self.list_indexes,
+            "DeleteIndex": self.delete_index,
+            "PutVectors": self.put_vectors,
+            "GetVectors": self.get_vectors,
+            "ListVectors": self.list_vectors,
+            "DeleteVectors": self.delete_vectors,
+            "QueryVectors": self.query_vectors,
+        }
+
+    @property
+    def store(self) -> Store:
+        # Opened on first use, so a Bedrock-only emulator never touches the disk.
+        if self._store is None:
+            self._store = Store(self.data_dir / "s3vectors.sqlite3")
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def handles(self, operation: str) -> bool:
+        return operation in self.operations or operation in NOT_SERVED
+
+    def call(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
+        if operation in NOT_SERVED:
+            raise not_implemented(operation)
+        return self.operations[operation](request)
+
+    # Vector buckets
+    def create_vector_bucket(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "encryptionConfiguration", "tags")
+        name = _name(request.get("vectorBucketName"), "vectorBucketName")
+        encryption = _encryption(request.get("encryptionConfiguration"))
+        tags = _tags(request.get("tags"))
+        store = self.store
+        with store.lock:
+            if store.bucket(name) is not None:
+                raise conflict(f"A vector bucket named {name} already exists.")
+            if store.count_buckets() >= limits.BUCKETS_MAX:
+                raise quota(f"You have reached the quota of {limits.BUCKETS_MAX} vector buckets per Region.")
+            store.add_bucket(Bucket(name, now(), DEFAULT_INDEX_MODE, encryption), tags)
+        return {"vectorBucketArn": self._bucket_arn(name)}
+
+    def get_vector_bucket(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "vectorBucketArn")
+        bucket = self._bucket(request)
+        return {
+            "vectorBucket": {
+                "vectorBucketName": bucket.name,
+                "vectorBucketArn": self._bucket_arn(bucket.name),
+                "creationTime": bucket.created,
+                "encryptionConfiguration": bucket.encryption,
+                "defaultIndexMode": bucket.index_mode,
+            }
+        }
+
+    def list_vector_buckets(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "maxResults", "nextToken", "prefix")
+        limit = _int(
+            request.get("maxResults", limits.LIST_BUCKETS_MAX), "maxResults", 1, limits.LIST_BUCKETS_MAX
+        )
+        prefix = _prefix(request.get("prefix"))
+        after = _token(request.get("nextToken"))
+        found = self.store.bucket_names(prefix, after, limit + 1)
+        page = found[:limit]
+        summaries = [
+            {
+                "vectorBucketName": b.name,
+                "vectorBucketArn": self._bucket_arn(b.name),
+                "creationTime": b.created,
+            }
+            for b in page
+        ]
+        return {"vectorBuckets": summaries, **_next(found, limit, page[-1].name if page else "")}
+
+    def delete_vector_bucket(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "vectorBucketArn")
+        store = self.store
+        with store.lock:
+            bucket = self._bucket(request)
+            if store.count_indexes(bucket.name) > 0:
+                raise conflict(f"The vector bucket {bucket.name} is not empty: delete its indexes first.")
+            store.delete_bucket(bucket.name)
+        return {}
+
+    # Indexes
+    def create_index(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(
+            request,
+            "vectorBucketName",
+            "vectorBucketArn",
+            "indexName",
+            "dataType",
+            "dimension",
+            "distanceMetric",
+            "metadataConfiguration",
+            "encryptionConfiguration",
+            "tags",
+        )
+        name = _name(request.get("indexName"), "indexName")
+        data_type = _choice(request.get("dataType"), "dataType", limits.DATA_TYPES)
+        dimension = _int(request.get("dimension"), "dimension", limits.DIMENSION_MIN, limits.DIMENSION_MAX)
+        metric = _choice(request.get("distanceMetric"), "distanceMetric", limits.DISTANCE_METRICS)
+        non_filterable = _metadata_configuration(request.get("metadataConfiguration"))
+        encryption = _encryption(request.get("encryptionConfiguration"))
+        tags = _tags(request.get("tags"))
+        store = self.store
+        with store.lock:
+            bucket = self._bucket(request)
+            if store.index(bucket.name, name) is not None:
+                raise conflict(f"An index named {name} already exists in vector bucket {bucket.name}.")
+            if store.count_indexes(bucket.name) >= limits.INDEXES_MAX:
+                raise quota(f"You have reached the quota of {limits.INDEXES_MAX} indexes per vector bucket.")
+            index = Index(
+                bucket.name,
+                name,
+                now(),
+                data_type,
+                dimension,
+                metric,
+                non_filterable,
+                bucket.index_mode,
+                encryption or bucket.encryption,
+            )
+            store.add_index(index, tags)
+        return {"indexArn": self._index_arn(index)}
+
+    def get_index(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "indexName", "indexArn")
+        index = self._index(request)
+        description: dict[str, Any] = {
+            "vectorBucketName": index.bucket,
+            "indexName": index.name,
+            "indexArn": self._index_arn(index),
+            "creationTime": index.created,
+            "dataType": index.data_type,
+            "dimension": index.dimension,
+            "distanceMetric": index.metric,
+            "encryptionConfiguration": index.encryption,
+            "indexMode": index.index_mode,
+        }
+        if index.non_filterable:
+            description["metadataConfiguration"] = {"nonFilterableMetadataKeys": list(index.non_filterable)}
+        return {"index": description}
+
+    def list_indexes(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "vectorBucketArn", "maxResults", "nextToken", "prefix")
+        limit = _int(
+            request.get("maxResults", limits.LIST_BUCKETS_MAX), "maxResults", 1, limits.LIST_BUCKETS_MAX
+        )
+        prefix = _prefix(request.get("prefix"))
+        after = _token(request.get("nextToken"))
+        bucket = self._bucket(request)
+        found = self.store.indexes(bucket.name, prefix, after, limit + 1)
+        page = found[:limit]
+        summaries = [
+            {
+                "vectorBucketName": i.bucket,
+                "indexName": i.name,
+                "indexArn": self._index_arn(i),
+                "creationTime": i.created,
+            }
+            for i in page
+        ]
+        return {"indexes": summaries, **_next(found, limit, page[-1].name if page else "")}
+
+    def delete_index(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "indexName", "indexArn")
+        with self.store.lock:
+            self.store.delete_index(self._index(request))
+        return {}
+
+    # Vectors
+    def put_vectors(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "indexName", "indexArn", "vectors")
+        vectors = request.get("vectors")
+        if not isinstance(vectors, list) or not 1 <= len(vectors) <= limits.PUT_MAX:
+            raise invalid(f"vectors must be a list of 1 to {limits.PUT_MAX} vectors.")
+        with self.store.lock:
+            index = self._index(request)
+            rows = [_put_vector(item, index, position) for position, item in enumerate(vectors)]
+            keys = [key for key, _, _ in rows]
+            if len(set(keys)) != len(keys):
+                raise invalid(
+                    "vectors holds the same key more than once; each key may appear once per request."
+                )
+            self.store.put_vectors(index, rows)
+        return {}
+
+    def get_vectors(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "indexName", "indexArn", "keys", "returnData", "returnMetadata")
+        keys = _keys(request.get("keys"), limits.GET_MAX)
+        return_data = _bool(request.get("returnData", False), "returnData")
+        return_metadata = _bool(request.get("returnMetadata", False), "returnMetadata")
+        index = self._index(request)
+        found = self.store.get_vectors(index, keys)
+        # Keys that are not in the index are left out, in request order otherwise.
+        return {
+            "vectors": [
+                _output(found[key], return_data, return_metadata)
+                for key in dict.fromkeys(keys)
+                if key in found
+            ]
+        }
+
+    def list_vectors(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(
+            request,
+            "vectorBucketName",
+            "indexName",
+            "indexArn",
+            "maxResults",
+            "nextToken",
+            "segmentCount",
+            "segmentIndex",
+            "returnData",
+            "returnMetadata",
+        )
+        limit = _int(
+            request.get("maxResults", limits.LIST_VECTORS_MAX), "maxResults", 1, limits.LIST_VECTORS_MAX
+        )
+        return_data = _bool(request.get("returnData", False), "returnData")
+        return_metadata = _bool(request.get("returnMetadata", False), "returnMetadata")
+        segments, segment = _segment(request)
+        after = _token(request.get("nextToken"))
+        index = self._index(request)
+        page: list[StoredVector] = []
+        more = False
+        cursor = after
+        while len(page) <= limit:
+            batch = self.store.list_vectors(index, cursor, limits.LIST_VECTORS_MAX)
+            if not batch:
+                break
+            cursor = batch[-1].key
+            for vector in batch:
+                if zlib.crc32(vector.key.encode()) % segments != segment:
+                    continue
+                if len(page) == limit:
+                    more = True
+                    break
+                page.append(vector)
+            if more:
+                break
+        result: dict[str, Any] = {"vectors": [_output(v, return_data, return_metadata) for v in page]}
+        if more:
+            result["nextToken"] = _encode_token(page[-1].key)
+        return result
+
+    def delete_vectors(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "indexName", "indexArn", "keys")
+        keys = _keys(request.get("keys"), limits.DELETE_MAX)
+        with self.store.lock:
+            self.store.delete_vectors(self._index(request), keys)
+        return {}
+
+    def query_vectors(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(
+            request,
+            "vectorBucketName",
+            "indexName",
+            "indexArn",
+            "topK",
+            "queryVector",
+            "filter",
+            "queryMode",
+            "returnMetadata",
+            "returnDistance",
+            "queryTexts",
+            "returnScores",
+            "nextToken",
+        )
+        for member in ("queryTexts", "returnScores"):
+            if member in request:
+                raise not_implemented(f"Full-text search ({member})")
+        if "nextToken" in request:
+            raise not_implemented("QueryVectors paging (nextToken)")
+        top_k = _int(request.get("topK"), "topK", 1, limits.TOP_K_MAX)
+        mode = None
+        if "queryMode" in request:
+            # Both modes give exact results here: the emulator always filters before searching.
+            mode = _choice(request["queryMode"], "queryMode", limits.INDEX_MODES)
+        return_metadata = _bool(request.get("returnMetadata", False), "returnMetadata")
+        return_distance = _bool(request.get("returnDistance", False), "returnDistance")
+        index = self._index(request)
+        query = _query_vector(request.get("queryVector"), index)
+        enhanced = (mode or index.index_mode) == "ENHANCED"
+        keep = (
+            compile_filter(request["filter"], index.non_filterable, enhanced=enhanced)
+            if "filter" in request
+            else None
+        )
+        matrix = self.store.matrix(index)
+        results = []
+        for row, distance in matrix.nearest(query, top_k, keep):
+            item: dict[str, Any] = {"key": matrix.keys[row]}
+            if return_distance:
+                item["distance"] = distance
+            if return_metadata:
+                item["metadata"] = matrix.metadata[row]
+            results.append(item)
+        return {"vectors": results, "distanceMetric": index.metric}
+
+    # Lookups
+    def _bucket(self, request: dict[str, Any]) -> Bucket:
+        name = self._bucket_name(request)
+        bucket = self.store.bucket(name)
+        if bucket is None:
+            raise not_found(f"The specified vector bucket could not be found: {name}.")
+        return bucket
+
+    def _bucket_name(self, request: dict[str, Any]) -> str:
+        arn, name = request.get("vectorBucketArn"), request.get("vectorBucketName")
+        if arn is not None and name is not None:
+            raise invalid("Specify either vectorBucketName or vectorBucketArn, not both.")
+        if arn is not None:
+            found = limits.BUCKET_ARN.fullmatch(arn) if isinstance(arn, str) else None
+            if found is None:
+                raise invalid("vectorBucketArn must look like arn:aws:s3vectors:REGION:ACCOUNT:bucket/NAME.")
+            return found.group(3)
+        if name is None:
+            raise invalid("Specify vectorBucketName or vectorBucketArn.")
+        return _name(name, "vectorBucketName")
+
+    def _index(self, request: dict[str, Any]) -> Index:
+        arn = request.get("indexArn")
+        if arn is not None:
+            if "vectorBucketName" in request or "indexName" in request:
+                raise invalid("Specify either indexArn or vectorBucketName and indexName, not both.")
+            found = limits.INDEX_ARN.fullmatch(arn) if isinstance(arn, str) else None
+            if found is None:
+                raise invalid(
+                    "indexArn must look like arn:aws:s3vectors:REGION:ACCOUNT:bucket/NAME/index/INDEX."
+                )
+            bucket_name, name = found.group(3), found.group(4)
+        else:
+            if "indexName" not in request or "vectorBucketName" not in request:
+                raise invalid("Specify indexArn, or both vectorBucketName and indexName.")
+            bucket_name = _name(request["vectorBucketName"], "vectorBucketName")
+            name = _name(request["indexName"], "indexName")
+        bucket = self._bucket({"vectorBucketName": bucket_name})
+        index = self.store.index(bucket.name, name)
+        if index is None:
+            raise not_found(f"The specified index could not be found: {name} in vector bucket {bucket.name}.")
+        return index
+
+    def _bucket_arn(self, name: str) -> str:
+        return f"arn:aws:s3vectors:{self.region}:{ACCOUNT}:bucket/{name}"
+
+    def _index_arn(self, index: Index) -> str:
+        return f"{self._bucket_arn(index.bucket)}/index/{index.name}"
+
+
+# Request checks
+def _members(request: dict[str, Any], *allowed: str) -> None:
+    unknown = sorted(set(request) - set(allowed))
+    if unknown:
+        raise invalid(f"Unknown request member {unknown[0]}; allowed: {', '.join(allowed)}.")
+
+
+def _name(value: Any, field: str) -> str:
+    if (
+        not isinstance(value, str)
+        or not limits.NAME_MIN <= len(value) <= limits.NAME_MAX
+        or limits.NAME.fullmatch(value) is None
+    ):
+        raise invalid(
+            f"{field} must be {limits.NAME_MIN} to {limits.NAME_MAX} characters of lowercase letters, digits, "
+            "hyphens (-) and periods (.), beginning and ending with a letter or digit."
+        )
+    return value
+
+
+def _int(value: Any, field: str, low: int, high: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise invalid(f"{field} must be an integer from {low} to {high}.")
+    return value
+
+
+def _bool(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise invalid(f"{field} must be true or false.")
+    return value
+
+
+def _choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise invalid(f"{field} must be one of: {', '.join(allowed)}.")
+    return str(value)
+
+
+def _prefix(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or not 1 <= len(value) <= limits.NAME_MAX:
+        raise invalid(f"prefix must be a string of 1 to {limits.NAME_MAX} characters.")
+    return value
+
+
+def _encryption(value: Any) -> dict[str, Any]:
+    if value is None:
+        return dict(DEFAULT_ENCRYPTION)
+    if not isinstance(value, dict) or set(value) - {"sseType", "kmsKeyArn"}:
+        raise invalid("encryptionConfiguration takes sseType (AES256 | aws:kms) and kmsKeyArn.")
+    sse = _choice(value.get("sseType", "AES256"), "encryptionConfiguration.sseType", ("AES256", "aws:kms"))
+    if (sse == "aws:kms") != ("kmsKeyArn" in value):
+        raise invalid("encryptionConfiguration.kmsKeyArn is required with sseType aws:kms, and only with it.")
+    return dict(value)
+
+
+def _tags(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise invalid("tags must map strings to strings.")
+    return dict(value)
+
+
+def _metadata_configuration(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise invalid("metadataConfiguration must be an object with nonFilterableMetadataKeys.")
+    if "textSearchConfigurations" in value:
+        raise not_implemented("Full-text search (metadataConfiguration.textSearchConfigurations)")
+    _members(value, "nonFilterableMetadataKeys")
+    keys = value.get("nonFilterableMetadataKeys", [])
+    if (
+        not isinstance(keys, list)
+        or not 1 <= len(keys) <= limits.NON_FILTERABLE_KEYS_MAX
+        or not all(isinstance(k, str) and 1 <= len(k) <= limits.METADATA_KEY_MAX for k in keys)
+    ):
+        raise invalid(
+            f"metadataConfiguration.nonFilterableMetadataKeys must list 1 to {limits.NON_FILTERABLE_KEYS_MAX} keys "
+            f"of 1 to {limits.METADATA_KEY_MAX} characters."
+        )
+    if len(set(keys)) != len(keys):
+        raise invalid("metadataConfiguration.nonFilterableMetadataKeys lists a key more than once.")
+    return tuple(keys)
+
+
+def _keys(value: Any, most: int) -> list[str]:
+    if not isinstance(value, list) or not 1 <= len(value) <= most:
+        raise invalid(f"keys must be a list of 1 to {most} keys.")
+    for key in value:
+        _key(key, "keys")
+    return list(value)
+
+
+def _key(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not limits.KEY_MIN <= len(value) <= limits.KEY_MAX:
+        raise invalid(
+            f"{field}: a vector key must be a string of {limits.KEY_MIN} to {limits.KEY_MAX} characters."
+        )
+    return value
+
+
+def _floats(value: Any, field: str, index: Index) -> np.ndarray:
+    data = value.get("float32") if isinstance(value, dict) and set(value) == {"float32"} else None
+    if not isinstance(data, list):
+        raise invalid(f'{field} must be {{"float32": [...]}} with {index.dimension} numbers.')
+    if len(data) != index.dimension:
+        raise invalid(
+            f"{field} has {len(data)} dimensions; index {index.name} expects dimension {index.dimension}."
+        )
+    # botocore sends a NaN or infinite float as the string "NaN", "Infinity" or "-Infinity".
+    if any(x in NON_FINITE for x in data if isinstance(x, str)) or not all(
+        math.isfinite(x) and abs(x) <= FLOAT32_MAX for x in data if _is_number(x)
+    ):
+        raise invalid(
+            f"{field} holds NaN, Infinity or a value beyond float32's range; only finite float32 values are allowed."
+        )
+    if not all(_is_number(x) for x in data):
+        raise invalid(f"{field} must hold numbers only.")
+    vector = np.asarray(data, dtype=np.float32)
+    if index.metric == "cosine" and not np.any(vector):
+        raise invalid(
+            f"{field} is a zero vector, which has no cosine distance; index {index.name} uses cosine."
+        )
+    return vector
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _query_vector(value: Any, index: Index) -> np.ndarray:
+    if value is None:
+        raise invalid(
+            "queryVector is required (full-text queries are not implemented by the embedrock emulator)."
+        )
+    return _floats(value, "queryVector", index)
+
+
+def _put_vector(item: Any, index: Index, position: int) -> tuple[str, np.ndarray, dict[str, Any] | None]:
+    where = f"vectors[{position}]"
+    if not isinstance(item, dict):
+        raise invalid(f"{where} must be an object with key, data and metadata.")
+    unknown = sorted(set(item) - {"key", "data", "metadata"})
+    if unknown:
+        raise invalid(f"{where}: unknown member {unknown[0]}; allowed: key, data, metadata.")
+    key = _key(item.get("key"), f"{where}.key")
+    data = _floats(item.get("data"), f"{where}.data", index)
+    metadata = item.get("metadata")
+    if metadata is not None:
+        _check_metadata(metadata, index, f"{where}.metadata")
+    return key, data, metadata
+
+
+def _check_metadata(metadata: Any, index: Index, where: str) -> None:
+    if not isinstance(metadata, dict):
+        raise invalid(f"{where} must be a JSON object.")
+    if len(metadata) > limits.METADATA_KEYS_MAX:
+        raise invalid(
+            f"{where} has {len(metadata)} keys; at most {limits.METADATA_KEYS_MAX} are allowed per vector."
+        )
+    filterable = {}
+    for name, value in metadata.items():
+        if name in index.non_filterable:
+            continue
+        if not _filterable_value(value):
+            raise invalid(
+                f"{where}.{name}: filterable metadata holds strings, numbers, booleans or lists of them."
+            )
+        filterable[name] = value
+    total = _size(metadata)
+    if total > limits.METADATA_BYTES_MAX:
+        raise invalid(
+            f"{where} is {total} bytes; metadata is limited to {limits.METADATA_BYTES_MAX} bytes per vector."
+        )
+    size = _size(filterable)
+    if size > limits.FILTERABLE_BYTES_MAX:
+        raise invalid(
+            f"{where}: filterable metadata is {size} bytes; the limit is {limits.FILTERABLE_BYTES_MAX} bytes per "
+            "vector (declare large keys in nonFilterableMetadataKeys)."
+        )
+
+
+def _filterable_value(value: Any) -> bool:
+    def primitive(item: Any) -> bool:
+        return isinstance(item, str | bool) or (isinstance(item, int | float) and math.isfinite(item))
+
+    return primitive(value) or (isinstance(value, list) and all(primitive(item) for item in value))
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _segment(request: dict[str, Any]) -> tuple[int, int]:
+    if ("segmentCount" in request) != ("segmentIndex" in request):
+        raise invalid("segmentCount and segmentIndex go together.")
+    if "segmentCount" not in request:
+        return 1, 0
+    count = _int(request["segmentCount"], "segmentCount", 1, limits.SEGMENTS_MAX)
+    return count, _int(request["segmentIndex"], "segmentIndex", 0, count - 1)
+
+
+def _output(vector: StoredVector, data: bool, metadata: bool) -> dict[str, Any]:
+    item: dict[str, Any] = {"key": vector.key}
+    if data:
+        item["data"] = {"float32": vector.data.tolist()}
+    if metadata:
+        item["metadata"] = vector.metadata or {}
+    return item
+
+
+def _encode_token(last: str) -> str:
+    return base64.urlsafe_b64encode(last.encode()).decode()
+
+
+def _token(value: Any) -> str:
+    if value is None:
+        return ""
+    try:
+        return base64.urlsafe_b64decode(str(value).encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid("nextToken is not a token this operation returned.") from None
+
+
+def _next(found: list[Any], limit: int, last: str) -> dict[str, str]:
+    return {"nextToken": _encode_token(last)} if len(found) > limit else {}

@@ -1,0 +1,43 @@
+"""S3 Vectors' limits, in one place.
+
+Sources: Amazon S3 User Guide, "Limitations and restrictions" (s3-vectors-limitations.html) and
+botocore's s3vectors model (2025-07-15) for the request shapes' min/max and patterns."""
+
+from __future__ import annotations
+
+import re
+
+NAME_MIN, NAME_MAX = 3, 63  # vectorBucketName, indexName (model: min 3, max 63)
+# The model's ARN pattern for bucket and index names: lowercase letters, digits, '-' and '.',
+# starting and ending with a letter or digit.
+NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+BUCKET_ARN = re.compile(r"arn:aws[-a-z0-9]*:s3vectors:([a-z0-9-]+):([0-9]{12}):bucket/(" + NAME.pattern + ")")
+INDEX_ARN = re.compile(BUCKET_ARN.pattern + r"/index/(" + NAME.pattern + ")")
+
+DIMENSION_MIN, DIMENSION_MAX = 1, 4096  # user guide: "Dimension value per vector: 1 to 4,096"
+DATA_TYPES = ("float32",)  # model: DataType enum
+DISTANCE_METRICS = ("cosine", "euclidean")  # model: DistanceMetric enum
+INDEX_MODES = ("CLASSIC", "ENHANCED")  # model: IndexMode enum
+NON_FILTERABLE_KEYS_MAX = 10  # user guide: "Non-filterable metadata keys per vector index: Up to 10"
+METADATA_KEY_MAX = 63  # model: NonFilterableMetadataKey max 63
+
+BUCKETS_MAX = 10_000  # user guide: "Vector buckets per AWS Region in an account: 10,000"
+INDEXES_MAX = 10_000  # user guide: "Vector indexes per vector bucket: 10,000"
+
+KEY_MIN, KEY_MAX = 1, 1024  # model: VectorKey min 1, max 1024
+PUT_MAX = 500  # user guide: "Vectors per PutVectors API call: Up to 500"
+DELETE_MAX = 500  # user guide: "Vectors per DeleteVectors API call: Up to 500"
+GET_MAX = 100  # user guide: "Vectors per GetVectors API call: Up to 100"
+# user guide: "Top-K results per QueryVectors request: Up to 100" (the GA page; the preview
+# page said 30). The model has a QueryVectors nextToken; paging is not served by the emulator.
+TOP_K_MAX = 100
+LIST_VECTORS_MAX = 1000  # user guide and model: ListVectors maxResults 1..1000
+LIST_BUCKETS_MAX = 500  # model: ListVectorBuckets / ListIndexes maxResults 1..500
+SEGMENTS_MAX = 16  # user guide: "Segment count for parallel listing ... Up to 16"
+
+# user guide: "Total metadata per vector: Up to 40 KB (filterable + non-filterable)",
+# "Filterable metadata per vector: Up to 2 KB", "Total metadata keys per vector: Up to 50".
+# How AWS counts the bytes is not documented: the emulator counts compact JSON as UTF-8.
+METADATA_BYTES_MAX = 40 * 1024
+FILTERABLE_BYTES_MAX = 2 * 1024
+METADATA_KEYS_MAX = 50

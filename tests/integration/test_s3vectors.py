@@ -1,0 +1,120 @@
+"""boto3's `s3vectors` client against the emulator's HTTP server on a loopback port, reached
+through AWS_ENDPOINT_URL_S3VECTORS as unchanged code would reach it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from embedrock_local.environment import emulator_environment
+from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+
+BUCKET, INDEX = "it-bucket", "it-index"
+WHERE = {"vectorBucketName": BUCKET, "indexName": INDEX}
+
+
+def client_for(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> Any:
+    for name, value in emulator_environment(emulator.url).items():
+        monkeypatch.setenv(name, value)
+    return boto3.session.Session().client("s3vectors", region_name="us-east-1")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Emulator]:
+    with Emulator(EmulatorOptions(data_dir=tmp_path)) as emulator:
+        yield emulator
+
+
+def code_status(error: ClientError) -> tuple[str, int]:
+    return error.response["Error"]["Code"], error.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_boto3_creates_puts_queries_and_pages(served: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = client_for(served, monkeypatch)
+    client.create_vector_bucket(vectorBucketName=BUCKET)
+    client.create_index(
+        **WHERE,
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+        metadataConfiguration={"nonFilterableMetadataKeys": ["text"]},
+    )
+    index = client.get_index(**WHERE)["index"]
+    assert isinstance(index["creationTime"], datetime) and index["dimension"] == 2
+    angles = [i / 10 for i in range(25)]
+    vectors = [
+        {
+            "key": f"k{i:02d}",
+            "data": {"float32": [math.cos(a), math.sin(a)]},
+            "metadata": {"even": i % 2 == 0, "text": f"t{i}"},
+        }
+        for i, a in enumerate(angles)
+    ]
+    client.put_vectors(**WHERE, vectors=vectors)
+    found = client.query_vectors(
+        **WHERE,
+        topK=3,
+        queryVector={"float32": [1.0, 0.0]},
+        filter={"even": True},
+        returnDistance=True,
+        returnMetadata=True,
+    )
+    assert found["distanceMetric"] == "cosine"
+    assert [v["key"] for v in found["vectors"]] == ["k00", "k02", "k04"]
+    assert [v["distance"] for v in found["vectors"]] == pytest.approx(
+        [1 - math.cos(a) for a in (0.0, 0.2, 0.4)], abs=1e-5
+    )
+    assert found["vectors"][1]["metadata"] == {"even": True, "text": "t2"}
+    listed = [
+        v["key"]
+        for page in client.get_paginator("list_vectors").paginate(**WHERE, maxResults=7)
+        for v in page["vectors"]
+    ]
+    assert listed == [v["key"] for v in vectors]
+    got = client.get_vectors(**WHERE, keys=["k03"], returnData=True)["vectors"][0]
+    assert got["data"]["float32"] == pytest.approx([math.cos(0.3), math.sin(0.3)], abs=1e-6)
+
+
+def test_errors_arrive_as_s3_vectors_codes_and_statuses(
+    served: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for(served, monkeypatch)
+    with pytest.raises(client.exceptions.NotFoundException) as missing:
+        client.get_vector_bucket(vectorBucketName="no-such-bucket")
+    assert code_status(missing.value) == ("NotFoundException", 404)
+    client.create_vector_bucket(vectorBucketName=BUCKET)
+    with pytest.raises(client.exceptions.ConflictException) as taken:
+        client.create_vector_bucket(vectorBucketName=BUCKET)
+    assert code_status(taken.value) == ("ConflictException", 409)
+    client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
+    with pytest.raises(client.exceptions.ValidationException) as too_many:
+        client.query_vectors(**WHERE, topK=101, queryVector={"float32": [1.0, 0.0]})
+    assert code_status(too_many.value) == ("ValidationException", 400)
+    assert "1 to 100" in too_many.value.response["Error"]["Message"]
+    with pytest.raises(client.exceptions.ValidationException) as nan:
+        client.put_vectors(**WHERE, vectors=[{"key": "a", "data": {"float32": [math.nan, 0.0]}}])
+    assert "NaN" in nan.value.response["Error"]["Message"]
+
+
+def test_a_restarted_emulator_keeps_the_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Emulator(EmulatorOptions(data_dir=tmp_path)) as first:
+        client = client_for(first, monkeypatch)
+        client.create_vector_bucket(vectorBucketName=BUCKET)
+        client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
+        client.put_vectors(**WHERE, vectors=[{"key": "kept", "data": {"float32": [3.0, 4.0]}}])
+    with Emulator(EmulatorOptions(data_dir=tmp_path)) as again:
+        client = client_for(again, monkeypatch)
+        found = client.query_vectors(
+            **WHERE, topK=1, queryVector={"float32": [0.0, 0.0]}, returnDistance=True
+        )
+        assert [(v["key"], v["distance"]) for v in found["vectors"]] == [
+            ("kept", pytest.approx(5.0, abs=1e-5))
+        ]
+        assert [b["vectorBucketName"] for b in client.list_vector_buckets()["vectorBuckets"]] == [BUCKET]
