@@ -208,17 +208,28 @@ def resolve_model(
 
 
 def check_texts(texts: Sequence[str], model: CatalogModel, *, max_texts: int, param: str = "texts") -> None:
-    if not texts:
-        raise InvalidRequest(f"{param} must hold at least one text.", param=param, code="empty_input")
-    if len(texts) > max_texts:
+    check_count(len(texts), max_items=max_texts, param=param)
+    for index, text in enumerate(texts):
+        check_text(text, model, where=f"{param}[{index}]")
+
+
+def check_count(
+    count: int,
+    *,
+    max_items: int,
+    param: str,
+    noun: str = "text",
+    advice: str = "Split the request, or use the batch pipeline for whole files.",
+) -> None:
+    """At least one input, and no more than one request may hold."""
+    if not count:
+        raise InvalidRequest(f"{param} must hold at least one {noun}.", param=param, code="empty_input")
+    if count > max_items:
         raise InvalidRequest(
-            f"{param} holds {len(texts)} texts; at most {max_texts} are allowed in one request. "
-            "Split the request, or use the batch pipeline for whole files.",
+            f"{param} holds {count} {noun}s; at most {max_items} are allowed in one request. {advice}",
             param=param,
             code="too_many_texts",
         )
-    for index, text in enumerate(texts):
-        check_text(text, model, where=f"{param}[{index}]")
 
 
 def check_text(text: str, model: CatalogModel, *, where: str) -> None:

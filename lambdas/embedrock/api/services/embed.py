@@ -29,7 +29,14 @@ from embedrock.catalog import CatalogModel
 from embedrock.data_uri import decode_image
 from embedrock.embed_input import EmbedInput, Item, check_takes_image, text_of
 from embedrock.embed_input import check_items as check_images
-from embedrock.embed_spec import EmbedSpec, check_response_size, check_text, check_texts, resolve_spec
+from embedrock.embed_spec import (
+    EmbedSpec,
+    check_count,
+    check_response_size,
+    check_text,
+    check_texts,
+    resolve_spec,
+)
 from embedrock.errors import InvalidRequest
 from embedrock.observability import record_embedding
 from embedrock.pricing import cost_usd
@@ -57,16 +64,13 @@ def to_items(inputs: Sequence[InputItem], model: CatalogModel) -> list[Item]:
 
 def check_items(items: Sequence[Item], model: CatalogModel) -> None:
     """`inputs`: the count, each text as check_texts checks it, each image against the model."""
-    if not items:
-        raise InvalidRequest("inputs must hold at least one item.", param="inputs", code="empty_input")
-    limit = wiring.settings().max_texts_per_request
-    if len(items) > limit:
-        raise InvalidRequest(
-            f"inputs holds {len(items)} items; at most {limit} are allowed in one request. "
-            "Split the request.",
-            param="inputs",
-            code="too_many_texts",
-        )
+    check_count(
+        len(items),
+        max_items=wiring.settings().max_texts_per_request,
+        param="inputs",
+        noun="item",
+        advice="Split the request.",
+    )
     for index, item in enumerate(items):
         text = text_of(item)
         if text is not None:
