@@ -75,6 +75,12 @@ class NotFound(ApiError):
     code = "not_found"
 
 
+class Conflict(ApiError):
+    status = 409
+    type = "conflict_error"
+    code = "conflict"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     type = "invalid_request_error"

@@ -47,6 +47,13 @@ class Settings(BaseModel):
     # Inference profiles the functions may invoke (comma-separated; empty: none): set by the stack from
     # CDK context embedrock:inferenceProfiles, the profiles its IAM grants. Unset (locally): any.
     inference_profiles: tuple[str, ...] | None = Field(default=None, alias="EMBEDROCK_INFERENCE_PROFILES")
+    # The S3 vector bucket that keeps the collections (one index each): set by the stack; unset, the
+    # collections routes and a file's `collection` are refused.
+    vector_bucket: str | None = Field(
+        default=None, min_length=3, max_length=63, alias="EMBEDROCK_VECTOR_BUCKET"
+    )
+    # A cost guard: how many collections may exist at once (CDK context embedrock:maxCollections).
+    max_collections: int = Field(default=20, ge=1, le=10_000, alias="EMBEDROCK_MAX_COLLECTIONS")
     # The function's region, which Lambda sets itself (reserved: the stack never writes it). Rerank
     # refuses a model the catalog says is not offered there. Unset (local tools): no region check.
     region: str | None = Field(default=None, min_length=1, alias="AWS_REGION")

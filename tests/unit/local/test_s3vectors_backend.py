@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError
 
+from embedrock.vector_store import limits
 from embedrock_local.runtime.emulator import EmulatorOptions, InProcessEmulator
 from embedrock_local.runtime.emulator.inprocess import S3VectorsClient
 from embedrock_local.runtime.emulator.options import default_data_dir
-from embedrock_local.runtime.emulator.s3vectors import limits
 
 BUCKET, INDEX = "docs-bucket", "docs.index"
 WHERE = {"vectorBucketName": BUCKET, "indexName": INDEX}

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from . import limits
+from embedrock.vector_store import limits
+
 from .errors import conflict, invalid, not_found, not_implemented, quota
 from .filters import compile_filter
 from .store import Bucket, Index, Store, StoredVector, now

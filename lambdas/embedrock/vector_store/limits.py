@@ -1,4 +1,5 @@
-"""S3 Vectors' limits, in one place.
+"""S3 Vectors' limits, in one place: the collections validate to them before any paid call, the
+pipeline batches by them, and the emulator enforces them.
 
 Sources: Amazon S3 User Guide, "Limitations and restrictions" (s3-vectors-limitations.html) and
 botocore's s3vectors model (2025-07-15) for the request shapes' min/max and patterns."""
@@ -41,3 +42,10 @@ SEGMENTS_MAX = 16  # user guide: "Segment count for parallel listing ... Up to 1
 METADATA_BYTES_MAX = 40 * 1024
 FILTERABLE_BYTES_MAX = 2 * 1024
 METADATA_KEYS_MAX = 50
+
+# Full-text search (model: MetadataConfiguration.textSearchConfigurations max 10, LanguageCode enum;
+# QueryVectors queryTexts 1..10, QueryTextString 1..1024 characters).
+TEXT_SEARCH_CONFIGURATIONS_MAX = 10
+TEXT_SEARCH_LANGUAGES = ("en", "fr", "es", "pt", "it", "de", "nl", "zh", "ja", "ko")
+QUERY_TEXTS_MAX = 10
+QUERY_TEXT_MAX = 1024
