@@ -748,6 +748,33 @@ def _floats(value: Any, field: str, index: Index) -> np.ndarray:
         raise invalid(
             f"{field} has {len(data)} dimensions; index {index.name} expects dimension {index.dimension}."
         )
+    vector = _plain_numbers(data)
+    if vector is None:
+        _check_each_number(data, field)
+        vector = np.asarray(data, dtype=np.float32)
+    if index.metric == "cosine" and not np.any(vector):
+        raise invalid(
+            f"{field} is a zero vector, which has no cosine distance; index {index.name} uses cosine."
+        )
+    return vector
+
+
+def _plain_numbers(data: list[Any]) -> np.ndarray | None:
+    """The vector when `data` holds only finite ints and floats within float32's range, checked
+    in numpy (one PutVectors carries up to 500 x 4,096 of them); None for anything else."""
+    if not set(map(type, data)) <= {float, int}:
+        return None
+    try:
+        wide = np.array(data, dtype=np.float64)
+    except OverflowError:
+        return None
+    if not np.all(np.isfinite(wide)) or np.abs(wide).max(initial=0.0) > FLOAT32_MAX:
+        return None
+    return wide.astype(np.float32)
+
+
+def _check_each_number(data: list[Any], field: str) -> None:
+    """The element-by-element checks, for a vector the numpy path refused: which error it is."""
     # botocore sends a NaN or infinite float as the string "NaN", "Infinity" or "-Infinity".
     if any(x in NON_FINITE for x in data if isinstance(x, str)) or not all(
         math.isfinite(x) and abs(x) <= FLOAT32_MAX for x in data if _is_number(x)
@@ -757,12 +784,6 @@ def _floats(value: Any, field: str, index: Index) -> np.ndarray:
         )
     if not all(_is_number(x) for x in data):
         raise invalid(f"{field} must hold numbers only.")
-    vector = np.asarray(data, dtype=np.float32)
-    if index.metric == "cosine" and not np.any(vector):
-        raise invalid(
-            f"{field} is a zero vector, which has no cosine distance; index {index.name} uses cosine."
-        )
-    return vector
 
 
 def _is_number(value: Any) -> bool:
