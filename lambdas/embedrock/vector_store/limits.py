@@ -29,9 +29,16 @@ KEY_MIN, KEY_MAX = 1, 1024  # model: VectorKey min 1, max 1024
 PUT_MAX = 500  # user guide: "Vectors per PutVectors API call: Up to 500"
 DELETE_MAX = 500  # user guide: "Vectors per DeleteVectors API call: Up to 500"
 GET_MAX = 100  # user guide: "Vectors per GetVectors API call: Up to 100"
-# user guide: "Top-K results per QueryVectors request: Up to 100" (the GA page; the preview
-# page said 30). The model has a QueryVectors nextToken; paging is not served by the emulator.
-TOP_K_MAX = 100
+# topK up to 10,000 since 2026-06-16, answered in pages linked by nextToken: AWS What's New
+# "Amazon S3 Vectors supports 10,000 search results per query" (2026-06,
+# s3-vectors-supports-10000-search-results-per-query) and the user guide's "Querying vectors"
+# (s3-vectors-query.html: "When topK exceeds the page size, results are returned across multiple
+# pages ... nextToken"); botocore's model gives topK min 1 and no max, and a QueryVectors
+# paginator. Copies of the limitations page from before then still say "Up to 100" (the GA
+# figure; the preview said 30). A client reading every page gets topK results.
+TOP_K_MAX = 10_000
+# The page size is not published; the emulator answers pages of the former per-request maximum.
+QUERY_PAGE_SIZE = 100
 LIST_VECTORS_MAX = 1000  # user guide and model: ListVectors maxResults 1..1000
 LIST_BUCKETS_MAX = 500  # model: ListVectorBuckets / ListIndexes maxResults 1..500
 SEGMENTS_MAX = 16  # user guide: "Segment count for parallel listing ... Up to 16"
@@ -57,3 +64,16 @@ QUERY_TEXT_MAX = 1024
 REQUEST_BYTES_MAX = 20 * 1024 * 1024
 WRITE_REQUESTS_PER_SECOND = 1000
 WRITE_VECTORS_PER_SECOND = 2500
+
+# Tags on vector buckets and indexes. S3 Vectors API reference, TagResource
+# (API_S3VectorBuckets_TagResource.html): "You can add up to 50 tags for each resource"; key
+# 1..128 and value 0..256 characters of the pattern below (also botocore's TagKey / TagValue).
+TAGS_MAX = 50
+TAG_KEY_MIN, TAG_KEY_MAX = 1, 128
+TAG_VALUE_MAX = 256
+# The pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]*: Unicode letters, separators and numbers, and these.
+TAG_UNICODE_CATEGORIES = ("L", "Z", "N")
+TAG_PUNCTUATION = "_.:/=+-@"
+# S3 API reference, Tag (API_control_Tag.html): "System created tags that begin with aws: aren't
+# supported"; the S3 Vectors pages themselves do not say how they answer an aws: key.
+TAG_RESERVED_PREFIX = "aws:"

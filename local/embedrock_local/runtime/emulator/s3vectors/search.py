@@ -9,10 +9,12 @@ distance is not documented, so the emulator reports the L2 distance itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .text import TextModels
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class Matrix:
     squared_norms: np.ndarray  # for euclidean: |x|^2 per row
     metadata: list[dict[str, Any]]
     metric: str
+    texts: TextModels = field(init=False)  # BM25 per searchable key, built on first text query
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "texts", TextModels(self.metadata))
 
     @classmethod
     def build(cls, keys: list[str], data: np.ndarray, metadata: list[dict[str, Any]], metric: str) -> Matrix:
@@ -31,35 +37,51 @@ class Matrix:
         norms = np.einsum("ij,ij->i", rows, rows) if metric == "euclidean" else np.zeros(0, np.float32)
         return cls(keys, rows, norms, metadata, metric)
 
-    def nearest(
-        self, query: np.ndarray, top_k: int, keep: Callable[[Mapping[str, Any]], bool] | None
-    ) -> list[tuple[int, float]]:
-        """(row, distance) of the top_k nearest rows passing `keep`, nearest first; ties by key."""
+    def allowed(self, keep: Callable[[Mapping[str, Any]], bool] | None) -> np.ndarray | None:
+        """The rows a filter keeps (None: every row)."""
+        if keep is None:
+            return None
+        return np.fromiter((keep(item) for item in self.metadata), dtype=bool, count=len(self.keys))
+
+    def nearest(self, query: np.ndarray, top_k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        """(row, distance) of the top_k nearest `allowed` rows, nearest first; ties by key.
+
+        One matrix-vector product and one selection over the rows, in float32 and in place:
+        distances are computed for the k rows kept only (a query must cost about what bare numpy
+        costs: `embedrock perf`'s collection_query measures it)."""
         if not self.keys:
             return []
-        distances = self._distances(query.astype(np.float32))
-        if keep is not None:
-            mask = np.fromiter((keep(item) for item in self.metadata), dtype=bool, count=len(self.keys))
-            distances = np.where(mask, distances, np.inf)
-            available = int(mask.sum())
+        query = np.asarray(query, dtype=np.float32)
+        products = self.rows @ query
+        # Lower is nearer: -cos (rows are unit) for cosine; |x|^2 - 2 x.q (|q|^2 is the same for all).
+        nearness = (
+            np.negative(products, out=products)
+            if self.metric == "cosine"
+            else self.squared_norms - 2 * products
+        )
+        if allowed is not None:
+            nearness[~allowed] = np.inf
+            available = int(allowed.sum())
         else:
             available = len(self.keys)
         k = min(top_k, available)
         if k == 0:
             return []
-        if k < len(distances):
-            candidates = np.argpartition(distances, k - 1)[:k]
-            # Take every row tied with the k-th distance, so the key order decides among them.
-            candidates = np.flatnonzero(distances <= distances[candidates].max())
+        if k < len(nearness):
+            candidates = np.argpartition(nearness, k - 1)[:k]
+            # Take every row tied with the k-th, so the key order decides among them.
+            candidates = np.flatnonzero(nearness <= nearness[candidates].max())
         else:
-            candidates = np.flatnonzero(np.isfinite(distances))
-        order = candidates[np.lexsort((candidates, distances[candidates]))][:k]
-        return [(int(row), float(distances[row])) for row in order]
+            candidates = np.flatnonzero(np.isfinite(nearness))
+        order = candidates[np.lexsort((candidates, nearness[candidates]))][:k]
+        return [
+            (int(row), distance)
+            for row, distance in zip(order, self._distances(order, nearness, query), strict=True)
+        ]
 
-    def _distances(self, query: np.ndarray) -> np.ndarray:
-        products = self.rows @ query
+    def _distances(self, rows: np.ndarray, nearness: np.ndarray, query: np.ndarray) -> list[float]:
+        kept = nearness[rows].astype(np.float64)
         if self.metric == "cosine":
-            unit = products / np.float32(np.linalg.norm(query))
-            return np.asarray(1.0 - unit, dtype=np.float64)
-        squared = self.squared_norms - 2.0 * products + np.float32(query @ query)
-        return np.asarray(np.sqrt(np.maximum(squared.astype(np.float64), 0.0)), dtype=np.float64)
+            return [float(d) for d in 1.0 + kept / float(np.linalg.norm(query))]
+        squared = kept + float(query.astype(np.float64) @ query.astype(np.float64))
+        return [float(d) for d in np.sqrt(np.maximum(squared, 0.0))]
