@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from embedrock.errors import InvalidRequest
+from embedrock.errors import ApiError, InvalidRequest, shown
 from embedrock.vector_store import limits
 from embedrock.vector_store.errors import vector_store_errors
 from embedrock.vector_store.model import (
@@ -78,7 +78,16 @@ class S3VectorsStore:
         with self._errors(name):
             index = self._client.get_index(vectorBucketName=self._bucket, indexName=name)["index"]
             tags = self._client.list_tags_for_resource(resourceArn=index["indexArn"])["tags"]
-        return _collection(index, tags.get(MODEL_TAG, ""))
+        model = tags.get(MODEL_TAG)
+        if not model:
+            # Only this service's indexes belong in its bucket: without the tag there is no model
+            # to embed queries and documents with.
+            raise ApiError(
+                f"index {shown(name)} of vector bucket {self._bucket} has no {MODEL_TAG} tag, so it is "
+                "not a collection of this service; tag it with its embedding model id or remove it.",
+                code="collection_untagged",
+            )
+        return _collection(index, model)
 
     def collections(self) -> list[Collection]:
         names = list(self._index_names())  # every page first, then each index's details

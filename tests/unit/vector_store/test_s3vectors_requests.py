@@ -12,6 +12,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import ANY, Stubber
 
+from embedrock.errors import ApiError
 from embedrock.vector_store import limits
 from embedrock.vector_store.model import MODEL_TAG, TEXT_KEY, Collection, Document, Match, Query, WriteReport
 from embedrock.vector_store.pacing import WritePacer
@@ -381,3 +382,22 @@ def test_a_hybrid_query_sends_both_and_reads_every_score(stubbed: tuple[S3Vector
     (match,) = store.query("docs", Query(top_k=2, vector=[1.0], text="alpha"))
     assert match.distance == pytest.approx(0.25) and match.text is None
     assert match.scores == {"fused": 0.032, "bm25": 2.0, "bm25:title": 1.0, "vector_distance": 0.25}
+
+
+def test_an_index_without_the_model_tag_is_not_taken_for_a_collection(
+    stubbed: tuple[S3VectorsStore, Stubber],
+) -> None:
+    store, stub = stubbed
+    stub.add_response("get_index", index(), {"vectorBucketName": BUCKET, "indexName": "docs"})
+    stub.add_response("list_tags_for_resource", {"tags": {"team": "x"}}, {"resourceArn": ARN})
+    with pytest.raises(ApiError) as caught:
+        store.describe("docs")
+    assert (caught.value.status, caught.value.code) == (500, "collection_untagged")
+    assert MODEL_TAG in caught.value.message
+
+
+def test_nothing_to_write_makes_no_call(stubbed: tuple[S3VectorsStore, Stubber]) -> None:
+    store, _ = stubbed  # no response is stubbed: any call would fail
+    assert store.put("docs", []) == WriteReport(documents=0, calls=0)
+    assert store.delete_documents("docs", []) == WriteReport(documents=0, calls=0)
+    assert store.get("docs", []) == []
