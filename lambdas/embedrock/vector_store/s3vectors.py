@@ -153,7 +153,9 @@ class S3VectorsStore:
             request["queryVector"] = {"float32": [float(x) for x in query.vector]}
             request["returnDistance"] = True
         if query.text is not None:
-            # Without queryVector: full-text (BM25) only; with it: hybrid (reciprocal rank fusion).
+            # Without queryVector: full-text (BM25) only; with it: hybrid, the rankings fused by
+            # reciprocal rank fusion (Amazon S3 User Guide, "Querying with full-text and vector
+            # search", s3-vectors-querying-full-text-and-vector-search.html).
             request["queryTexts"] = [{"metadataKey": TEXT_KEY, "text": query.text}]
             request["returnScores"] = True
         if query.filter is not None:
@@ -249,7 +251,9 @@ def _match(vector: Mapping[str, Any]) -> Match:
 
 def _scores(scores: Mapping[str, Any] | None) -> dict[str, float]:
     """QueryScores {fused, bm25Scores: [{metadataKey, score}], vectorDistance} by name:
-    `fused` (RRF), `bm25` (the text key's), `vector_distance`."""
+    `fused` (RRF), `bm25` (the text key's), `vector_distance`. S3 API reference, QueryScores
+    (API_S3VectorBuckets_QueryScores.html): fused only for hybrid requests, vectorDistance when a
+    hybrid result matched the vector search."""
     if not scores:
         return {}
     named: dict[str, float] = {}
