@@ -69,6 +69,8 @@ class S3VectorsStore:
                 dimension=collection.dimensions,
                 distanceMetric=collection.metric,
                 metadataConfiguration=metadata,
+                # Tagging at creation needs s3vectors:TagResource besides CreateIndex (Amazon S3 User
+                # Guide, "Creating vector indexes with tags", creating-vector-indexes-with-tags.html).
                 tags={MODEL_TAG: collection.model},
             )
             index = self._client.get_index(vectorBucketName=self._bucket, indexName=collection.name)["index"]
