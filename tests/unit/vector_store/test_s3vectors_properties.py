@@ -1,19 +1,22 @@
-"""Upserts by id: whatever the order, duplicates or re-runs, the store keeps the last write of each id."""
+"""Upserts by id: whatever the order, duplicates or re-runs, the store keeps the last write of each id;
+and PutVectors batches keep the documents' order under both the count and the byte limits."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from embedrock.vector_store.model import Collection, Document
-from embedrock.vector_store.s3vectors import S3VectorsStore
+from embedrock.vector_store.s3vectors import S3VectorsStore, _batches
 from tests.fakes import emulated_vector_store
 
 IDS = st.sampled_from(["a", "b", "c", "d", "e"])
@@ -64,3 +67,24 @@ def test_the_last_write_of_each_id_wins(
             )
     finally:
         store.delete(name)
+
+
+ITEMS = st.lists(
+    st.builds(
+        lambda n, size: {"key": f"k{n}", "data": {"float32": [0.5] * size}},
+        st.integers(0, 10**6),
+        st.integers(1, 60),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(items=ITEMS, most=st.integers(1, 40), max_bytes=st.integers(200, 3000))
+def test_batches_keep_order_and_both_limits(items: list[dict[str, Any]], most: int, max_bytes: int) -> None:
+    batches = list(_batches(items, most, max_bytes))
+    assert [item for batch in batches for item in batch] == items
+    for batch in batches:
+        assert 1 <= len(batch) <= most
+        # An item too big for any request goes alone (the service then refuses it, naming it)
+        assert len(batch) == 1 or len(json.dumps(batch).encode()) <= max_bytes
