@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from embedrock.errors import ApiError, InvalidRequest, shown
+from embedrock.settings import Settings
 from embedrock.vector_store import limits
 from embedrock.vector_store.errors import vector_store_errors
 from embedrock.vector_store.model import (
@@ -31,15 +32,24 @@ from embedrock.vector_store.pacing import WritePacer
 
 # Room kept in a PutVectors request for what surrounds the vectors (bucket, index, brackets).
 _ENVELOPE_BYTES = 1024
+# Seconds in a throttled answer's Retry-After unless told: EMBEDROCK_RETRY_AFTER's default.
+_RETRY_AFTER_SECONDS: int = Settings.model_fields["retry_after_seconds"].default
 
 
 class S3VectorsStore:
+    """The store over `client`, a boto3 s3vectors client or the emulator's in-process one.
+
+    The client is typed Any: both answer boto3's calls, and the published s3vectors stubs
+    (mypy-boto3-s3vectors 1.43) lack the full-text members (queryTexts, returnScores) this uses.
+    `clock` and `sleep` pace the writes (tests pass a fake clock).
+    """
+
     def __init__(
         self,
         client: Any,
         bucket: str,
         *,
-        retry_after_seconds: int = 2,
+        retry_after_seconds: int = _RETRY_AFTER_SECONDS,
         max_request_bytes: int = limits.REQUEST_BYTES_MAX,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
