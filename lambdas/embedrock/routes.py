@@ -19,6 +19,14 @@ class BedrockAccess(StrEnum):
     INVOKE_RERANK_MODELS = "rerank"
 
 
+class VectorAccess(StrEnum):
+    """What a function may do on the collections' vector bucket; infra turns it into a policy."""
+
+    NONE = "none"
+    COLLECTIONS = "collections"  # create, describe, list, delete indexes; put, get, delete, query vectors
+    UPSERT = "upsert"  # describe an index, read its tags, put vectors: the pipeline filling a collection
+
+
 @dataclass(frozen=True)
 class Function:
     name: str
@@ -27,6 +35,8 @@ class Function:
     bedrock_access: BedrockAccess
     memory_mb: int
     timeout_seconds: int
+    vector_access: VectorAccess = VectorAccess.NONE
+    also_reranks: bool = False  # may also invoke the rerank models (a collections search's `rerank`)
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,7 @@ INGEST = Function(
     bedrock_access=BedrockAccess.INVOKE_EMBEDDING_MODELS,
     memory_mb=2048,
     timeout_seconds=900,
+    vector_access=VectorAccess.UPSERT,
 )
 
 ROUTES: tuple[Route, ...] = (
