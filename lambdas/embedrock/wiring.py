@@ -146,7 +146,11 @@ def vector_store() -> VectorStore:
         )
     with _lock:
         if _built.vector_store is None:
-            _built.vector_store = build_vector_store(config, config.vector_bucket)
+            from embedrock.observability import record_vector_store_throttle
+
+            _built.vector_store = build_vector_store(
+                config, config.vector_bucket, on_throttle=record_vector_store_throttle
+            )
         return _built.vector_store
 
 
