@@ -81,7 +81,18 @@ RERANK = Function(
     timeout_seconds=29,
 )
 
-FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY, RERANK)
+COLLECTIONS = Function(
+    name="collections",
+    handler="embedrock.handlers.collections.handler",
+    description="Collections: create, list, describe, delete; upsert, get, delete and search documents",
+    bedrock_access=BedrockAccess.INVOKE_EMBEDDING_MODELS,
+    memory_mb=1024,
+    timeout_seconds=29,
+    vector_access=VectorAccess.COLLECTIONS,
+    also_reranks=True,
+)
+
+FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY, RERANK, COLLECTIONS)
 
 # Behind no route: fed by the ingestion queue (infra/ingestion.py builds and wires it).
 INGEST = Function(
@@ -101,6 +112,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/models/{model_id}", MODELS.name),
     Route("POST", "/similarity", SIMILARITY.name),
     Route("POST", "/rerank", RERANK.name),
+    Route("POST", "/collections", COLLECTIONS.name),
+    Route("GET", "/collections", COLLECTIONS.name),
+    Route("GET", "/collections/{name}", COLLECTIONS.name),
+    Route("DELETE", "/collections/{name}", COLLECTIONS.name),
+    Route("POST", "/collections/{name}/documents", COLLECTIONS.name),
+    Route("GET", "/collections/{name}/documents/{document_id}", COLLECTIONS.name),
+    Route("POST", "/collections/{name}/documents:delete", COLLECTIONS.name),
+    Route("POST", "/collections/{name}/search", COLLECTIONS.name),
     Route("GET", "/health", MODELS.name, api_key_required=False),
     Route("GET", "/openapi.json", MODELS.name, api_key_required=False),
     Route("GET", "/docs", MODELS.name, api_key_required=False),

@@ -6,7 +6,9 @@ botocore's s3vectors model (2025-07-15) for the request shapes' min/max and patt
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 NAME_MIN, NAME_MAX = 3, 63  # vectorBucketName, indexName (model: min 3, max 63)
 # The model's ARN pattern for bucket and index names: lowercase letters, digits, '-' and '.',
@@ -43,9 +45,36 @@ METADATA_BYTES_MAX = 40 * 1024
 FILTERABLE_BYTES_MAX = 2 * 1024
 METADATA_KEYS_MAX = 50
 
+
+def json_bytes(value: Any) -> int:
+    """Metadata's size as the limits above count it here: compact JSON, as UTF-8."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
 # Full-text search (model: MetadataConfiguration.textSearchConfigurations max 10, LanguageCode enum;
 # QueryVectors queryTexts 1..10, QueryTextString 1..1024 characters).
 TEXT_SEARCH_CONFIGURATIONS_MAX = 10
 TEXT_SEARCH_LANGUAGES = ("en", "fr", "es", "pt", "it", "de", "nl", "zh", "ja", "ko")
 QUERY_TEXTS_MAX = 10
 QUERY_TEXT_MAX = 1024
+
+# Writes, per index (user guide, "Limitations and restrictions", GA page: "Request payload size: Up
+# to 20 MiB", "Combined PutVectors and DeleteVectors requests per second per vector index: Up to
+# 1,000", "Combined vectors inserted and deleted per second per vector index: Up to 2,500"; the
+# "S3 Vectors best practices" page adds that going over them answers 429 TooManyRequestsException).
+REQUEST_BYTES_MAX = 20 * 1024 * 1024
+WRITE_REQUESTS_PER_SECOND = 1000
+WRITE_VECTORS_PER_SECOND = 2500
+
+# Tags on vector buckets and indexes. S3 Vectors API reference, TagResource
+# (API_S3VectorBuckets_TagResource.html): "You can add up to 50 tags for each resource"; key
+# 1..128 and value 0..256 characters of the pattern below (also botocore's TagKey / TagValue).
+TAGS_MAX = 50
+TAG_KEY_MIN, TAG_KEY_MAX = 1, 128
+TAG_VALUE_MAX = 256
+# The pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]*: Unicode letters, separators and numbers, and these.
+TAG_UNICODE_CATEGORIES = ("L", "Z", "N")
+TAG_PUNCTUATION = "_.:/=+-@"
+# S3 API reference, Tag (API_control_Tag.html): "System created tags that begin with aws: aren't
+# supported"; the S3 Vectors pages themselves do not say how they answer an aws: key.
+TAG_RESERVED_PREFIX = "aws:"
