@@ -69,14 +69,22 @@ def test_api_function_environment_is_what_the_settings_model_produces(
 ) -> None:
     _, resource = cfn.function_named(synthesized.resources, function.name)
     variables = _ours(resource)
-    assert variables == environment(
+    # (the collections function also gets the cost guard's default, and the vector bucket's name:
+    # a reference to a resource of the stack)
+    guard = {"max_collections": Settings().max_collections} if function is routes.COLLECTIONS else {}
+    assert _literal(variables) == environment(
         Settings,
         max_concurrency=Settings().max_concurrency,
         cors_origins=CORS_ORIGINS,
         inference_profiles=INFERENCE_PROFILES,
+        **guard,
+    )
+    vector_bucket = function.vector_access is not routes.VectorAccess.NONE
+    assert set(variables) - set(_literal(variables)) == (
+        set(environment(Settings, vector_bucket="")) if vector_bucket else set()
     )
     # and the function reads them back as the values the stack meant
-    loaded = settings.load(variables)
+    loaded = settings.load(_literal(variables))
     assert loaded.cors_origins == CORS_ORIGINS
     assert loaded.inference_profiles == INFERENCE_PROFILES
 
@@ -118,7 +126,9 @@ def test_a_default_changed_in_the_settings_models_reaches_the_template(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given settings models whose defaults differ from today's
-    monkeypatch.setattr(settings, "Settings", _with_defaults(Settings, max_concurrency=7, cache_ttl_days=9))
+    monkeypatch.setattr(
+        settings, "Settings", _with_defaults(Settings, max_concurrency=7, cache_ttl_days=9, max_collections=3)
+    )
     monkeypatch.setattr(
         ingest_settings,
         "IngestSettings",
@@ -133,7 +143,8 @@ def test_a_default_changed_in_the_settings_models_reaches_the_template(
     no_profiles = {"EMBEDROCK_INFERENCE_PROFILES": ""}
     for function in routes.FUNCTIONS:
         _, resource = cfn.function_named(resources, function.name)
-        assert _literal(_ours(resource)) == {"EMBEDROCK_MAX_CONCURRENCY": "7"} | no_profiles | (
+        guard = {"EMBEDROCK_MAX_COLLECTIONS": "3"} if function is routes.COLLECTIONS else {}
+        assert _literal(_ours(resource)) == {"EMBEDROCK_MAX_CONCURRENCY": "7"} | no_profiles | guard | (
             cache if function.bedrock_access is routes.BedrockAccess.INVOKE_EMBEDDING_MODELS else {}
         )
     _, ingest = cfn.function_named(resources, routes.INGEST.name)
