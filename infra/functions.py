@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import CfnResource, Duration, Stack
+from aws_cdk import CfnResource, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -17,7 +17,8 @@ from infra import bundling, config, nag
 from infra.bedrock_policy import bedrock_statements, wildcard_findings
 from infra.observability import log_group
 from infra.vector_bucket import VectorBucket
-from infra.vector_policy import index_wildcard_reason, vector_statements
+from infra.vector_policy import vector_statements
+from infra.vector_policy import wildcard_findings as vector_wildcard_findings
 
 METRICS_NAMESPACE = "Embedrock"
 
@@ -129,10 +130,7 @@ class EmbedrockFunctions(Construct):
         vectors = vector_statements(function.vector_access, self.vectors)
         if vectors:
             policies["Vectors"] = iam.PolicyDocument(statements=vectors)
-            bucket_id = Stack.of(self).get_logical_id(self.vectors.bucket)
-            findings[f"Resource::<{bucket_id}.VectorBucketArn>/index/*"] = index_wildcard_reason(
-                function.vector_access
-            )
+            findings |= vector_wildcard_findings(function.vector_access, self.vectors)
         # Inline policies only: no managed policy (AWSLambdaBasicExecutionRole writes to any log group).
         role = iam.Role(
             scope,

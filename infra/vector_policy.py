@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
+from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 
 from embedrock.routes import VectorAccess
@@ -78,14 +79,18 @@ def _key_statement(vectors: VectorBucket) -> iam.PolicyStatement:
     )
 
 
-def index_wildcard_reason(access: VectorAccess) -> str:
-    """Why the role's S3 Vectors actions are granted on the bucket's `index/*` (cdk-nag IAM5)."""
+def wildcard_findings(access: VectorAccess, vectors: VectorBucket) -> dict[str, str]:
+    """The bucket's `index/*` resource, as cdk-nag's IAM5 names it, and why the role needs it."""
     what = {
         VectorAccess.COLLECTIONS: "creates, describes, deletes, fills and searches",
         VectorAccess.UPSERT: "describes and fills",
-        VectorAccess.NONE: "",
-    }[access]
-    return (
-        f"One index per collection, named by the API's users at run time: the function {what} any "
-        "collection of this one vector bucket, and no index of any other bucket."
-    )
+    }.get(access)
+    if what is None:
+        return {}
+    bucket_id = Stack.of(vectors).get_logical_id(vectors.bucket)
+    return {
+        f"Resource::<{bucket_id}.VectorBucketArn>/index/*": (
+            f"One index per collection, named by the API's users at run time: the function {what} any "
+            "collection of this one vector bucket, and no index of any other bucket."
+        )
+    }

@@ -20,7 +20,7 @@ from embedrock.settings import Settings, environment
 from infra import config, ingestion
 from infra.stack import EmbedrockStack
 from tests.infra import cfn
-from tests.infra.conftest import CORS_ORIGINS, INFERENCE_PROFILES, Synthesized
+from tests.infra.conftest import CORS_ORIGINS, INFERENCE_PROFILES, MAX_COLLECTIONS, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -69,9 +69,9 @@ def test_api_function_environment_is_what_the_settings_model_produces(
 ) -> None:
     _, resource = cfn.function_named(synthesized.resources, function.name)
     variables = _ours(resource)
-    # (the collections function also gets the cost guard's default, and the vector bucket's name:
+    # (the collections function also gets the cost guard from context, and the vector bucket's name:
     # a reference to a resource of the stack)
-    guard = {"max_collections": Settings().max_collections} if function is routes.COLLECTIONS else {}
+    guard = {"max_collections": MAX_COLLECTIONS} if function is routes.COLLECTIONS else {}
     assert _literal(variables) == environment(
         Settings,
         max_concurrency=Settings().max_concurrency,
@@ -85,6 +85,7 @@ def test_api_function_environment_is_what_the_settings_model_produces(
     )
     # and the function reads them back as the values the stack meant
     loaded = settings.load(_literal(variables))
+    assert loaded.max_collections == (MAX_COLLECTIONS if guard else Settings().max_collections)
     assert loaded.cors_origins == CORS_ORIGINS
     assert loaded.inference_profiles == INFERENCE_PROFILES
 

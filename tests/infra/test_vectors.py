@@ -9,7 +9,7 @@ import pytest
 from embedrock import routes, settings
 from embedrock.routes import VectorAccess
 from tests.infra import cfn
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import MAX_COLLECTIONS, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -176,7 +176,10 @@ def test_functions_with_vector_access_are_told_the_buckets_name(
         assert BUCKET_VARIABLE not in variables
     else:
         assert variables[BUCKET_VARIABLE] == bucket["Properties"]["VectorBucketName"]
-    assert (MAX_COLLECTIONS_VARIABLE in variables) is (function.vector_access is VectorAccess.COLLECTIONS)
+    if function.vector_access is VectorAccess.COLLECTIONS:
+        assert variables[MAX_COLLECTIONS_VARIABLE] == str(MAX_COLLECTIONS)  # the context's (conftest)
+    else:
+        assert MAX_COLLECTIONS_VARIABLE not in variables
 
 
 def test_the_pipeline_may_fill_collections(synthesized: Synthesized) -> None:
