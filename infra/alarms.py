@@ -33,12 +33,29 @@ BEDROCK_THROTTLES = 20
 # API latency p99: close to API Gateway's 29 s integration timeout, requests start failing.
 LATENCY_P99_MS = 20_000
 THROTTLE_METRIC = "BedrockThrottles"  # emitted by embedrock.observability.record_throttle
+# The collections' metrics (embedrock.observability, dimension service only: never per collection).
+DOCUMENTS_UPSERTED = "DocumentsUpserted"
+VECTOR_WRITE_CALLS = "VectorWriteCalls"  # PutVectors and DeleteVectors calls
+COLLECTION_QUERIES = "CollectionQueries"
+COLLECTION_QUERY_LATENCY = "CollectionQueryLatency"  # the store's QueryVectors time
+VECTOR_STORE_THROTTLES = "VectorStoreThrottles"  # throttled S3 Vectors attempts, retried or not
+# Throttled S3 Vectors attempts over 5 minutes, every function with vector access together.
+VECTOR_THROTTLES = 20
+# S3 Vectors answers cold queries in under a second and warm ones in as little as 100 ms (Amazon S3
+# User Guide, "S3 Vectors best practices"): a p99 this high for 15 minutes is something else.
+COLLECTION_QUERY_P99_MS = 2_000
 
 
 def bedrock_functions() -> list[routes.Function]:
     """The functions that call InvokeModel (and so emit the Bedrock metrics), the pipeline's too."""
     every = (*routes.FUNCTIONS, routes.INGEST)
     return [f for f in every if f.bedrock_access is routes.BedrockAccess.INVOKE_EMBEDDING_MODELS]
+
+
+def vector_functions() -> list[routes.Function]:
+    """The functions that use the vector bucket (and so emit the collections' metrics)."""
+    every = (*routes.FUNCTIONS, routes.INGEST)
+    return [f for f in every if f.vector_access is not routes.VectorAccess.NONE]
 
 
 def app_metric(
@@ -65,6 +82,27 @@ def bedrock_throttles() -> cloudwatch.MathExpression:
         label="Bedrock throttles",
         period=PERIOD,
     )
+
+
+def vector_sum(name: str, label: str) -> cloudwatch.MathExpression:
+    """One of the collections' counts, summed over the functions that use the vector bucket."""
+    # Ids unique per metric name: two sums may share a graph.
+    metrics = {
+        f"{name.lower()}{index}": app_metric(name, function)
+        for index, function in enumerate(vector_functions())
+    }
+    return cloudwatch.MathExpression(
+        expression=f"SUM([{', '.join(f'FILL({name}, 0)' for name in metrics)}])",
+        using_metrics=metrics,
+        label=label,
+        period=PERIOD,
+    )
+
+
+def collection_query_latency(statistic: str, label: str | None = None) -> cloudwatch.Metric:
+    """Only the collections function searches (the pipeline only writes)."""
+    metric = app_metric(COLLECTION_QUERY_LATENCY, routes.COLLECTIONS, statistic=statistic)
+    return metric if label is None else metric.with_(label=label)
 
 
 class EmbedrockAlarms(Construct):
@@ -104,6 +142,24 @@ class EmbedrockAlarms(Construct):
             "29 s limit. Clients send too many texts per request, or Bedrock is slow or throttling.",
             api.metric_latency(statistic="p99", period=PERIOD),
             threshold=LATENCY_P99_MS,
+            evaluation_periods=3,
+        )
+        self._alarm(
+            "VectorStoreThrottles",
+            f"S3 Vectors throttled (429) more than {VECTOR_THROTTLES} calls in 5 minutes. An index takes "
+            "up to 1,000 PutVectors and DeleteVectors requests, and 2,500 vectors inserted or deleted, "
+            "per second (Amazon S3 User Guide, S3 Vectors limitations): spread large uploads over time "
+            "or through the pipeline, or lower the usage plan's rate limit.",
+            vector_sum(VECTOR_STORE_THROTTLES, "S3 Vectors throttles"),
+            threshold=VECTOR_THROTTLES,
+        )
+        self._alarm(
+            "CollectionQueryLatencyP99",
+            f"Collection searches spent over {COLLECTION_QUERY_P99_MS / 1000:.0f} s (p99) in S3 Vectors "
+            "QueryVectors for 15 minutes, where it usually answers in under a second: check the "
+            "S3 Vectors throttles, large top_k values or filters, and the AWS Health Dashboard.",
+            collection_query_latency("p99"),
+            threshold=COLLECTION_QUERY_P99_MS,
             evaluation_periods=3,
         )
         for name, function in sorted(functions.items()):

@@ -33,6 +33,7 @@ BATCH_MIN_LINES = "embedrock:batchMinLines"
 INGEST_CONCURRENCY = "embedrock:ingestConcurrency"
 CHUNK_LINES = "embedrock:ingestChunkLines"
 INFERENCE_PROFILES = "embedrock:inferenceProfiles"
+MAX_COLLECTIONS = "embedrock:maxCollections"
 DEFAULT_STACK_NAME = "Embedrock"
 # CloudFormation's rule for stack names.
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
@@ -133,6 +134,19 @@ def cache_ttl_days(node: Node) -> int | None:
     if not _flag(node, CACHE):
         return None
     return _positive_int(node, CACHE_TTL_DAYS, function_settings.Settings().cache_ttl_days)
+
+
+def max_collections(node: Node) -> int:
+    """The cost guard: how many collections (vector indexes) may exist at once. Defaults to, and is
+    bounded by, the collections function's own setting (EMBEDROCK_MAX_COLLECTIONS), so a value the
+    function would refuse at cold start fails the synth instead."""
+    value = _positive_int(node, MAX_COLLECTIONS, function_settings.Settings().max_collections)
+    name = function_settings.variable(function_settings.Settings, "max_collections")
+    try:
+        function_settings.load({name: str(value)})
+    except function_settings.SettingsError as error:
+        raise ValueError(f"context {MAX_COLLECTIONS}: {value} is not allowed ({error})") from None
+    return value
 
 
 def alarm_email(node: Node) -> str | None:

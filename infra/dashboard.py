@@ -1,4 +1,5 @@
-"""The operations dashboard: requests, latency, errors, Bedrock throttles, tokens, estimated cost.
+"""The operations dashboard: requests, latency, errors, Bedrock throttles, tokens, estimated cost,
+and the collections (writes, searches and their S3 Vectors latency, throttles).
 
 API Gateway and Lambda metrics come from AWS; Texts, InputTokens, BedrockCalls, BedrockLatency
 and BedrockThrottles are the functions' own (embedrock.observability, namespace Embedrock,
@@ -18,10 +19,22 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from embedrock import catalog, routes
-from infra.alarms import PERIOD, app_metric, bedrock_functions, bedrock_throttles
+from infra.alarms import (
+    COLLECTION_QUERIES,
+    DOCUMENTS_UPSERTED,
+    PERIOD,
+    VECTOR_STORE_THROTTLES,
+    VECTOR_WRITE_CALLS,
+    app_metric,
+    bedrock_functions,
+    bedrock_throttles,
+    collection_query_latency,
+    vector_sum,
+)
 from infra.functions import METRICS_NAMESPACE
 
 WIDTH = 8  # three widgets per row of 24
+COLLECTIONS_WIDTH = 6  # the collections' row has four
 HEIGHT = 6
 COST_PERIOD = Duration.hours(1)
 BATCH_TOKENS_METRIC = "BatchInputTokens"  # emitted by embedrock.observability.record_file_tokens
@@ -171,14 +184,50 @@ class EmbedrockDashboard(Construct):
                 ],
             ),
         )
+        self.dashboard.add_widgets(*_collections_row(functions[routes.COLLECTIONS.name]))
         self.dashboard.add_widgets(
             cloudwatch.AlarmStatusWidget(title="Alarms", alarms=list(alarms), width=24, height=HEIGHT)
         )
 
 
+def _collections_row(function: lambda_.IFunction) -> list[cloudwatch.IWidget]:
+    """Writes (the API's and the pipeline's), searches, their latency and throttles, and the
+    collections function's own errors and duration."""
+    return [
+        _graph(
+            "Collections: documents upserted and vector write calls",
+            [
+                vector_sum(DOCUMENTS_UPSERTED, "documents upserted"),
+                vector_sum(VECTOR_WRITE_CALLS, "write calls (PutVectors, DeleteVectors)"),
+            ],
+            width=COLLECTIONS_WIDTH,
+        ),
+        _graph(
+            "Collection searches and S3 Vectors throttles",
+            [
+                app_metric(COLLECTION_QUERIES, routes.COLLECTIONS).with_(label="searches"),
+                vector_sum(VECTOR_STORE_THROTTLES, "S3 Vectors throttles"),
+            ],
+            width=COLLECTIONS_WIDTH,
+        ),
+        _graph(
+            "Collection search latency in S3 Vectors (ms)",
+            [collection_query_latency("p50", "p50"), collection_query_latency("p99", "p99")],
+            width=COLLECTIONS_WIDTH,
+        ),
+        cloudwatch.GraphWidget(
+            title="Collections function: errors and duration p99 (ms)",
+            left=[function.metric_errors(statistic="Sum", period=PERIOD, label="errors")],
+            right=[function.metric_duration(statistic="p99", period=PERIOD, label="duration p99")],
+            width=COLLECTIONS_WIDTH,
+            height=HEIGHT,
+        ),
+    ]
+
+
 def _graph(
-    title: str, metrics: Sequence[cloudwatch.IMetric], *, stacked: bool = False
+    title: str, metrics: Sequence[cloudwatch.IMetric], *, stacked: bool = False, width: int = WIDTH
 ) -> cloudwatch.GraphWidget:
     return cloudwatch.GraphWidget(
-        title=title, left=list(metrics), width=WIDTH, height=HEIGHT, stacked=stacked
+        title=title, left=list(metrics), width=width, height=HEIGHT, stacked=stacked
     )

@@ -16,6 +16,9 @@ from embedrock.settings import environment
 from infra import bundling, config, nag
 from infra.bedrock_policy import bedrock_statements, wildcard_findings
 from infra.observability import log_group
+from infra.vector_bucket import VectorBucket
+from infra.vector_policy import vector_statements
+from infra.vector_policy import wildcard_findings as vector_wildcard_findings
 
 METRICS_NAMESPACE = "Embedrock"
 
@@ -31,12 +34,20 @@ XRAY_REASON = (
 
 
 class EmbedrockFunctions(Construct):
-    """Builds the functions of routes.FUNCTIONS; `by_name` maps a function name to its Lambda."""
+    """Builds the functions of routes.FUNCTIONS; `by_name` maps a function name to its Lambda.
 
-    def __init__(self, scope: Construct, construct_id: str) -> None:
+    Functions with vector access get the collections' bucket (`vectors`): its name in their
+    settings and its policy in their role; the collections function also gets the cost guard.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, vectors: VectorBucket, max_collections: int
+    ) -> None:
         super().__init__(scope, construct_id)
         self.code = bundling.lambda_code()  # one asset for all: bundled once
         self.inference_profiles = config.inference_profile_ids(self.node)
+        self.vectors = vectors
+        self.max_collections = max_collections
         self.by_name: Mapping[str, lambda_.Function] = {
             function.name: self.add(function) for function in routes.FUNCTIONS
         }
@@ -45,7 +56,7 @@ class EmbedrockFunctions(Construct):
         """One function, its own role and log group; also for functions behind no route (routes.INGEST)."""
         scope = Construct(self, function.name.title())
         logs_group = log_group(scope, "LogGroup")
-        role = self._role(scope, function, logs_group, self.inference_profiles)
+        role = self._role(scope, function, logs_group)
         lambda_function = lambda_.Function(
             scope,
             "Function",
@@ -71,6 +82,7 @@ class EmbedrockFunctions(Construct):
                     max_concurrency=function_settings.Settings().max_concurrency,
                     inference_profiles=self.inference_profiles,
                 ),
+                **self._vector_settings(function),
             },
         )
         cfn_function = lambda_function.node.default_child
@@ -82,35 +94,55 @@ class EmbedrockFunctions(Construct):
         _depend_on_policy_only(lambda_function, default_policy)
         return lambda_function
 
-    @staticmethod
-    def _role(
-        scope: Construct, function: routes.Function, logs_group: logs.LogGroup, profiles: tuple[str, ...]
-    ) -> iam.Role:
+    def _vector_settings(self, function: routes.Function) -> dict[str, str]:
+        match function.vector_access:
+            case routes.VectorAccess.NONE:
+                return {}
+            case routes.VectorAccess.UPSERT:
+                return environment(function_settings.Settings, vector_bucket=self.vectors.name)
+            case routes.VectorAccess.COLLECTIONS:
+                return environment(
+                    function_settings.Settings,
+                    vector_bucket=self.vectors.name,
+                    max_collections=self.max_collections,
+                )
+
+    def _role(self, scope: Construct, function: routes.Function, logs_group: logs.LogGroup) -> iam.Role:
+        profiles = self.inference_profiles
+        bedrock = bedrock_statements(function.bedrock_access, profiles)
+        findings = wildcard_findings(function.bedrock_access, profiles)
+        if function.also_reranks:
+            rerank = routes.BedrockAccess.INVOKE_RERANK_MODELS
+            bedrock += bedrock_statements(rerank)
+            findings |= wildcard_findings(rerank)
+        policies = {
+            "WriteOwnLogs": iam.PolicyDocument(
+                statements=[
+                    iam.PolicyStatement(
+                        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                        # The group's Arn attribute ends in ":*": it covers the group's streams.
+                        resources=[logs_group.log_group_arn],
+                    )
+                ]
+            ),
+            "Bedrock": iam.PolicyDocument(statements=bedrock),
+        }
+        vectors = vector_statements(function.vector_access, self.vectors)
+        if vectors:
+            policies["Vectors"] = iam.PolicyDocument(statements=vectors)
+            findings |= vector_wildcard_findings(function.vector_access, self.vectors)
         # Inline policies only: no managed policy (AWSLambdaBasicExecutionRole writes to any log group).
         role = iam.Role(
             scope,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Embedrock {function.name} function: its own logs and {function.bedrock_access} Bedrock access",
-            inline_policies={
-                "WriteOwnLogs": iam.PolicyDocument(
-                    statements=[
-                        iam.PolicyStatement(
-                            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                            # The group's Arn attribute ends in ":*": it covers the group's streams.
-                            resources=[logs_group.log_group_arn],
-                        )
-                    ]
-                ),
-                "Bedrock": iam.PolicyDocument(
-                    statements=bedrock_statements(function.bedrock_access, profiles)
-                ),
-            },
+            inline_policies=policies,
         )
         # On the role's own policies only: its default policy (X-Ray) is acknowledged separately.
         own_policies = role.node.default_child
         assert own_policies is not None  # an L2 Role always wraps a CfnRole
-        for finding, reason in wildcard_findings(function.bedrock_access, profiles).items():
+        for finding, reason in findings.items():
             nag.acknowledge(own_policies, f"AwsSolutions-IAM5[{finding}]", reason)
         return role
 

@@ -2,8 +2,9 @@
 
 Every log the stack writes has an owner, a retention, goes away with the stack, and is
 encrypted at rest with the stack's customer-managed KMS key (rotated yearly). The key's
-policy lets CloudWatch Logs use it for this account's log groups in this region only, and
-CloudWatch alarms use it to publish to the encrypted alarm topic (infra/alarms.py).
+policy lets CloudWatch Logs use it for this account's log groups in this region only,
+CloudWatch alarms use it to publish to the encrypted alarm topic (infra/alarms.py), and S3
+Vectors use it to index the collections' vector bucket (infra/vector_bucket.py).
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ def encryption_key(scope: Construct) -> kms.Key:
     key = kms.Key(
         stack,
         KEY_ID,
-        description="Embedrock: encrypts the stack's logs and alarm topic at rest",
+        description="Embedrock: encrypts the stack's logs, alarm topic and vector bucket at rest",
         enable_key_rotation=True,
-        # Destroyed with the stack like the log groups it encrypts, after AWS's waiting period.
-        removal_policy=RemovalPolicy.DESTROY,
+        # Kept when the stack is deleted: the vector bucket it encrypts is kept with the users'
+        # collections (infra/vector_bucket.py), which would be unreadable without it. Scheduling its
+        # deletion by hand still waits this long.
+        removal_policy=RemovalPolicy.RETAIN,
         pending_window=Duration.days(30),
     )
     key.add_to_resource_policy(

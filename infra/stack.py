@@ -16,12 +16,14 @@ from infra.config import (
     cache_ttl_days,
     cors_origins,
     ingestion_config,
+    max_collections,
     usage_plan_limits,
     waf_settings,
 )
 from infra.dashboard import EmbedrockDashboard
 from infra.functions import EmbedrockFunctions
 from infra.ingestion import Ingestion, add_cache
+from infra.vector_bucket import VectorBucket
 from infra.waf import EmbedrockWaf, acknowledge_no_waf
 
 
@@ -30,7 +32,10 @@ class EmbedrockStack(Stack):
         # No env: the stack is environment-agnostic (region and account are deploy-time
         # tokens), so synth needs no credentials and makes no lookups.
         super().__init__(scope, construct_id, **kwargs)
-        functions = EmbedrockFunctions(self, "Functions")
+        vectors = VectorBucket(self, "Vectors")
+        functions = EmbedrockFunctions(
+            self, "Functions", vectors=vectors, max_collections=max_collections(self.node)
+        )
         cors = cors_origins(self.node)
         api = EmbedrockApi(
             self, "Api", functions=functions.by_name, limits=usage_plan_limits(self.node), cors_origins=cors
@@ -80,4 +85,10 @@ class EmbedrockStack(Stack):
             "IngestionBucketName",
             value=ingestion.bucket.bucket_name,
             description="Upload input/<name>.jsonl|.csv|.txt; output/<name>.jsonl and .manifest.json appear",
+        )
+        CfnOutput(
+            self,
+            "VectorBucketName",
+            value=vectors.name,
+            description="The S3 vector bucket of the collections (one vector index per collection)",
         )

@@ -18,6 +18,12 @@ def render(value: Any) -> str:
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
         return str(separator).join(render(part) for part in parts)
+    if "Fn::Select" in value:  # `${Select 0 of Split - of ${AWS::StackId}}`
+        index, items = value["Fn::Select"]
+        return f"${{Select {index} of {render(items)}}}"
+    if "Fn::Split" in value:
+        separator, text = value["Fn::Split"]
+        return f"Split {separator} of {render(text)}"
     raise ValueError(f"cannot render {value!r}")
 
 

@@ -22,6 +22,8 @@ CUSTOM_LIMITS = config.UsagePlanLimits(rate_limit=7, burst_limit=11, quota_per_d
 CORS_ORIGINS = ("https://app.example.com", "https://admin.example.com")
 # Real system-defined profiles (Cohere Embed v4's model card): a geographic and the global one.
 INFERENCE_PROFILES = ("us.cohere.embed-v4:0", "global.cohere.embed-v4:0")
+# Not the settings' default (20): proves the collections' cost guard reads its context.
+MAX_COLLECTIONS = 7
 CONTEXT: dict[str, Any] = {
     # Tests never run pip: CDK skips bundling and stages the source directory instead.
     "aws:cdk:bundling-stacks": [],
@@ -32,6 +34,7 @@ CONTEXT: dict[str, Any] = {
     config.CORS_ORIGINS: list(CORS_ORIGINS),
     # Two profiles of one model: each profile gets its grant, the model its routed grant once.
     config.INFERENCE_PROFILES: list(INFERENCE_PROFILES),
+    config.MAX_COLLECTIONS: MAX_COLLECTIONS,
 }
 
 

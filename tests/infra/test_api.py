@@ -107,6 +107,37 @@ def test_route_method_calls_its_function_with_the_table_api_key_setting(
     assert method.get("RequestParameters", {}) == {f"method.request.path.{name}": True for name in parameters}
 
 
+def test_the_collections_routes_are_resources_of_the_api_with_documents_delete_as_one_path_part(
+    synthesized: Synthesized,
+) -> None:
+    # Given the API's resources, by path
+    resources = synthesized.resources
+    paths = {
+        cfn.resource_path(resources, {"Ref": logical_id}): resource["Properties"]["PathPart"]
+        for logical_id, resource in cfn.of_type(resources, "AWS::ApiGateway::Resource").items()
+    }
+    # Then the collections' tree is there, and documents:delete is one path part with its colon
+    # (CDK's path part rule, [a-zA-Z0-9:._-$], accepts it; a custom method in the Google AIP style)
+    for path in (
+        "/collections",
+        "/collections/{name}",
+        "/collections/{name}/documents",
+        "/collections/{name}/documents/{document_id}",
+        "/collections/{name}/search",
+    ):
+        assert path in paths, path
+    assert paths["/collections/{name}/documents:delete"] == "documents:delete"
+    # and every collections method proxies to the collections function, behind the API key
+    methods = _methods(synthesized)
+    function_id, _ = cfn.function_named(resources, routes.COLLECTIONS.name)
+    collections = [route for route in routes.ROUTES if route.function == routes.COLLECTIONS.name]
+    assert len(collections) == 8
+    for route in collections:
+        method = methods[(route.method, route.path)]
+        assert method["ApiKeyRequired"] is True
+        assert f"${{{function_id}.Arn}}" in cfn.render(method["Integration"]["Uri"])
+
+
 def test_request_validator_checks_parameters_and_body(template: Template) -> None:
     # Then the API has one request validator, for both parameters and body
     template.resource_count_is("AWS::ApiGateway::RequestValidator", 1)

@@ -30,6 +30,10 @@ ROUTED_MODELS = {
     f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:bedrock:*::foundation-model/{model_id}]"
     for model_id in ("cohere.embed-v4:0",)
 }
+# The collections' indexes (one per collection, named at run time), on the roles with vector access.
+VECTOR_INDEXES = re.compile(
+    r"AwsSolutions-IAM5\[Resource::<VectorsBucket[0-9A-F]{8}\.VectorBucketArn>/index/\*\]"
+)
 CLOUDWATCH_ROLE_POLICY = "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]"
 ALLOWED_ACKNOWLEDGEMENTS = {
     "AwsSolutions-APIG3",  # WAF comes later
@@ -82,7 +86,7 @@ def test_every_acknowledgement_is_allowed_and_explained(synthesized: Synthesized
     assert acknowledgements
     for path, rule_id, reason in acknowledgements:
         # Then it is one of the reviewed kinds, on a resource (not the app or stack), with a real reason
-        assert rule_id in ALLOWED_ACKNOWLEDGEMENTS, (path, rule_id)
+        assert rule_id in ALLOWED_ACKNOWLEDGEMENTS or VECTOR_INDEXES.fullmatch(rule_id), (path, rule_id)
         assert path.count("/") >= 2, (path, rule_id)
         assert len(reason) >= 60, (path, rule_id, reason)
 
@@ -126,6 +130,22 @@ def test_routed_models_are_acknowledged_on_the_invoking_roles_only(synthesized: 
         (f"{stack}/Functions/{f.name.title()}/Role/Resource", rule)
         for f in invokers
         for rule in ROUTED_MODELS
+    }
+
+
+def test_vector_indexes_are_acknowledged_on_the_roles_with_vector_access_only(
+    synthesized: Synthesized,
+) -> None:
+    # Given the acknowledgements of the vector bucket's index/* resource
+    indexes = {
+        path for path, rule_id, _ in _acknowledgements(synthesized.app) if VECTOR_INDEXES.fullmatch(rule_id)
+    }
+    # Then each sits on the own policies of a function with vector access, and nowhere else
+    stack = synthesized.stack.node.path
+    assert indexes == {
+        f"{stack}/Functions/{f.name.title()}/Role/Resource"
+        for f in (*routes.FUNCTIONS, routes.INGEST)
+        if f.vector_access is not routes.VectorAccess.NONE
     }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import aws_cdk as cdk
 import pytest
 
+from embedrock import settings
 from infra import config
 
 pytestmark = pytest.mark.infra
@@ -133,3 +134,29 @@ def test_an_invalid_inference_profile_fails_with_the_key_name(bad: str, says: st
     with pytest.raises(ValueError, match=config.INFERENCE_PROFILES) as raised:
         config.inference_profile_ids(app.node)
     assert says in str(raised.value)
+
+
+def test_max_collections_defaults_to_the_collections_settings_default() -> None:
+    # Given no context
+    # When the cost guard is read, Then it is the collections function's own default (one place)
+    assert config.max_collections(cdk.App().node) == settings.Settings().max_collections
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("5", 5), (7, 7), ("10000", 10_000)])
+def test_max_collections_reads_context_and_command_line_strings(raw: object, expected: int) -> None:
+    # Given the cost guard in cdk.json (a number) or as `-c embedrock:maxCollections=5` (a string)
+    app = cdk.App(context={config.MAX_COLLECTIONS: raw})
+    # When it is read, Then it is that integer
+    assert config.max_collections(app.node) == expected
+
+
+@pytest.mark.parametrize("bad", ["many", "0", "-2", "2.5", "10001"])
+def test_an_invalid_max_collections_fails_with_the_key_and_the_allowed_values(bad: str) -> None:
+    # Given a cost guard that is no count, or more than the settings allow (S3 Vectors' 10,000
+    # indexes per vector bucket)
+    app = cdk.App(context={config.MAX_COLLECTIONS: bad})
+    # When it is read, Then the error names the context key, and for a count too high the limit
+    with pytest.raises(ValueError, match=config.MAX_COLLECTIONS) as raised:
+        config.max_collections(app.node)
+    if bad == "10001":
+        assert "10000" in str(raised.value)

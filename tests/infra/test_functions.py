@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from embedrock import routes
+from embedrock import routes, settings
 from tests.infra import cfn
 from tests.infra.conftest import CORS_ORIGINS, Synthesized
 
@@ -13,6 +13,9 @@ pytestmark = pytest.mark.infra
 LOG_RETENTION_DAYS = 30  # logs.RetentionDays.ONE_MONTH
 
 FUNCTIONS = pytest.mark.parametrize("function", routes.FUNCTIONS, ids=lambda function: function.name)
+VECTOR_VARIABLES = {
+    settings.variable(settings.Settings, name) for name in ("vector_bucket", "max_collections")
+}
 
 
 def test_one_lambda_per_route_table_function(synthesized: Synthesized) -> None:
@@ -69,7 +72,9 @@ def test_function_environment_configures_powertools_and_concurrency(
     # Given the Lambda built for this route-table function
     _, resource = cfn.function_named(synthesized.resources, function.name)
     # Then its environment names the service, the metrics namespace, the log level and the cap
-    assert resource["Properties"]["Environment"]["Variables"] == {
+    # (the vector bucket's settings are test_vectors.py's)
+    variables = resource["Properties"]["Environment"]["Variables"]
+    assert {name: value for name, value in variables.items() if name not in VECTOR_VARIABLES} == {
         "POWERTOOLS_SERVICE_NAME": f"embedrock-{function.name}",
         "POWERTOOLS_METRICS_NAMESPACE": "Embedrock",
         "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -72,8 +72,22 @@ def test_bedrock_grants_are_exactly_those_of_the_access_kind(
     _, statements = _role_of(synthesized, function)
     # When its Bedrock grants are collected
     grants = _grants(statements, "bedrock")
-    # Then they are exactly the actions and resources its access kind needs
-    assert grants == EXPECTED_BEDROCK_GRANTS[function.bedrock_access]
+    # Then they are exactly the actions and resources its access kind needs, and the rerank models'
+    # for a function that also reranks (a collections search's `rerank`)
+    expected = {
+        action: set(arns) for action, arns in EXPECTED_BEDROCK_GRANTS[function.bedrock_access].items()
+    }
+    if function.also_reranks:
+        expected["bedrock:InvokeModel"] |= RERANK_MODEL_ARNS
+    assert grants == expected
+
+
+def test_the_collections_function_invokes_embedding_and_rerank_models() -> None:
+    # Given the route table's collections function
+    # Then it embeds documents and queries, and may rerank a search's results
+    assert routes.COLLECTIONS.bedrock_access is BedrockAccess.INVOKE_EMBEDDING_MODELS
+    assert routes.COLLECTIONS.also_reranks
+    assert [f.name for f in (*routes.FUNCTIONS, routes.INGEST) if f.also_reranks] == ["collections"]
 
 
 def test_invoke_model_is_granted_on_the_catalog_and_the_allowed_profiles_only(
@@ -94,6 +108,9 @@ def test_invoke_model_is_granted_on_the_catalog_and_the_allowed_profiles_only(
         profile_condition = {"ArnLike": {"bedrock:InferenceProfileArn": sorted(PROFILE_ARNS)}}
         assert invoke.pop(frozenset(CATALOG_MODEL_ARNS)) is None
         assert invoke.pop(frozenset(PROFILE_ARNS)) is None
+        # (the rerank models as they are, for a function that also reranks)
+        if function.also_reranks:
+            assert invoke.pop(frozenset(RERANK_MODEL_ARNS)) is None
         # and the profiles' models in any region only through those profiles; nothing else
         (routed,) = invoke.items()
         assert routed[0] == frozenset(ROUTED_MODEL_ARNS)

@@ -228,6 +228,19 @@ def test_lifecycle_tiers_outputs_and_expires_work_and_old_versions(synthesized: 
     assert rules["IncompleteUploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
 
 
+VECTOR_UPSERT = ("s3vectors:GetIndex", "s3vectors:ListTagsForResource", "s3vectors:PutVectors")
+
+
+def _vector_indexes(resources: dict[str, Any]) -> str:
+    bucket_id, _ = cfn.only(resources, "AWS::S3Vectors::VectorBucket")
+    return f"${{{bucket_id}.VectorBucketArn}}/index/*"
+
+
+def _vector_key(resources: dict[str, Any]) -> str:
+    key_id, _ = cfn.only(resources, "AWS::KMS::Key")
+    return f"${{{key_id}.Arn}}"
+
+
 def test_ingest_role_is_least_privilege(synthesized: Synthesized) -> None:
     # Given every grant of the ingest function's role
     resources = synthesized.resources
@@ -262,6 +275,10 @@ def test_ingest_role_is_least_privilege(synthesized: Synthesized) -> None:
         },
         "bedrock:GetModelInvocationJob": {BATCH_JOBS},
         "iam:PassRole": {f"${{{_batch_role(resources)[0]}.Arn}}"},
+        # a file's collection: describe its index, read its tags, put its vectors (test_vectors.py)
+        **{action: {_vector_indexes(resources)} for action in VECTOR_UPSERT},
+        "kms:Decrypt": {_vector_key(resources)},
+        "kms:GenerateDataKey": {_vector_key(resources)},
     }
     # And the role is Lambda's alone, with no managed policy
     role = resources[function["Role"]["Fn::GetAtt"][0]]["Properties"]

@@ -16,6 +16,7 @@ from infra import alarms as alarms_module
 from infra.alarms import EmbedrockAlarms
 from tests.infra import cfn
 from tests.infra.conftest import Synthesized
+from tests.unit.core.test_observability_metrics import dimension_sets, emf_records, metric_names
 
 pytestmark = pytest.mark.infra
 
@@ -160,6 +161,7 @@ def test_a_queue_watched_later_gets_the_topic_like_the_others() -> None:
     api = apigw.RestApi(stack, "Api")
     api.root.add_method("GET", apigw.MockIntegration())
     alarms = EmbedrockAlarms(stack, "Alarms", api=api, functions={}, email="oncall@example.com")
+    before = len(alarms.alarms)
 
     # When a dead-letter queue is watched
     alarms.watch_queue_depth(
@@ -174,7 +176,7 @@ def test_a_queue_watched_later_gets_the_topic_like_the_others() -> None:
     )
     (alarm,) = depth.values()
     assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-    assert len(alarms.alarms) == 4
+    assert len(alarms.alarms) == before + 1
 
 
 def test_the_stack_prints_the_dashboards_url(synthesized: Synthesized) -> None:
@@ -182,3 +184,98 @@ def test_the_stack_prints_the_dashboards_url(synthesized: Synthesized) -> None:
     (output,) = outputs.values()
     dashboard_id, _ = cfn.only(synthesized.resources, "AWS::CloudWatch::Dashboard")
     assert f"#dashboards:name=${{{dashboard_id}}}" in cfn.render(output["Value"])
+
+
+def _metric_queries(queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [q["MetricStat"]["Metric"] for q in queries if "MetricStat" in q]
+
+
+def _services(metrics: list[dict[str, Any]]) -> set[str]:
+    """The `service` dimension of each metric, which must be its only dimension (no per-collection one)."""
+    assert all([d["Name"] for d in m["Dimensions"]] == ["service"] for m in metrics)
+    return {m["Dimensions"][0]["Value"] for m in metrics}
+
+
+VECTOR_SERVICES = {"embedrock-collections", "embedrock-ingest"}
+
+
+def test_the_vector_store_throttle_alarm_sums_both_functions_that_use_the_bucket(
+    synthesized: Synthesized,
+) -> None:
+    # Given the S3 Vectors throttle alarm
+    alarm = _alarm(synthesized, "VectorStoreThrottles")
+    (expression,) = [q for q in alarm["Metrics"] if "Expression" in q]
+    metrics = _metric_queries(alarm["Metrics"])
+    # Then it sums the throttles of the collections API and of the pipeline, over its threshold
+    assert expression["Expression"].startswith("SUM([")
+    assert {m["MetricName"] for m in metrics} == {alarms_module.VECTOR_STORE_THROTTLES}
+    assert {m["Namespace"] for m in metrics} == {observability.NAMESPACE}
+    assert _services(metrics) == VECTOR_SERVICES
+    assert alarm["Threshold"] == alarms_module.VECTOR_THROTTLES
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+
+def test_the_collection_search_latency_alarm_watches_the_p99_for_15_minutes(synthesized: Synthesized) -> None:
+    # Given the search latency alarm
+    alarm = _alarm(synthesized, "CollectionQueryLatencyP99")
+    # Then it reads the collections function's QueryVectors time at p99, three periods running
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["ExtendedStatistic"]) == (
+        observability.NAMESPACE,
+        alarms_module.COLLECTION_QUERY_LATENCY,
+        "p99",
+    )
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "embedrock-collections"}]
+    assert alarm["Threshold"] == alarms_module.COLLECTION_QUERY_P99_MS
+    assert alarm["EvaluationPeriods"] == 3 and alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_the_dashboard_has_a_collections_row(synthesized: Synthesized) -> None:
+    # Given the dashboard
+    body = _dashboard(synthesized)
+    upserts = _widget(body, "Collections: documents upserted and vector write calls")
+    searches = _widget(body, "Collection searches and S3 Vectors throttles")
+    latency = _widget(body, "Collection search latency in S3 Vectors (ms)")
+    function = _widget(body, "Collections function: errors and duration p99 (ms)")
+    # Then the four widgets share one row of 24
+    row = [upserts, searches, latency, function]
+    assert len({w["y"] for w in row}) == 1 and sum(w["width"] for w in row) == 24
+    # and upserts and write calls are summed over the API and the pipeline, with no other dimension
+    text = json.dumps(upserts)
+    for name in (alarms_module.DOCUMENTS_UPSERTED, alarms_module.VECTOR_WRITE_CALLS):
+        for service in VECTOR_SERVICES:
+            assert f'"{name}", "service", "{service}"' in text, (name, service)
+    # and searches are the collections function's, throttles both functions'
+    text = json.dumps(searches)
+    assert f'"{alarms_module.COLLECTION_QUERIES}", "service", "embedrock-collections"' in text
+    for service in VECTOR_SERVICES:
+        assert f'"{alarms_module.VECTOR_STORE_THROTTLES}", "service", "{service}"' in text
+    # and the latency is graphed at p50 and p99
+    text = json.dumps(latency)
+    assert alarms_module.COLLECTION_QUERY_LATENCY in text
+    assert '"stat": "p50"' in text and '"stat": "p99"' in text
+    # and the function's errors (left) and duration p99 (right) are the collections function's
+    text = json.dumps(function)
+    assert '"Errors"' in text and '"Duration"' in text and '"yAxis": "right"' in text
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_the_collections_metrics_graphed_are_the_ones_the_functions_emit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given what the collections' metric helpers print (EMF), for an upsert, a search and a throttle
+    capsys.readouterr()
+    observability.record_documents_upserted(3, 1)
+    observability.record_collection_query(12.5)
+    observability.record_vector_store_throttle()
+    records = emf_records(capsys.readouterr().out)
+    # When their metric names and dimensions are read
+    emitted = {name for record in records for name in metric_names(record)}
+    # Then they are exactly the names the dashboard and alarms read, by function (service) only
+    assert emitted == {
+        alarms_module.DOCUMENTS_UPSERTED,
+        alarms_module.VECTOR_WRITE_CALLS,
+        alarms_module.COLLECTION_QUERIES,
+        alarms_module.COLLECTION_QUERY_LATENCY,
+        alarms_module.VECTOR_STORE_THROTTLES,
+    }
+    assert all(dimension_sets(record) == [["service"]] for record in records)

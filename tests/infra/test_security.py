@@ -174,11 +174,12 @@ def test_the_key_policy_lets_cloudwatch_logs_use_it_for_this_accounts_log_groups
     }
     condition = cfn.render(logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
     assert condition == "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"
-    # No service but CloudWatch Logs may use the key while there is no alarm topic
+    # No service but CloudWatch Logs and S3 Vectors' indexing (tests/infra/test_vectors.py) may use
+    # the key while there is no alarm topic
     services = {
         cfn.render(s["Principal"]["Service"]) for s in statements if "Service" in s.get("Principal", {})
     }
-    assert services == {"logs.${AWS::Region}.amazonaws.com"}
+    assert services == {"logs.${AWS::Region}.amazonaws.com", "indexing.s3vectors.amazonaws.com"}
 
 
 def test_the_alarm_topic_is_encrypted_tls_only_and_mails_the_given_address(
@@ -261,6 +262,9 @@ def test_no_iam_statement_is_broader_than_its_service_needs(synthesized: Synthes
             assert statement["Condition"] == {
                 "StringEquals": {"iam:PassedToService": "bedrock.amazonaws.com"}
             }
+            continue
+        if actions == ["kms:Decrypt", "kms:GenerateDataKey"]:  # the vector bucket's (test_vectors.py)
+            assert "Fn::GetAtt" in statement["Resource"] and statement["Resource"]["Fn::GetAtt"][1] == "Arn"
             continue
         assert not any(action.startswith(("iam:", "kms:", "sts:")) for action in actions), (owner, actions)
 

@@ -20,7 +20,7 @@ from embedrock.settings import Settings, environment
 from infra import config, ingestion
 from infra.stack import EmbedrockStack
 from tests.infra import cfn
-from tests.infra.conftest import CORS_ORIGINS, INFERENCE_PROFILES, Synthesized
+from tests.infra.conftest import CORS_ORIGINS, INFERENCE_PROFILES, MAX_COLLECTIONS, Synthesized
 
 pytestmark = pytest.mark.infra
 
@@ -69,14 +69,23 @@ def test_api_function_environment_is_what_the_settings_model_produces(
 ) -> None:
     _, resource = cfn.function_named(synthesized.resources, function.name)
     variables = _ours(resource)
-    assert variables == environment(
+    # (the collections function also gets the cost guard from context, and the vector bucket's name:
+    # a reference to a resource of the stack)
+    guard = {"max_collections": MAX_COLLECTIONS} if function is routes.COLLECTIONS else {}
+    assert _literal(variables) == environment(
         Settings,
         max_concurrency=Settings().max_concurrency,
         cors_origins=CORS_ORIGINS,
         inference_profiles=INFERENCE_PROFILES,
+        **guard,
+    )
+    vector_bucket = function.vector_access is not routes.VectorAccess.NONE
+    assert set(variables) - set(_literal(variables)) == (
+        set(environment(Settings, vector_bucket="")) if vector_bucket else set()
     )
     # and the function reads them back as the values the stack meant
-    loaded = settings.load(variables)
+    loaded = settings.load(_literal(variables))
+    assert loaded.max_collections == (MAX_COLLECTIONS if guard else Settings().max_collections)
     assert loaded.cors_origins == CORS_ORIGINS
     assert loaded.inference_profiles == INFERENCE_PROFILES
 
@@ -91,7 +100,7 @@ def test_ingest_environment_is_what_the_settings_models_produce(synthesized: Syn
     # the stack's resources, named by the model's aliases
     assert set(variables) - set(_literal(variables)) == set(
         environment(ingest_settings.IngestSettings, queue_url="", bucket="", batch_role_arn="")
-    )
+    ) | set(environment(Settings, vector_bucket=""))
     settings.load_model(ingest_settings.IngestSettings, _literal(variables))  # valid values
     # and the queue gives up after as many receives as the function is told
     _, queue = next(
@@ -118,7 +127,9 @@ def test_a_default_changed_in_the_settings_models_reaches_the_template(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given settings models whose defaults differ from today's
-    monkeypatch.setattr(settings, "Settings", _with_defaults(Settings, max_concurrency=7, cache_ttl_days=9))
+    monkeypatch.setattr(
+        settings, "Settings", _with_defaults(Settings, max_concurrency=7, cache_ttl_days=9, max_collections=3)
+    )
     monkeypatch.setattr(
         ingest_settings,
         "IngestSettings",
@@ -133,7 +144,8 @@ def test_a_default_changed_in_the_settings_models_reaches_the_template(
     no_profiles = {"EMBEDROCK_INFERENCE_PROFILES": ""}
     for function in routes.FUNCTIONS:
         _, resource = cfn.function_named(resources, function.name)
-        assert _literal(_ours(resource)) == {"EMBEDROCK_MAX_CONCURRENCY": "7"} | no_profiles | (
+        guard = {"EMBEDROCK_MAX_COLLECTIONS": "3"} if function is routes.COLLECTIONS else {}
+        assert _literal(_ours(resource)) == {"EMBEDROCK_MAX_CONCURRENCY": "7"} | no_profiles | guard | (
             cache if function.bedrock_access is routes.BedrockAccess.INVOKE_EMBEDDING_MODELS else {}
         )
     _, ingest = cfn.function_named(resources, routes.INGEST.name)
