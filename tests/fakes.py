@@ -1,5 +1,8 @@
 """The handlers' AWS clients for offline unit tests: the emulator's in-process backend.
 
+emulated_vector_store is the collections' store for unit tests: the real S3 Vectors adapter over
+the emulator's in-process S3 Vectors backend, so filter and limit semantics are never duplicated.
+
 FakeBedrockRuntime is the emulator's in-process bedrock-runtime client (Bedrock's bodies,
 validation, token header and error codes, from the same backend the HTTP emulator serves),
 plus what tests script on top: recorded calls, latency and prepared errors.
@@ -14,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -22,7 +26,8 @@ from botocore.exceptions import ClientError
 from botocore.response import StreamingBody
 
 from embedrock import wiring
-from embedrock_local.runtime.emulator import HashEngine, InProcessEmulator
+from embedrock.vector_store.s3vectors import S3VectorsStore
+from embedrock_local.runtime.emulator import EmulatorOptions, HashEngine, InProcessEmulator
 from embedrock_local.runtime.emulator import tokens as token_estimate
 from embedrock_local.runtime.emulator.codec import magnitude
 
@@ -110,3 +115,35 @@ class FakeBedrockRuntime:
             if text in self.fail_on_text:
                 raise self.fail_on_text[text]
         return self._client.invoke_model(modelId=modelId, body=body, contentType=contentType, accept=accept)
+
+
+@dataclass
+class FakeClock:
+    """A monotonic clock that only moves when slept on: pacing tests run instantly."""
+
+    now: float = 1_000.0
+    slept: list[float] = field(default_factory=list)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+VECTOR_BUCKET = "embedrock-test-vectors"
+
+
+@contextmanager
+def emulated_vector_store(data_dir: Path, bucket: str = VECTOR_BUCKET) -> Iterator[S3VectorsStore]:
+    """An S3VectorsStore over a fresh in-process emulator keeping its data in `data_dir`, with
+    `bucket` created; its pacing waits on a FakeClock, so no test sleeps."""
+    emulator = InProcessEmulator(EmulatorOptions(data_dir=data_dir))
+    try:
+        client = emulator.s3vectors_client()
+        client.create_vector_bucket(vectorBucketName=bucket)
+        clock = FakeClock()
+        yield S3VectorsStore(client, bucket, clock=clock, sleep=clock.sleep)
+    finally:
+        emulator.close()

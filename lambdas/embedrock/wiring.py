@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     # embeds (models) must not pay for at cold start.
     from embedrock.bedrock.embedder import BedrockEmbedder, Embedder
     from embedrock.cache import EmbeddingCache
+    from embedrock.vector_store.port import VectorStore
+    from embedrock.vector_store.s3vectors import S3VectorsStore
 
 
 @dataclass
@@ -37,6 +39,7 @@ class _Slots:
     control: BedrockClient | None = None
     embedder: Embedder | None = None
     cache: EmbeddingCache | None = None
+    vector_store: VectorStore | None = None
 
 
 _overrides = _Slots()
@@ -128,6 +131,39 @@ def cache() -> EmbeddingCache | None:
         return _built.cache
 
 
+def vector_store() -> VectorStore:
+    """The collections' store: S3 Vectors in EMBEDROCK_VECTOR_BUCKET; unset, a 503 saying so."""
+    if _overrides.vector_store is not None:
+        return _overrides.vector_store
+    config = settings()
+    if config.vector_bucket is None:
+        from embedrock.errors import BedrockUnavailable
+
+        raise BedrockUnavailable(
+            "collections are not configured here: EMBEDROCK_VECTOR_BUCKET names no S3 vector bucket "
+            "(the stack sets it; locally `make run` does).",
+            code="collections_not_configured",
+        )
+    with _lock:
+        if _built.vector_store is None:
+            _built.vector_store = build_vector_store(config, config.vector_bucket)
+        return _built.vector_store
+
+
+def build_vector_store(
+    config: Settings, bucket: str, *, on_throttle: Callable[[], None] | None = None
+) -> S3VectorsStore:
+    """An S3 Vectors store over a new s3vectors client (endpoint and credentials from the environment).
+
+    `on_throttle` counts each throttled attempt, retried or not.
+    """
+    from embedrock.vector_store.client import s3vectors_client
+    from embedrock.vector_store.s3vectors import S3VectorsStore
+
+    client = s3vectors_client(config, on_throttle=on_throttle)
+    return S3VectorsStore(client, bucket, retry_after_seconds=config.retry_after_seconds)
+
+
 def override(
     *,
     settings: Settings | None = None,
@@ -135,6 +171,7 @@ def override(
     control: Any = None,
     embedder: Embedder | None = None,
     cache: EmbeddingCache | None = None,
+    vector_store: VectorStore | None = None,
 ) -> None:
     """Use these instead of the real ones (fakes are duck-typed, hence Any for clients)."""
     given = {
@@ -143,6 +180,7 @@ def override(
         "control": control,
         "embedder": embedder,
         "cache": cache,
+        "vector_store": vector_store,
     }
     for name, value in given.items():
         if value is not None:

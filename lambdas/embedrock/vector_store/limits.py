@@ -49,3 +49,11 @@ TEXT_SEARCH_CONFIGURATIONS_MAX = 10
 TEXT_SEARCH_LANGUAGES = ("en", "fr", "es", "pt", "it", "de", "nl", "zh", "ja", "ko")
 QUERY_TEXTS_MAX = 10
 QUERY_TEXT_MAX = 1024
+
+# Writes, per index (user guide, "Limitations and restrictions", GA page: "Request payload size: Up
+# to 20 MiB", "Combined PutVectors and DeleteVectors requests per second per vector index: Up to
+# 1,000", "Combined vectors inserted and deleted per second per vector index: Up to 2,500"; the
+# "S3 Vectors best practices" page adds that going over them answers 429 TooManyRequestsException).
+REQUEST_BYTES_MAX = 20 * 1024 * 1024
+WRITE_REQUESTS_PER_SECOND = 1000
+WRITE_VECTORS_PER_SECOND = 2500

@@ -55,7 +55,7 @@ LOCAL_FORBIDDEN = {
 }
 LOCAL_LAYERS = frozenset({"runtime", "tools", "cli"})
 # Clients and embedders come from the composition root (wiring), never built by a local module.
-LOCAL_NOT_WIRED = frozenset({"embedrock.bedrock.clients"})
+LOCAL_NOT_WIRED = frozenset({"embedrock.bedrock.clients", "embedrock.vector_store.client"})
 
 
 @dataclass(frozen=True)

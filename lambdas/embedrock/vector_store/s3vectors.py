@@ -1,0 +1,254 @@
+"""The VectorStore over Amazon S3 Vectors: one vector bucket, one index per collection.
+
+Request and response members: botocore's s3vectors model (2025-07-15). Limits: limits.py. The
+collection's layout (model tag, text key): model.py. Retries are botocore's (client.py); what
+outlasts them, and every other failure, becomes an API error in errors.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from embedrock.errors import InvalidRequest
+from embedrock.vector_store import limits
+from embedrock.vector_store.errors import vector_store_errors
+from embedrock.vector_store.model import (
+    MODEL_TAG,
+    RESERVED_PREFIX,
+    TEXT_KEY,
+    Collection,
+    Document,
+    Match,
+    Metric,
+    Query,
+    WriteReport,
+)
+from embedrock.vector_store.pacing import WritePacer
+
+# Room kept in a PutVectors request for what surrounds the vectors (bucket, index, brackets).
+_ENVELOPE_BYTES = 1024
+
+
+class S3VectorsStore:
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        *,
+        retry_after_seconds: int = 2,
+        max_request_bytes: int = limits.REQUEST_BYTES_MAX,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._retry_after = retry_after_seconds
+        self._max_request_bytes = max_request_bytes
+        self._pacer = WritePacer(clock=clock, sleep=sleep)
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    # Collections
+    def create(self, collection: Collection) -> Collection:
+        metadata: dict[str, Any] = {"nonFilterableMetadataKeys": [TEXT_KEY]}
+        if collection.text_language is not None:
+            metadata["textSearchConfigurations"] = [
+                {"metadataKey": TEXT_KEY, "language": collection.text_language}
+            ]
+        with self._errors(collection.name):
+            self._client.create_index(
+                vectorBucketName=self._bucket,
+                indexName=collection.name,
+                dataType="float32",
+                dimension=collection.dimensions,
+                distanceMetric=collection.metric,
+                metadataConfiguration=metadata,
+                tags={MODEL_TAG: collection.model},
+            )
+            index = self._client.get_index(vectorBucketName=self._bucket, indexName=collection.name)["index"]
+        return _collection(index, collection.model)
+
+    def describe(self, name: str) -> Collection:
+        with self._errors(name):
+            index = self._client.get_index(vectorBucketName=self._bucket, indexName=name)["index"]
+            tags = self._client.list_tags_for_resource(resourceArn=index["indexArn"])["tags"]
+        return _collection(index, tags.get(MODEL_TAG, ""))
+
+    def collections(self) -> list[Collection]:
+        names = list(self._index_names())  # every page first, then each index's details
+        return [self.describe(name) for name in names]
+
+    def delete(self, name: str) -> None:
+        with self._errors(name):
+            self._client.delete_index(vectorBucketName=self._bucket, indexName=name)
+
+    # Documents
+    def put(self, name: str, documents: Sequence[Document]) -> WriteReport:
+        # The last write of an id wins, as it would across calls (PutVectors overwrites a key);
+        # S3 Vectors takes a key once per request.
+        latest = {document.id: _vector(position, document) for position, document in enumerate(documents)}
+        items = list(latest.values())
+        calls = 0
+        for batch in _batches(items, limits.PUT_MAX, self._max_request_bytes - _ENVELOPE_BYTES):
+            self._pacer.wait(name, len(batch))
+            with self._errors(name):
+                self._client.put_vectors(vectorBucketName=self._bucket, indexName=name, vectors=batch)
+            calls += 1
+        return WriteReport(documents=len(items), calls=calls)
+
+    def get(self, name: str, ids: Sequence[str], *, with_vectors: bool = False) -> list[Document]:
+        keys = list(dict.fromkeys(ids))
+        found: dict[str, Document] = {}
+        for start in range(0, len(keys), limits.GET_MAX):
+            with self._errors(name):
+                answer = self._client.get_vectors(
+                    vectorBucketName=self._bucket,
+                    indexName=name,
+                    keys=keys[start : start + limits.GET_MAX],
+                    returnData=with_vectors,
+                    returnMetadata=True,
+                )
+            for vector in answer["vectors"]:
+                metadata, text = _split(vector.get("metadata"))
+                data = vector.get("data", {}).get("float32") if with_vectors else None
+                found[vector["key"]] = Document(vector["key"], data, metadata, text)
+        return [found[key] for key in keys if key in found]
+
+    def delete_documents(self, name: str, ids: Sequence[str]) -> WriteReport:
+        keys = list(dict.fromkeys(ids))
+        calls = 0
+        for start in range(0, len(keys), limits.DELETE_MAX):
+            batch = keys[start : start + limits.DELETE_MAX]
+            self._pacer.wait(name, len(batch))
+            with self._errors(name):
+                self._client.delete_vectors(vectorBucketName=self._bucket, indexName=name, keys=batch)
+            calls += 1
+        return WriteReport(documents=len(keys), calls=calls)
+
+    def query(self, name: str, query: Query) -> list[Match]:
+        if query.vector is None and query.text is None:
+            raise InvalidRequest("a search needs a query text or a vector.", param="query")
+        request: dict[str, Any] = {
+            "vectorBucketName": self._bucket,
+            "indexName": name,
+            "topK": query.top_k,
+            "returnMetadata": True,
+        }
+        if query.vector is not None:
+            request["queryVector"] = {"float32": [float(x) for x in query.vector]}
+            request["returnDistance"] = True
+        if query.text is not None:
+            # Without queryVector: full-text (BM25) only; with it: hybrid (reciprocal rank fusion).
+            request["queryTexts"] = [{"metadataKey": TEXT_KEY, "text": query.text}]
+            request["returnScores"] = True
+        if query.filter is not None:
+            request["filter"] = dict(query.filter)
+        with self._errors(name):
+            answer = self._client.query_vectors(**request)
+        return [_match(vector) for vector in answer["vectors"]]
+
+    def _index_names(self) -> Iterator[str]:
+        token: str | None = None
+        while True:
+            page: dict[str, Any] = {"vectorBucketName": self._bucket, "maxResults": limits.LIST_BUCKETS_MAX}
+            if token:
+                page["nextToken"] = token
+            with self._errors(None):
+                answer = self._client.list_indexes(**page)
+            yield from (index["indexName"] for index in answer["indexes"])
+            token = answer.get("nextToken")
+            if not token:
+                return
+
+    def _errors(self, collection: str | None) -> Any:
+        return vector_store_errors(collection, retry_after=self._retry_after)
+
+
+def _collection(index: Mapping[str, Any], model: str) -> Collection:
+    searched = index.get("metadataConfiguration", {}).get("textSearchConfigurations", [])
+    language = next((c.get("language") for c in searched if c.get("metadataKey") == TEXT_KEY), None)
+    created = index.get("creationTime")
+    return Collection(
+        name=index["indexName"],
+        model=model,
+        dimensions=int(index["dimension"]),
+        metric=cast(Metric, index["distanceMetric"]),
+        text_language=language,
+        created_at=created if isinstance(created, datetime) else None,
+    )
+
+
+def _vector(position: int, document: Document) -> dict[str, Any]:
+    if document.vector is None:
+        raise InvalidRequest(f"documents[{position}] has no vector to store.", param=f"documents[{position}]")
+    reserved = sorted(key for key in document.metadata if key.startswith(RESERVED_PREFIX))
+    if reserved:
+        raise InvalidRequest(
+            f"documents[{position}].metadata key {reserved[0]} starts with {RESERVED_PREFIX!r}, "
+            "which is kept for the store's own keys; rename it.",
+            param=f"documents[{position}].metadata",
+        )
+    metadata = dict(document.metadata)
+    if document.text is not None:
+        metadata[TEXT_KEY] = document.text
+    item: dict[str, Any] = {"key": document.id, "data": {"float32": [float(x) for x in document.vector]}}
+    if metadata:
+        item["metadata"] = metadata
+    return item
+
+
+def _batches(items: list[dict[str, Any]], most: int, max_bytes: int) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive batches of at most `most` items and `max_bytes` as botocore's JSON writes them."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for item in items:
+        # json.dumps with its default separators: what botocore's rest-json serializer sends.
+        item_bytes = len(json.dumps(item).encode()) + 2  # ", " between items
+        if batch and (len(batch) == most or size + item_bytes > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(item)
+        size += item_bytes
+    if batch:
+        yield batch
+
+
+def _split(metadata: Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
+    """User metadata and the document text, from what the store keeps."""
+    kept = dict(metadata or {})
+    text = kept.pop(TEXT_KEY, None)
+    return kept, text if isinstance(text, str) else None
+
+
+def _match(vector: Mapping[str, Any]) -> Match:
+    metadata, text = _split(vector.get("metadata"))
+    distance = vector.get("distance")
+    return Match(
+        id=vector["key"],
+        distance=float(distance) if distance is not None else None,
+        scores=_scores(vector.get("scores")),
+        metadata=metadata,
+        text=text,
+    )
+
+
+def _scores(scores: Mapping[str, Any] | None) -> dict[str, float]:
+    """QueryScores {fused, bm25Scores: [{metadataKey, score}], vectorDistance} by name:
+    `fused` (RRF), `bm25` (the text key's), `vector_distance`."""
+    if not scores:
+        return {}
+    named: dict[str, float] = {}
+    if scores.get("fused") is not None:
+        named["fused"] = float(scores["fused"])
+    for bm25 in scores.get("bm25Scores", []):
+        key = bm25["metadataKey"]
+        named["bm25" if key == TEXT_KEY else f"bm25:{key}"] = float(bm25["score"])
+    if scores.get("vectorDistance") is not None:
+        named["vector_distance"] = float(scores["vectorDistance"])
+    return named
