@@ -118,3 +118,23 @@ def test_a_restarted_emulator_keeps_the_data(tmp_path: Path, monkeypatch: pytest
             ("kept", pytest.approx(5.0, abs=1e-5))
         ]
         assert [b["vectorBucketName"] for b in client.list_vector_buckets()["vectorBuckets"]] == [BUCKET]
+
+
+def test_boto3_tags_buckets_and_indexes_over_http(served: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = client_for(served, monkeypatch)
+    bucket_arn = client.create_vector_bucket(vectorBucketName=BUCKET, tags={"team": "search"})[
+        "vectorBucketArn"
+    ]
+    # An index ARN holds '/', which botocore sends percent-encoded inside the /tags/{resourceArn} path.
+    index_arn = client.create_index(
+        **WHERE, dataType="float32", dimension=2, distanceMetric="cosine", tags={"embedrock:model": "m1"}
+    )["indexArn"]
+    client.tag_resource(resourceArn=index_arn, tags={"stage": "dev", "owner": "x"})
+    client.untag_resource(resourceArn=index_arn, tagKeys=["owner", "stage"])
+    assert client.list_tags_for_resource(resourceArn=index_arn)["tags"] == {"embedrock:model": "m1"}
+    assert client.list_tags_for_resource(resourceArn=bucket_arn)["tags"] == {"team": "search"}
+    with pytest.raises(client.exceptions.ValidationException) as reserved:
+        client.tag_resource(resourceArn=bucket_arn, tags={"aws:x": "y"})
+    assert code_status(reserved.value) == ("ValidationException", 400)
+    with pytest.raises(client.exceptions.NotFoundException):
+        client.list_tags_for_resource(resourceArn=bucket_arn.replace(BUCKET, "gone-bucket"))

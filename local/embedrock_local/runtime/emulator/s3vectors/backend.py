@@ -4,8 +4,7 @@ both call `call`.
 
 Operation names, members and errors: botocore's s3vectors model (2025-07-15). Not served:
 full-text search (queryTexts, returnScores, textSearchConfigurations, UpdateMetadataConfiguration),
-QueryVectors paging, policies, tags operations and index-mode updates; each answers a
-ValidationException saying so.
+QueryVectors paging, policies and index-mode updates; each answers a ValidationException saying so.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from embedrock.vector_store import limits
 from .errors import conflict, invalid, not_found, not_implemented, quota
 from .filters import compile_filter
 from .store import Bucket, Index, Store, StoredVector, now
+from .tags import check_tag_keys, check_tags, merged
 
 ACCOUNT = "123456789012"  # the emulator's account id in ARNs
 DEFAULT_INDEX_MODE = "ENHANCED"  # new buckets default to ENHANCED (DESIGN: S3 Vectors, 2026-09-30)
@@ -36,9 +36,6 @@ NOT_SERVED = (
     "DeleteVectorBucketPolicy",
     "GetVectorBucketPolicy",
     "PutVectorBucketPolicy",
-    "ListTagsForResource",
-    "TagResource",
-    "UntagResource",
     "PutVectorBucketDefaultIndexMode",
     "UpdateIndexMode",
     "UpdateMetadataConfiguration",
@@ -64,6 +61,9 @@ class S3VectorsBackend:
             "ListVectors": self.list_vectors,
             "DeleteVectors": self.delete_vectors,
             "QueryVectors": self.query_vectors,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
+            "ListTagsForResource": self.list_tags_for_resource,
         }
 
     @property
@@ -91,7 +91,7 @@ class S3VectorsBackend:
         _members(request, "vectorBucketName", "encryptionConfiguration", "tags")
         name = _name(request.get("vectorBucketName"), "vectorBucketName")
         encryption = _encryption(request.get("encryptionConfiguration"))
-        tags = _tags(request.get("tags"))
+        tags = check_tags(request.get("tags", {}))
         store = self.store
         with store.lock:
             if store.bucket(name) is not None:
@@ -163,7 +163,7 @@ class S3VectorsBackend:
         metric = _choice(request.get("distanceMetric"), "distanceMetric", limits.DISTANCE_METRICS)
         non_filterable = _metadata_configuration(request.get("metadataConfiguration"))
         encryption = _encryption(request.get("encryptionConfiguration"))
-        tags = _tags(request.get("tags"))
+        tags = check_tags(request.get("tags", {}))
         store = self.store
         with store.lock:
             bucket = self._bucket(request)
@@ -360,6 +360,45 @@ class S3VectorsBackend:
             results.append(item)
         return {"vectors": results, "distanceMetric": index.metric}
 
+    # Tags (TagResource, UntagResource, ListTagsForResource: on a bucket or an index ARN)
+    def tag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "resourceArn", "tags")
+        if "tags" not in request:
+            raise invalid("tags is required: the tags to add to the resource.")
+        added = check_tags(request["tags"])
+        with self.store.lock:
+            bucket, index = self._resource(request.get("resourceArn"))
+            self.store.set_tags(merged(self.store.tags(bucket, index), added), bucket, index)
+        return {}
+
+    def untag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "resourceArn", "tagKeys")
+        removed = check_tag_keys(request.get("tagKeys"))
+        with self.store.lock:
+            bucket, index = self._resource(request.get("resourceArn"))
+            kept = {k: v for k, v in self.store.tags(bucket, index).items() if k not in removed}
+            self.store.set_tags(kept, bucket, index)
+        return {}
+
+    def list_tags_for_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "resourceArn")
+        bucket, index = self._resource(request.get("resourceArn"))
+        return {"tags": self.store.tags(bucket, index)}
+
+    def _resource(self, arn: Any) -> tuple[str, str | None]:
+        """(bucket, index or None) of an existing bucket or index ARN."""
+        if not isinstance(arn, str):
+            raise invalid("resourceArn is required: a vector bucket or vector index ARN.")
+        if limits.INDEX_ARN.fullmatch(arn):
+            index = self._index({"indexArn": arn})
+            return index.bucket, index.name
+        if limits.BUCKET_ARN.fullmatch(arn):
+            return self._bucket({"vectorBucketArn": arn}).name, None
+        raise invalid(
+            "resourceArn must be a vector bucket ARN (arn:aws:s3vectors:REGION:ACCOUNT:bucket/NAME) "
+            "or a vector index ARN (.../bucket/NAME/index/INDEX)."
+        )
+
     # Lookups
     def _bucket(self, request: dict[str, Any]) -> Bucket:
         name = self._bucket_name(request)
@@ -464,16 +503,6 @@ def _encryption(value: Any) -> dict[str, Any]:
     sse = _choice(value.get("sseType", "AES256"), "encryptionConfiguration.sseType", ("AES256", "aws:kms"))
     if (sse == "aws:kms") != ("kmsKeyArn" in value):
         raise invalid("encryptionConfiguration.kmsKeyArn is required with sseType aws:kms, and only with it.")
-    return dict(value)
-
-
-def _tags(value: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise invalid("tags must map strings to strings.")
     return dict(value)
 
 

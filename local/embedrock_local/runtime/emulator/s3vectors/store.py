@@ -132,6 +132,28 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
 
+    # Tags: a JSON object per bucket and per index, deleted with its resource.
+    def tags(self, bucket: str, index: str | None = None) -> dict[str, str]:
+        with self.lock:
+            row = (
+                self._db.execute("SELECT tags FROM buckets WHERE name = ?", (bucket,))
+                if index is None
+                else self._db.execute(
+                    "SELECT tags FROM indexes WHERE bucket = ? AND name = ?", (bucket, index)
+                )
+            ).fetchone()
+        return {} if row is None else dict(json.loads(row[0]))
+
+    def set_tags(self, tags: dict[str, str], bucket: str, index: str | None = None) -> None:
+        with self.transaction() as db:
+            if index is None:
+                db.execute("UPDATE buckets SET tags = ? WHERE name = ?", (json.dumps(tags), bucket))
+            else:
+                db.execute(
+                    "UPDATE indexes SET tags = ? WHERE bucket = ? AND name = ?",
+                    (json.dumps(tags), bucket, index),
+                )
+
     # Indexes
     def index(self, bucket: str, name: str) -> Index | None:
         with self.lock:
