@@ -132,7 +132,7 @@ class EmbedrockApi(Construct):
 
     def _add_cors_preflight(self, origins: tuple[str, ...]) -> None:
         """OPTIONS on each path of the route table, answered by API Gateway (the functions add
-        the CORS headers to their own responses: embedrock.api.app, EMBEDROCK_CORS_ORIGINS)."""
+        the CORS headers to their own responses: embedrock.http.resolver, EMBEDROCK_CORS_ORIGINS)."""
         methods: dict[str, set[str]] = {}
         for route in routes.ROUTES:
             methods.setdefault(route.path, set()).add(route.method)

@@ -35,7 +35,7 @@ class EmbedrockStack(Stack):
         api = EmbedrockApi(
             self, "Api", functions=functions.by_name, limits=usage_plan_limits(self.node), cors_origins=cors
         )
-        if cors:  # the functions add the CORS headers to their own answers (embedrock.api.app)
+        if cors:  # the functions add the CORS headers to their own answers (embedrock.http.resolver)
             for function in functions.by_name.values():
                 for name, value in environment(Settings, cors_origins=cors).items():
                     function.add_environment(name, value)

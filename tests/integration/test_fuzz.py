@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks
 
-from embedrock.api.app import openapi_document
+from embedrock.handlers.models import DOCUMENT
 from embedrock_local.runtime.serve import LocalRuntime
 from tests.integration.conftest import API_KEY
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 
 EXAMPLES = int(os.environ.get("EMBEDROCK_FUZZ_EXAMPLES", "25"))
 
-schema = schemathesis.openapi.from_dict(openapi_document())
+schema = schemathesis.openapi.from_dict(DOCUMENT.json())
 
 CHECKS = [
     not_a_server_error,

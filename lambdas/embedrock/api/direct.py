@@ -12,14 +12,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from embedrock.api.schemas import EmbeddingsRequest
-from embedrock.api.validation import to_invalid_request
 from embedrock.errors import ApiError, InvalidRequest
+from embedrock.http.validation import to_invalid_request
 from embedrock.observability import logger
 
 
 def invoke(event: object, context: object = None) -> dict[str, Any]:
-    from embedrock.api.app import invocation_deadline
     from embedrock.api.services import embed
+    from embedrock.http.resolver import invocation_deadline
 
     try:
         if not isinstance(event, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import ConfigDict, Field, field_validator
 
 from embedrock import catalog
-from embedrock.api.schemas import Schema, invalid
+from embedrock.http.schemas import Schema, invalid
 
 RERANK_MODEL_IDS = ", ".join(catalog.rerank_model_ids())
 

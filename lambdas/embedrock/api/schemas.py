@@ -11,11 +11,8 @@ import json
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Field,
-    PlainValidator,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -24,64 +21,19 @@ from pydantic_core import PydanticCustomError
 from embedrock import catalog
 from embedrock.api import token_ids
 from embedrock.errors import shown
-
-
-def _expected(values: tuple[str, ...]) -> str:
-    """The allowed values as a Literal's error gives them: `'a', 'b' or 'c'`."""
-    quoted = [repr(value) for value in values]
-    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-
-
-def _catalog_choice(values: tuple[str, ...]) -> PlainValidator:
-    """Validation of a string field whose allowed values are a catalog tuple.
-
-    A `Literal` cannot be built from a tuple for the type checker (`Literal[*values]` is not valid
-    syntax, `Literal[values]` not a valid type), and spelling the values out again would make two
-    places for one fact. So the field is a `str` checked here, raising the same `literal_error` a
-    Literal raises (one message, naming the allowed values), with the enum in the OpenAPI document.
-    """
-
-    def check(value: object) -> str:
-        if not isinstance(value, str) or value not in values:
-            raise PydanticCustomError(
-                "literal_error", "Input should be {expected}", {"expected": _expected(values)}
-            )
-        return value
-
-    return PlainValidator(check, json_schema_input_type=str)
-
-
-def _enum(values: tuple[str, ...]) -> WithJsonSchema:
-    return WithJsonSchema({"type": "string", "enum": list(values)})
-
+from embedrock.http.schemas import ErrorDetail, Schema, catalog_choice, enum_schema, invalid
 
 # Every input type a catalog model takes (catalog.INPUT_TYPES, then Nova's own purposes); each
 # model takes some of them, checked against the catalog (embed_spec).
 INPUT_TYPES = tuple(dict.fromkeys(kind for model in catalog.MODELS for kind in model.input_types))
-InputType = Annotated[str, _catalog_choice(INPUT_TYPES), _enum(INPUT_TYPES)]
-Truncate = Annotated[str, _catalog_choice(catalog.TRUNCATE_MODES), _enum(catalog.TRUNCATE_MODES)]
-EmbeddingType = Annotated[str, _catalog_choice(catalog.EMBEDDING_TYPES), _enum(catalog.EMBEDDING_TYPES)]
+InputType = Annotated[str, catalog_choice(INPUT_TYPES), enum_schema(INPUT_TYPES)]
+Truncate = Annotated[str, catalog_choice(catalog.TRUNCATE_MODES), enum_schema(catalog.TRUNCATE_MODES)]
+EmbeddingType = Annotated[str, catalog_choice(catalog.EMBEDDING_TYPES), enum_schema(catalog.EMBEDDING_TYPES)]
 Encoding = Literal["float", "base64"]
 Metric = Literal["cosine", "dot", "euclidean"]
 
 MODEL_IDS = ", ".join(catalog.model_ids())
 SEED_TEXT = "Python is a programming language"
-
-
-class Schema(BaseModel):
-    """Base of every model here. A function uses only some of them, and pydantic builds a
-    model's validator on its first use rather than at import: the rest cost no cold start.
-    """
-
-    model_config = ConfigDict(defer_build=True)
-
-
-def invalid(message: str, param: str | None, *, code: str | None = None) -> PydanticCustomError:
-    """A validation error whose message is shown as is, blaming `param` (error code: `code`, else
-    invalid_request)."""
-    return PydanticCustomError(
-        "invalid_request", "{message}", {"message": message, "param": param, "code": code}
-    )
 
 
 def _model_field(description: str) -> Any:
@@ -541,17 +493,6 @@ class Health(Schema):
     status: Literal["ok"] = "ok"
     version: str
     default_model: str
-
-
-class ErrorDetail(Schema):
-    type: str = Field(examples=["invalid_request_error"])
-    message: str = Field(examples=["dimensions 384 is not allowed for amazon.titan-embed-text-v2:0; ..."])
-    param: str | None = Field(examples=["dimensions"])
-    code: str = Field(examples=["invalid_dimensions"])
-
-
-class ErrorResponse(Schema):
-    error: ErrorDetail
 
 
 class ItemError(Schema):

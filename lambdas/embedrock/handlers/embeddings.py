@@ -8,8 +8,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from embedrock.api import direct
-from embedrock.api.app import build_resolver
 from embedrock.api.routers import embeddings
+from embedrock.http.resolver import build_resolver
 from embedrock.observability import logger, metrics, tracer
 
 app = build_resolver(embeddings.router)

@@ -7,8 +7,8 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from embedrock.api.app import build_resolver
 from embedrock.api.routers import similarity
+from embedrock.http.resolver import build_resolver
 from embedrock.observability import logger, metrics, tracer
 
 app = build_resolver(similarity.router)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from embedrock import settings, wiring
-from embedrock.api.app import EmbedrockResolver, build_resolver
 from embedrock.api.routers import embeddings, meta
+from embedrock.http.resolver import EmbedrockResolver, build_resolver
 from tests.events import LambdaContext, api_event
 from tests.fakes import FakeBedrockRuntime, client_error
 

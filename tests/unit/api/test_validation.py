@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from embedrock.api.schemas import SimilarityRequest
-from embedrock.api.validation import field_path, to_invalid_request
+from embedrock.http.validation import field_path, to_invalid_request
 
 
 @pytest.mark.parametrize(

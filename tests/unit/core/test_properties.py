@@ -20,11 +20,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from embedrock import catalog, encoding, vector_math
-from embedrock.api import body
 from embedrock.bedrock import codecs
 from embedrock.bedrock.embedder import _unit_length
 from embedrock.embed_spec import EmbedSpec, resolve_spec
 from embedrock.errors import ApiError, InvalidRequest, ModelFailed
+from embedrock.http import body
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

@@ -6,8 +6,6 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from embedrock.api.responses import responses
-from embedrock.api.routers import new_router
 from embedrock.api.schemas import (
     EmbeddingsRequest,
     EmbeddingsResponse,
@@ -15,6 +13,8 @@ from embedrock.api.schemas import (
     OpenAIEmbeddingsResponse,
     PartialEmbeddingsResponse,
 )
+from embedrock.http.responses import responses
+from embedrock.http.routers import new_router
 
 router = new_router()
 

@@ -1,12 +1,12 @@
-"""GET /health (the whole API's /openapi.json and /docs are in api/docs.py)."""
+"""GET /health (the whole API's /openapi.json and /docs are in http/docs.py, composed by the models handler)."""
 
 from __future__ import annotations
 
 import embedrock
 from embedrock import wiring
-from embedrock.api.responses import responses
-from embedrock.api.routers import new_router
 from embedrock.api.schemas import Health
+from embedrock.http.responses import responses
+from embedrock.http.routers import new_router
 
 router = new_router()
 

@@ -8,10 +8,10 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from embedrock import wiring
-from embedrock.api.responses import responses
-from embedrock.api.routers import new_router
 from embedrock.api.schemas import ModelInfo, ModelList
 from embedrock.api.services import model_info
+from embedrock.http.responses import responses
+from embedrock.http.routers import new_router
 
 router = new_router()
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from embedrock.api.rerank_schemas import RERANK_MODEL_IDS, RerankRequest, RerankResponse
-from embedrock.api.responses import responses
-from embedrock.api.routers import new_router
+from embedrock.http.responses import responses
+from embedrock.http.routers import new_router
 
 router = new_router()
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from embedrock.api.responses import responses
-from embedrock.api.routers import new_router
 from embedrock.api.schemas import SIMILARITY_SHAPES, SimilarityRequest, SimilarityResponse
+from embedrock.http.responses import responses
+from embedrock.http.routers import new_router
 
 router = new_router()
 

@@ -14,7 +14,6 @@ from embedrock.api.schemas import (
     EmbeddingsRequest,
     EmbeddingsResponse,
     Encoding,
-    ErrorDetail,
     InputItem,
     ItemError,
     OpenAIEmbedding,
@@ -38,6 +37,7 @@ from embedrock.embed_spec import (
     resolve_spec,
 )
 from embedrock.errors import InvalidRequest
+from embedrock.http.schemas import ErrorDetail
 from embedrock.observability import record_embedding
 from embedrock.pricing import cost_usd
 

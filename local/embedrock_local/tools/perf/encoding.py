@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from embedrock import encoding
-from embedrock.api.app import to_json
+from embedrock.http.resolver import to_json
 from embedrock_local.tools.perf.common import DIMENSIONS, Result, Sizes, Timing, median_pair
 
 MIN_SIZE_RATIO = 3.0

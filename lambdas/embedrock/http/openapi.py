@@ -1,7 +1,7 @@
 """The OpenAPI document of the whole API, although each function serves only its routes.
 
-Generated from a resolver that includes every router (app.py builds it, once per container),
-then tidied: this API answers validation errors with 400 and its own error shape (not
+Generated from a resolver that includes every router of every context (http/docs.py builds it,
+once per container, from the routers the composition edge hands it), then tidied: this API answers validation errors with 400 and its own error shape (not
 Powertools' 422), and the API key requirement comes from the route table. This module imports
 neither the resolver nor the routers: it is handed the resolver, so nothing here cycles back.
 
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 TITLE = "Embedrock"
 DESCRIPTION = (
-    "Embeddings, model discovery and similarity on Amazon Bedrock. Every error has the shape "
+    "Embeddings, model discovery, similarity, rerank and collections (vectors kept and searched in "
+    "Amazon S3 Vectors) on Amazon Bedrock. Every error has the shape "
     '`{"error": {"type", "message", "param", "code"}}`.'
 )
 API_KEY_SCHEME = "apiKey"

@@ -1,19 +1,19 @@
-"""The resolver every function uses: validation on, one error shape for every failure.
+"""The resolver every HTTP function uses: validation on, one error shape for every failure.
 
 API errors keep their status, body and headers; pydantic failures become 400s naming the
 field; an unknown route is a 404; anything unexpected is a 500 without a stack trace (the
 trace goes to the log). Request bodies are JSON whatever Content-Type says (curl -d sends
 form-urlencoded by default).
 
-The API's top: it includes the routers (all of them for the OpenAPI document); routers import
-only leaves (responses.py, schemas.py), so nothing they import comes back here.
+It knows no context's routers: a handler hands it the routers its function serves, and the
+whole API's OpenAPI document (every context's routes) comes from the composition edge that can
+see them all (http/docs.py, used by the models handler).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -23,28 +23,34 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import BaseModel
 
 from embedrock import deadline, routes, wiring
-from embedrock.api import body as request_body
-from embedrock.api.validation import reject_unknown_query, to_invalid_request
 from embedrock.aws_errors import error_code
 from embedrock.errors import ApiError, NotFound, shown
+from embedrock.http import body as request_body
+from embedrock.http.validation import reject_unknown_query, to_invalid_request
 from embedrock.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import Router
-    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI, Server
     from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    # The whole API's document as Powertools' model, for the servers given.
+    DocumentSchema = Callable[[list[Server] | None], OpenAPI]
 
 
 class EmbedrockResolver(APIGatewayRestResolver):
+    # Set on the resolver that serves Swagger UI, so that /docs shows every route of the API,
+    # not only the ones this resolver includes.
+    whole_document: DocumentSchema | None = None
+
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         with invocation_deadline(context, event):
             return super().resolve(_as_json_body(request_body.decode(event)), context)
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
-        """The whole API's document (Swagger UI at /docs shows every route, not just ours)."""
-        from embedrock.api import openapi
-
-        return openapi.schema(_whole_api_document(), servers=kwargs.get("servers"))
+        if self.whole_document is not None:
+            return self.whole_document(kwargs.get("servers"))
+        return super().get_openapi_schema(**kwargs)
 
 
 def invocation_deadline(context: object, event: object = None) -> AbstractContextManager[float]:
@@ -119,26 +125,6 @@ def build_resolver(*routers: Router) -> EmbedrockResolver:
     for router in routers:
         app.include_router(router)
     return app
-
-
-def all_routers() -> list[Router]:
-    from embedrock.api.routers import embeddings, meta, models, rerank, similarity
-
-    return [embeddings.router, models.router, similarity.router, rerank.router, meta.router]
-
-
-def openapi_document(base_path: str = "") -> dict[str, Any]:
-    """The whole API's JSON document, with the server URL of the stage it is served from."""
-    from embedrock.api import openapi
-
-    return openapi.served_from(_whole_api_document(), base_path)
-
-
-@cache
-def _whole_api_document() -> dict[str, Any]:
-    from embedrock.api import openapi
-
-    return openapi.generate(build_resolver(*all_routers()))
 
 
 def cors_config(origins: tuple[str, ...]) -> CORSConfig | None:

@@ -19,8 +19,8 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from embedrock.api.validation import field_path
 from embedrock.errors import InvalidRequest
+from embedrock.http.validation import field_path
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
