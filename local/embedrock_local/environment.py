@@ -11,9 +11,6 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-# The vector bucket the collections live in in the emulator (EMBEDROCK_VECTOR_BUCKET locally).
-LOCAL_VECTOR_BUCKET = "embedrock-local"
-
 
 def emulator_environment(emulator_url: str) -> dict[str, str]:
     """boto3's endpoint variables for the emulator, with dummy credentials: the emulator does not

@@ -14,8 +14,8 @@ import pytest
 
 from embedrock.vector_store.model import Collection
 from embedrock.vector_store.s3vectors import S3VectorsStore
-from embedrock_local.environment import LOCAL_VECTOR_BUCKET
 from embedrock_local.runtime.emulator import EmulatorOptions, InProcessEmulator
+from embedrock_local.runtime.serve import LOCAL_VECTOR_BUCKET
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +82,7 @@ def test_ingest_fills_the_collection_and_prints_what_it_upserted(
     assert "complete: 2 of 3 lines embedded, 1 reported" in result.stdout
     assert "model amazon.titan-embed-text-v2:0 at 512 dimensions" in result.stdout
     assert "collection docs: 2 documents upserted (1 PutVectors call)" in result.stdout
-    assert "line 3: metadata key '_secret' is not allowed" in result.stdout
+    assert "line 3: the document.metadata key '_secret' is not allowed" in result.stdout
     manifest = json.loads((tmp_path / "out" / "docs.jsonl.manifest.json").read_text())
     assert (manifest["collection"], manifest["upserted"]) == ("docs", 2)
     with stored(data_dir) as store:

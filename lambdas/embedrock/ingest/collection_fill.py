@@ -15,7 +15,7 @@ from embedrock.errors import ApiError, InvalidRequest
 from embedrock.ingest.formats import Record
 from embedrock.ingest.layout import Format
 from embedrock.vector_store import limits
-from embedrock.vector_store.metadata import check_document
+from embedrock.vector_store.metadata import check_id, check_metadata
 from embedrock.vector_store.model import Document
 from embedrock.vector_store.port import VectorStore
 
@@ -29,7 +29,15 @@ def metadata_of(record: Record, fmt: Format) -> object:
 
 def check(record: Record, fmt: Format) -> None:
     """At planning, before anything is paid for: the document S3 Vectors would refuse (InvalidRequest)."""
-    check_document(str(record.id), metadata_of(record, fmt), record.text, where="document")
+    check_id(str(record.id), "id")
+    metadata = metadata_of(record, fmt)
+    if not isinstance(metadata, dict):
+        raise InvalidRequest(
+            f"the line's {METADATA_FIELD} must be a JSON object of keys and values.",
+            param=METADATA_FIELD,
+            code="invalid_metadata",
+        )
+    check_metadata(metadata, record.text, where="the document")
 
 
 def document(record: Record, fmt: Format, vector: Sequence[float]) -> Document:

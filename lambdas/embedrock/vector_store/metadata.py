@@ -1,75 +1,82 @@
-"""A document's metadata checked against S3 Vectors' limits before anything is paid for.
+"""A document's id and metadata checked against S3 Vectors' per-vector limits, before anything is
+paid for: one set of rules for both the collections' API and the pipeline filling a collection.
 
 The document's text is kept under model.TEXT_KEY (non-filterable), so it counts toward the
 metadata's keys and total size; the user's keys are all filterable. Sizes are counted as
-limits.py says (compact JSON as UTF-8: how AWS counts them is not documented).
+limits.json_bytes counts them (limits.py has the sources).
 """
 
 from __future__ import annotations
 
-import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
-from embedrock.errors import InvalidRequest
+from embedrock.errors import InvalidRequest, shown
 from embedrock.vector_store import limits
 from embedrock.vector_store.model import RESERVED_PREFIX, TEXT_KEY
 
 
-def check_document(id_: str, metadata: object, text: str | None, *, where: str) -> dict[str, Any]:
-    """The metadata as the store keeps it (the user's keys), or InvalidRequest naming `where`."""
-    if not limits.KEY_MIN <= len(id_) <= limits.KEY_MAX:
-        raise _invalid(
-            f"{where}.id",
-            f"the id is {len(id_)} characters; a document id has {limits.KEY_MIN} to {limits.KEY_MAX}.",
+def check_id(value: str, param: str) -> None:
+    if not limits.KEY_MIN <= len(value) <= limits.KEY_MAX:
+        raise InvalidRequest(
+            f"{param} has {len(value)} characters; ids have {limits.KEY_MIN} to {limits.KEY_MAX}.",
+            param=param,
+            code="invalid_id",
         )
-    if not isinstance(metadata, dict):
-        raise _invalid(f"{where}.metadata", "metadata must be a JSON object of keys and values.")
+
+
+def check_metadata(metadata: Mapping[str, Any], text: str | None, *, where: str) -> None:
+    """Keys and values, then S3 Vectors' counts: keys (the stored text is one), filterable bytes
+    (every user key is filterable) and total bytes (with the text), as limits.json_bytes counts."""
+    param = f"{where}.metadata"
+    for key, value in metadata.items():
+        if not key or key.startswith(RESERVED_PREFIX):
+            raise InvalidRequest(
+                f"{param} key '{shown(key)}' is not allowed: keys are non-empty and may not start with "
+                f"'{RESERVED_PREFIX}' (kept for the service's own keys).",
+                param=f"{param}.{shown(key)}",
+                code="invalid_metadata",
+            )
+        if not _value(value):
+            raise InvalidRequest(
+                f"{param}.{shown(key)} is not a metadata value: metadata values are strings, finite "
+                "numbers, booleans or lists of strings.",
+                param=f"{param}.{shown(key)}",
+                code="invalid_metadata",
+            )
     keys = len(metadata) + (text is not None)
     if keys > limits.METADATA_KEYS_MAX:
-        raise _invalid(
-            f"{where}.metadata",
-            f"metadata has {keys} keys (the text counts as one); at most {limits.METADATA_KEYS_MAX} are allowed.",
+        raise InvalidRequest(
+            f"{param} has {keys} keys counting the stored text; S3 Vectors keeps at most "
+            f"{limits.METADATA_KEYS_MAX} per vector.",
+            param=param,
+            code="metadata_too_large",
         )
-    for key, value in metadata.items():
-        if key.startswith(RESERVED_PREFIX) or not key:
-            raise _invalid(
-                f"{where}.metadata.{key[:100]}",
-                f"metadata key '{key[:100]}' is not allowed: keys are not empty and do not start with "
-                f"'{RESERVED_PREFIX}' (kept for the store's own keys).",
-            )
-        if not _filterable(value):
-            raise _invalid(
-                f"{where}.metadata.{key[:100]}",
-                "metadata values are strings, numbers, booleans or lists of them.",
-            )
-    filterable = _size(metadata)
+    filterable = limits.json_bytes(metadata)
     if filterable > limits.FILTERABLE_BYTES_MAX:
-        raise _invalid(
-            f"{where}.metadata",
-            f"metadata is {filterable} bytes; at most {limits.FILTERABLE_BYTES_MAX} bytes of filterable "
-            "metadata are allowed per document.",
+        raise InvalidRequest(
+            f"{param} is {filterable} bytes as compact JSON; filterable metadata is limited to "
+            f"{limits.FILTERABLE_BYTES_MAX} bytes per vector.",
+            param=param,
+            code="metadata_too_large",
         )
-    total = _size({**metadata, TEXT_KEY: text} if text is not None else metadata)
-    if total > limits.METADATA_BYTES_MAX:
-        raise _invalid(
-            f"{where}.text",
-            f"the text and metadata are {total} bytes; a document keeps at most "
-            f"{limits.METADATA_BYTES_MAX} bytes of them (the text is stored with its vector).",
-        )
-    return dict(metadata)
+    if text is not None:
+        total = limits.json_bytes({**metadata, TEXT_KEY: text})
+        if total > limits.METADATA_BYTES_MAX:
+            raise InvalidRequest(
+                f"{where}.text with its metadata is {total} bytes as compact JSON; S3 Vectors keeps at "
+                f"most {limits.METADATA_BYTES_MAX} bytes of metadata per vector, the text included. "
+                "Split the text into smaller documents.",
+                param=f"{where}.text",
+                code="text_too_long",
+            )
 
 
-def _filterable(value: Any) -> bool:
-    def primitive(item: Any) -> bool:
-        return isinstance(item, str | bool) or (isinstance(item, int | float) and math.isfinite(item))
-
-    return primitive(value) or (isinstance(value, list) and all(primitive(item) for item in value))
-
-
-def _size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def _invalid(param: str, message: str) -> InvalidRequest:
-    return InvalidRequest(message, param=param, code="invalid_document")
+def _value(value: Any) -> bool:
+    """What the collections' API schema takes (collections.schemas.MetadataValue), numbers finite."""
+    if isinstance(value, list):
+        return all(isinstance(item, str) for item in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, str | bool | int)

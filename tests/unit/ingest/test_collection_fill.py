@@ -113,9 +113,15 @@ def test_documents_the_collection_would_refuse_are_reported_at_planning_before_a
     manifest = completed(pipeline(tmp_path, body, vector_store))
     assert manifest.counts.lines == 7 and manifest.counts.embedded == manifest.upserted == 1
     reasons = {r.line: (r.code, r.reason) for r in manifest.rejected}
-    assert set(reasons) == {2, 3, 4, 5, 6, 7}
-    assert {code for code, _ in reasons.values()} == {"invalid_document"}
-    assert "'_'" in reasons[2][1] and "JSON object" in reasons[3][1] and "strings, numbers" in reasons[4][1]
+    assert {line: code for line, (code, _) in reasons.items()} == {
+        2: "invalid_metadata",
+        3: "invalid_metadata",
+        4: "invalid_metadata",
+        5: "metadata_too_large",
+        6: "invalid_id",
+        7: "text_too_long",
+    }
+    assert "'_'" in reasons[2][1] and "JSON object" in reasons[3][1] and "lists of strings" in reasons[4][1]
     assert "2048 bytes" in reasons[5][1] and "1 to 1024" in reasons[6][1] and "40960 bytes" in reasons[7][1]
     # Only the valid line was sent to Bedrock
     assert [body["inputText"] for _, body in bedrock.calls] == ["kept"]

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Literal
 from embedrock import pricing, wiring
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
-from embedrock_local.environment import LOCAL_VECTOR_BUCKET, emulator_environment, environment_set
+from embedrock_local.environment import emulator_environment, environment_set
+from embedrock_local.runtime.serve import LOCAL_VECTOR_BUCKET
 from embedrock_local.tools.ingest.store import LOCAL_BUCKET, DirStore
 
 if TYPE_CHECKING:
