@@ -6,6 +6,11 @@ What `score` means, per mode (the response's `score` names it):
 - text: BM25; hybrid: the reciprocal rank fusion score (higher is better);
 - reranked: the rerank model's relevance_score (higher is better).
 `scores` keeps every number known: `distance`, `bm25`, `rrf`, `relevance_score`.
+
+QueryVectors returns "the computed distance between the query vector and each vector" for the
+index's metric (S3 API reference, QueryVectors; S3 User Guide, "Querying vectors"). That a cosine
+index's distance is 1 - cosine similarity is the standard definition of cosine distance, which the
+emulator computes; the AWS pages found do not spell the formula out (not confirmed there).
 """
 
 from __future__ import annotations

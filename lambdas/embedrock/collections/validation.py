@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from embedrock.errors import InvalidRequest, shown
 from embedrock.vector_store import limits
-from embedrock.vector_store.metadata import check_id, check_metadata
+from embedrock.vector_store.metadata import INT_MAX, check_id, check_metadata
 from embedrock.vector_store.model import RESERVED_PREFIX
 
 if TYPE_CHECKING:
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 COMPARISONS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$startsWith")
 LOGICAL = ("$and", "$or")
 OPERATORS = f"{', '.join(COMPARISONS)}; and {', '.join(LOGICAL)} over filters"
+# S3 Vectors stores float32 (limits.DATA_TYPES): a larger magnitude would become infinity.
+FLOAT32_MAX = 3.4028234663852886e38
 _NAME_RULE = (
     f"{limits.NAME_MIN} to {limits.NAME_MAX} characters of lowercase letters, digits, '-' and '.', "
     "starting and ending with a letter or digit"
@@ -50,9 +52,10 @@ def check_vector(vector: Sequence[float], collection: Collection, *, param: str)
             code="dimension_mismatch",
         )
     for index, value in enumerate(vector):
-        if not math.isfinite(value):
+        if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
             raise InvalidRequest(
-                f"{param}[{index}] is {value}; vectors hold finite numbers only.",
+                f"{param}[{index}] is {shown(value)}; vectors hold finite float32 numbers only "
+                f"(magnitude at most {FLOAT32_MAX:.7g}).",
                 param=f"{param}[{index}]",
                 code="invalid_vector",
             )
@@ -158,7 +161,11 @@ def _invalid(where: str, problem: str) -> NoReturn:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= INT_MAX
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _primitive(value: Any) -> bool:

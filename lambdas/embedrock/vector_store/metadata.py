@@ -16,6 +16,9 @@ from embedrock.errors import InvalidRequest, shown
 from embedrock.vector_store import limits
 from embedrock.vector_store.model import RESERVED_PREFIX, TEXT_KEY
 
+# Metadata integers are kept to those a JSON number carries exactly everywhere (RFC 8259, section 6).
+INT_MAX = 2**53
+
 
 def check_id(value: str, param: str) -> None:
     if not limits.KEY_MIN <= len(value) <= limits.KEY_MAX:
@@ -38,10 +41,17 @@ def check_metadata(metadata: Mapping[str, Any], text: str | None, *, where: str)
                 param=f"{param}.{shown(key)}",
                 code="invalid_metadata",
             )
+        if isinstance(value, int | float) and not isinstance(value, bool) and not _number(value):
+            raise InvalidRequest(
+                f"{param}.{shown(key)} is {shown(value)}; metadata numbers must be finite, and integers "
+                f"within ±2^53.",
+                param=f"{param}.{shown(key)}",
+                code="invalid_metadata",
+            )
         if not _value(value):
             raise InvalidRequest(
-                f"{param}.{shown(key)} is not a metadata value: metadata values are strings, finite "
-                "numbers, booleans or lists of strings.",
+                f"{param}.{shown(key)} is not a metadata value: metadata values are strings, numbers, "
+                "booleans or lists of strings.",
                 param=f"{param}.{shown(key)}",
                 code="invalid_metadata",
             )
@@ -74,9 +84,15 @@ def check_metadata(metadata: Mapping[str, Any], text: str | None, *, where: str)
 
 
 def _value(value: Any) -> bool:
-    """What the collections' API schema takes (collections.schemas.MetadataValue), numbers finite."""
+    """What the collections' API schema takes (collections.schemas.MetadataValue)."""
     if isinstance(value, list):
         return all(isinstance(item, str) for item in value)
-    if isinstance(value, float):
-        return math.isfinite(value)
-    return isinstance(value, str | bool | int)
+    return isinstance(value, str | bool) or _number(value)
+
+
+def _number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= INT_MAX
+    return isinstance(value, float) and math.isfinite(value)
