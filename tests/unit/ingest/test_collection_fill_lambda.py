@@ -13,7 +13,7 @@ from embedrock import settings, wiring
 from embedrock.vector_store.model import Collection
 from embedrock.vector_store.s3vectors import S3VectorsStore
 from tests.fakes import FakeBedrockRuntime
-from tests.fixtures.ingest.harness import IngestAws, ingest_aws
+from tests.fixtures.ingest.harness import BATCH_ROLE_ARN, FakeBedrockBatch, IngestAws, ingest_aws
 
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
@@ -55,3 +55,31 @@ def test_an_uploaded_file_naming_a_collection_fills_it_and_counts_the_upserts(
     output = capsys.readouterr().out
     assert emf(output, "DocumentsUpserted") == [[3.0]]
     assert emf(output, "VectorWriteCalls") == [[1.0]]
+
+
+def test_a_file_embedded_by_batch_inference_fills_the_collection_too(
+    bedrock: FakeBedrockRuntime, vector_store: S3VectorsStore
+) -> None:
+    # Given batch inference on (200 records a job, chunks of 100) and a 250-line file naming a collection
+    wiring.override(settings=settings.load({"EMBEDROCK_VECTOR_BUCKET": vector_store.bucket}))
+    batch_environment = {
+        "EMBEDROCK_BATCH_ROLE_ARN": BATCH_ROLE_ARN,
+        "EMBEDROCK_BATCH_MIN_LINES": "100",
+        "EMBEDROCK_BATCH_MAX_RECORDS": "200",
+        "EMBEDROCK_INGEST_CHUNK_LINES": "100",
+    }
+    vector_store.create(Collection(name="big", model=TITAN_V2, dimensions=1024, metric="cosine"))
+    with ingest_aws(batch_environment) as aws:
+        control = FakeBedrockBatch(aws.s3)
+        wiring.override(control=control)
+        aws.upload("input/big.txt", "".join(f"text {i}\n" for i in range(1, 251)), {"collection": "big"})
+        aws.deliver()
+        (arn,) = control.jobs
+        # When the job completes (its first 200 lines) and the rest ran on demand
+        aws.send(control.run(arn))
+        aws.deliver()
+        manifest = aws.manifest("big.txt")
+    # Then every line is in the collection, whichever way it was embedded
+    assert (manifest["status"], manifest["mode"], manifest["upserted"]) == ("complete", "batch", 250)
+    ids = [str(i) for i in range(1, 251)]
+    assert [d.id for d in vector_store.get("big", ids)] == ids
