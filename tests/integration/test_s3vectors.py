@@ -95,9 +95,9 @@ def test_errors_arrive_as_s3_vectors_codes_and_statuses(
     assert code_status(taken.value) == ("ConflictException", 409)
     client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
     with pytest.raises(client.exceptions.ValidationException) as too_many:
-        client.query_vectors(**WHERE, topK=101, queryVector={"float32": [1.0, 0.0]})
+        client.query_vectors(**WHERE, topK=10_001, queryVector={"float32": [1.0, 0.0]})
     assert code_status(too_many.value) == ("ValidationException", 400)
-    assert "1 to 100" in too_many.value.response["Error"]["Message"]
+    assert "1 to 10000" in too_many.value.response["Error"]["Message"]
     with pytest.raises(client.exceptions.ValidationException) as nan:
         client.put_vectors(**WHERE, vectors=[{"key": "a", "data": {"float32": [math.nan, 0.0]}}])
     assert "NaN" in nan.value.response["Error"]["Message"]
@@ -182,3 +182,22 @@ def test_boto3_full_text_and_hybrid_search_over_http(
         **WHERE, add={"textSearchConfigurations": [{"metadataKey": "title"}]}
     )
     assert updated["indexArn"].endswith(f"/index/{INDEX}")
+
+
+def test_boto3_s_paginator_reads_every_page_of_a_large_top_k(
+    served: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for(served, monkeypatch)
+    client.create_vector_bucket(vectorBucketName=BUCKET)
+    client.create_index(**WHERE, dataType="float32", dimension=2, distanceMetric="euclidean")
+    count = 230
+    client.put_vectors(
+        **WHERE, vectors=[{"key": f"k{i:03d}", "data": {"float32": [float(i), 0.0]}} for i in range(count)]
+    )
+    pages = list(
+        client.get_paginator("query_vectors").paginate(
+            **WHERE, topK=count, queryVector={"float32": [0.0, 0.0]}
+        )
+    )
+    assert len(pages) > 1 and all("distanceMetric" in page for page in pages)
+    assert [v["key"] for page in pages for v in page["vectors"]] == [f"k{i:03d}" for i in range(count)]

@@ -31,9 +31,16 @@ KEY_MIN, KEY_MAX = 1, 1024  # model: VectorKey min 1, max 1024
 PUT_MAX = 500  # user guide: "Vectors per PutVectors API call: Up to 500"
 DELETE_MAX = 500  # user guide: "Vectors per DeleteVectors API call: Up to 500"
 GET_MAX = 100  # user guide: "Vectors per GetVectors API call: Up to 100"
-# user guide: "Top-K results per QueryVectors request: Up to 100" (the GA page; the preview
-# page said 30). The model has a QueryVectors nextToken; paging is not served by the emulator.
-TOP_K_MAX = 100
+# topK up to 10,000 since 2026-06-16, answered in pages linked by nextToken: AWS What's New
+# "Amazon S3 Vectors supports 10,000 search results per query" (2026-06,
+# s3-vectors-supports-10000-search-results-per-query) and the user guide's "Querying vectors"
+# (s3-vectors-query.html: "When topK exceeds the page size, results are returned across multiple
+# pages ... nextToken"); botocore's model gives topK min 1 and no max, and a QueryVectors
+# paginator. Copies of the limitations page from before then still say "Up to 100" (the GA
+# figure; the preview said 30). A client reading every page gets topK results.
+TOP_K_MAX = 10_000
+# The page size is not published; the emulator answers pages of the former per-request maximum.
+QUERY_PAGE_SIZE = 100
 LIST_VECTORS_MAX = 1000  # user guide and model: ListVectors maxResults 1..1000
 LIST_BUCKETS_MAX = 500  # model: ListVectorBuckets / ListIndexes maxResults 1..500
 SEGMENTS_MAX = 16  # user guide: "Segment count for parallel listing ... Up to 16"

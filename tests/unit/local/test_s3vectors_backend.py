@@ -299,15 +299,15 @@ def test_query_filters_and_returns_metadata_only_when_asked(client: S3VectorsCli
 @pytest.mark.parametrize(
     ("params", "named"),
     [
-        ({"topK": 0}, "1 to 100"),
-        ({"topK": 101}, "1 to 100"),
+        ({"topK": 0}, "1 to 10000"),
+        ({"topK": 10_001}, "1 to 10000"),
         ({"topK": 1, "queryVector": {"float32": [1.0]}}, "expects dimension 2"),
         ({"topK": 1, "queryVector": {"float32": [0.0, 0.0]}}, "zero vector"),
         ({"topK": 1, "filter": {"genre": {"$regex": "x"}}}, "unknown operator"),
         ({"topK": 1, "queryMode": "FAST"}, "CLASSIC, ENHANCED"),
         ({"topK": 1, "queryTexts": [{"metadataKey": "t", "text": "x"}]}, "not full-text searchable"),
         ({"topK": 1, "returnScores": "yes"}, "true or false"),
-        ({"topK": 1, "nextToken": "abc"}, "not implemented"),
+        ({"topK": 1, "nextToken": "abc"}, "not a token QueryVectors returned"),
     ],
 )
 def test_query_refuses_bad_requests(client: S3VectorsClient, params: dict[str, Any], named: str) -> None:

@@ -27,6 +27,7 @@ class Sizes:
     load_concurrency: int
     load_sequential: int  # requests sent one at a time, for the unloaded baseline
     load_containers: int  # worker processes per function, like warm Lambda containers
+    collection_vectors: int  # vectors in the emulated S3 Vectors index of collection_query
 
 
 FULL = Sizes(
@@ -42,6 +43,7 @@ FULL = Sizes(
     load_concurrency=32,
     load_sequential=200,
     load_containers=2,
+    collection_vectors=100_000,
 )
 QUICK = Sizes(
     fanout_texts=32,
@@ -56,6 +58,7 @@ QUICK = Sizes(
     load_concurrency=8,
     load_sequential=40,
     load_containers=1,
+    collection_vectors=2_000,
 )
 
 

@@ -3,7 +3,7 @@ answered with its output shapes or an S3VectorsError. The HTTP server and the in
 both call `call`.
 
 Operation names, members and errors: botocore's s3vectors model (2025-07-15). Not served:
-QueryVectors paging, policies and index-mode updates; each answers a ValidationException saying so.
+policies and index-mode updates; each answers a ValidationException saying so.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from embedrock.vector_store import limits
 
 from .errors import conflict, invalid, not_found, not_implemented, quota
 from .filters import compile_filter
+from .paging import QuerySessions
 from .ranking import Hit, TextQuery, hybrid_hits, text_hits, vector_hits
 from .search import Matrix
 from .store import Bucket, Index, Store, StoredVector, TextSearch, now
@@ -70,6 +71,7 @@ class S3VectorsBackend:
         # (the service backfills it asynchronously; the emulator builds on first query). Tests
         # raise it to see the BUILDING status and the refusal of queries on that key.
         self.text_backfill_seconds = 0.0
+        self.query_sessions = QuerySessions(limits.QUERY_PAGE_SIZE)
 
     @property
     def store(self) -> Store:
@@ -389,8 +391,6 @@ class S3VectorsBackend:
             "returnScores",
             "nextToken",
         )
-        if "nextToken" in request:
-            raise not_implemented("QueryVectors paging (nextToken)")
         top_k = _int(request.get("topK"), "topK", 1, limits.TOP_K_MAX)
         mode = None
         if "queryMode" in request:
@@ -410,6 +410,8 @@ class S3VectorsBackend:
             if "filter" in request
             else None
         )
+        if "nextToken" in request:
+            return {**self.query_sessions.next(request), "distanceMetric": index.metric}
         matrix = self.store.matrix(index)
         allowed = matrix.allowed(keep)
         if not texts:
@@ -430,7 +432,7 @@ class S3VectorsBackend:
             )
             for hit in hits
         ]
-        return {"vectors": results, "distanceMetric": index.metric}
+        return {**self.query_sessions.first(request, results), "distanceMetric": index.metric}
 
     # Tags (TagResource, UntagResource, ListTagsForResource: on a bucket or an index ARN)
     def tag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -746,6 +748,33 @@ def _floats(value: Any, field: str, index: Index) -> np.ndarray:
         raise invalid(
             f"{field} has {len(data)} dimensions; index {index.name} expects dimension {index.dimension}."
         )
+    vector = _plain_numbers(data)
+    if vector is None:
+        _check_each_number(data, field)
+        vector = np.asarray(data, dtype=np.float32)
+    if index.metric == "cosine" and not np.any(vector):
+        raise invalid(
+            f"{field} is a zero vector, which has no cosine distance; index {index.name} uses cosine."
+        )
+    return vector
+
+
+def _plain_numbers(data: list[Any]) -> np.ndarray | None:
+    """The vector when `data` holds only finite ints and floats within float32's range, checked
+    in numpy (one PutVectors carries up to 500 x 4,096 of them); None for anything else."""
+    if not set(map(type, data)) <= {float, int}:
+        return None
+    try:
+        wide = np.array(data, dtype=np.float64)
+    except OverflowError:
+        return None
+    if not np.all(np.isfinite(wide)) or np.abs(wide).max(initial=0.0) > FLOAT32_MAX:
+        return None
+    return wide.astype(np.float32)
+
+
+def _check_each_number(data: list[Any], field: str) -> None:
+    """The element-by-element checks, for a vector the numpy path refused: which error it is."""
     # botocore sends a NaN or infinite float as the string "NaN", "Infinity" or "-Infinity".
     if any(x in NON_FINITE for x in data if isinstance(x, str)) or not all(
         math.isfinite(x) and abs(x) <= FLOAT32_MAX for x in data if _is_number(x)
@@ -755,12 +784,6 @@ def _floats(value: Any, field: str, index: Index) -> np.ndarray:
         )
     if not all(_is_number(x) for x in data):
         raise invalid(f"{field} must hold numbers only.")
-    vector = np.asarray(data, dtype=np.float32)
-    if index.metric == "cosine" and not np.any(vector):
-        raise invalid(
-            f"{field} is a zero vector, which has no cosine distance; index {index.name} uses cosine."
-        )
-    return vector
 
 
 def _is_number(value: Any) -> bool:

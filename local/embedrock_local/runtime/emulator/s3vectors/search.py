@@ -44,31 +44,44 @@ class Matrix:
         return np.fromiter((keep(item) for item in self.metadata), dtype=bool, count=len(self.keys))
 
     def nearest(self, query: np.ndarray, top_k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        """(row, distance) of the top_k nearest `allowed` rows, nearest first; ties by key."""
+        """(row, distance) of the top_k nearest `allowed` rows, nearest first; ties by key.
+
+        One matrix-vector product and one selection over the rows, in float32 and in place:
+        distances are computed for the k rows kept only (a query must cost about what bare numpy
+        costs: `embedrock perf`'s collection_query measures it)."""
         if not self.keys:
             return []
-        distances = self._distances(query.astype(np.float32))
+        query = np.asarray(query, dtype=np.float32)
+        products = self.rows @ query
+        # Lower is nearer: -cos (rows are unit) for cosine; |x|^2 - 2 x.q (|q|^2 is the same for all).
+        nearness = (
+            np.negative(products, out=products)
+            if self.metric == "cosine"
+            else self.squared_norms - 2 * products
+        )
         if allowed is not None:
-            distances = np.where(allowed, distances, np.inf)
+            nearness[~allowed] = np.inf
             available = int(allowed.sum())
         else:
             available = len(self.keys)
         k = min(top_k, available)
         if k == 0:
             return []
-        if k < len(distances):
-            candidates = np.argpartition(distances, k - 1)[:k]
-            # Take every row tied with the k-th distance, so the key order decides among them.
-            candidates = np.flatnonzero(distances <= distances[candidates].max())
+        if k < len(nearness):
+            candidates = np.argpartition(nearness, k - 1)[:k]
+            # Take every row tied with the k-th, so the key order decides among them.
+            candidates = np.flatnonzero(nearness <= nearness[candidates].max())
         else:
-            candidates = np.flatnonzero(np.isfinite(distances))
-        order = candidates[np.lexsort((candidates, distances[candidates]))][:k]
-        return [(int(row), float(distances[row])) for row in order]
+            candidates = np.flatnonzero(np.isfinite(nearness))
+        order = candidates[np.lexsort((candidates, nearness[candidates]))][:k]
+        return [
+            (int(row), distance)
+            for row, distance in zip(order, self._distances(order, nearness, query), strict=True)
+        ]
 
-    def _distances(self, query: np.ndarray) -> np.ndarray:
-        products = self.rows @ query
+    def _distances(self, rows: np.ndarray, nearness: np.ndarray, query: np.ndarray) -> list[float]:
+        kept = nearness[rows].astype(np.float64)
         if self.metric == "cosine":
-            unit = products / np.float32(np.linalg.norm(query))
-            return np.asarray(1.0 - unit, dtype=np.float64)
-        squared = self.squared_norms - 2.0 * products + np.float32(query @ query)
-        return np.asarray(np.sqrt(np.maximum(squared.astype(np.float64), 0.0)), dtype=np.float64)
+            return [float(d) for d in 1.0 + kept / float(np.linalg.norm(query))]
+        squared = kept + float(query.astype(np.float64) @ query.astype(np.float64))
+        return [float(d) for d in np.sqrt(np.maximum(squared, 0.0))]
