@@ -19,9 +19,10 @@ from embedrock.vector_store.errors import THROTTLING_CODES
 
 def config(settings: Settings) -> Config:
     return Config(
-        # botocore defaults to "legacy"; "standard" retries TooManyRequestsException (modeled as
-        # throttling), 500, 503 and connection errors with jittered backoff, never validation.
-        # total_max_attempts counts the first attempt too.
+        # botocore defaults to "legacy"; "standard" retries TooManyRequestsException (in its
+        # throttling codes, and modeled retryable as throttling in the s3vectors model), 500, 503
+        # and connection errors with jittered backoff, never validation (botocore/retries/
+        # standard.py). total_max_attempts counts the first attempt too.
         retries={"mode": "standard", "total_max_attempts": settings.max_attempts},
         # The store's calls run one after another per request; the pool still matches the
         # Bedrock clients' so concurrent requests of one container never wait for a socket.

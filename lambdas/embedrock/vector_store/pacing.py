@@ -43,7 +43,8 @@ class WritePacer:
             writes = self._writes.setdefault(index, deque())
             while True:
                 now = self._clock()
-                while writes and writes[0][0] <= now - WINDOW_SECONDS:
+                # The same sum as the wait below, so a wait of exactly that long always frees a slot.
+                while writes and writes[0][0] + WINDOW_SECONDS <= now:
                     writes.popleft()
                 written = sum(count for _, count in writes)
                 if written + vectors <= self._vectors_per_second and len(writes) < self._requests_per_second:

@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from embedrock.errors import InvalidRequest
+from embedrock.errors import ApiError, InvalidRequest, shown
+from embedrock.settings import Settings
 from embedrock.vector_store import limits
 from embedrock.vector_store.errors import vector_store_errors
 from embedrock.vector_store.model import (
@@ -31,15 +32,24 @@ from embedrock.vector_store.pacing import WritePacer
 
 # Room kept in a PutVectors request for what surrounds the vectors (bucket, index, brackets).
 _ENVELOPE_BYTES = 1024
+# Seconds in a throttled answer's Retry-After unless told: EMBEDROCK_RETRY_AFTER's default.
+_RETRY_AFTER_SECONDS: int = Settings.model_fields["retry_after_seconds"].default
 
 
 class S3VectorsStore:
+    """The store over `client`, a boto3 s3vectors client or the emulator's in-process one.
+
+    The client is typed Any: both answer boto3's calls, and the published s3vectors stubs
+    (mypy-boto3-s3vectors 1.43) lack the full-text members (queryTexts, returnScores) this uses.
+    `clock` and `sleep` pace the writes (tests pass a fake clock).
+    """
+
     def __init__(
         self,
         client: Any,
         bucket: str,
         *,
-        retry_after_seconds: int = 2,
+        retry_after_seconds: int = _RETRY_AFTER_SECONDS,
         max_request_bytes: int = limits.REQUEST_BYTES_MAX,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -69,6 +79,8 @@ class S3VectorsStore:
                 dimension=collection.dimensions,
                 distanceMetric=collection.metric,
                 metadataConfiguration=metadata,
+                # Tagging at creation needs s3vectors:TagResource besides CreateIndex (Amazon S3 User
+                # Guide, "Creating vector indexes with tags", creating-vector-indexes-with-tags.html).
                 tags={MODEL_TAG: collection.model},
             )
             index = self._client.get_index(vectorBucketName=self._bucket, indexName=collection.name)["index"]
@@ -78,7 +90,16 @@ class S3VectorsStore:
         with self._errors(name):
             index = self._client.get_index(vectorBucketName=self._bucket, indexName=name)["index"]
             tags = self._client.list_tags_for_resource(resourceArn=index["indexArn"])["tags"]
-        return _collection(index, tags.get(MODEL_TAG, ""))
+        model = tags.get(MODEL_TAG)
+        if not model:
+            # Only this service's indexes belong in its bucket: without the tag there is no model
+            # to embed queries and documents with.
+            raise ApiError(
+                f"index {shown(name)} of vector bucket {self._bucket} has no {MODEL_TAG} tag, so it is "
+                "not a collection of this service; tag it with its embedding model id or remove it.",
+                code="collection_untagged",
+            )
+        return _collection(index, model)
 
     def collections(self) -> list[Collection]:
         names = list(self._index_names())  # every page first, then each index's details
@@ -144,7 +165,9 @@ class S3VectorsStore:
             request["queryVector"] = {"float32": [float(x) for x in query.vector]}
             request["returnDistance"] = True
         if query.text is not None:
-            # Without queryVector: full-text (BM25) only; with it: hybrid (reciprocal rank fusion).
+            # Without queryVector: full-text (BM25) only; with it: hybrid, the rankings fused by
+            # reciprocal rank fusion (Amazon S3 User Guide, "Querying with full-text and vector
+            # search", s3-vectors-querying-full-text-and-vector-search.html).
             request["queryTexts"] = [{"metadataKey": TEXT_KEY, "text": query.text}]
             request["returnScores"] = True
         if query.filter is not None:
@@ -240,7 +263,9 @@ def _match(vector: Mapping[str, Any]) -> Match:
 
 def _scores(scores: Mapping[str, Any] | None) -> dict[str, float]:
     """QueryScores {fused, bm25Scores: [{metadataKey, score}], vectorDistance} by name:
-    `fused` (RRF), `bm25` (the text key's), `vector_distance`."""
+    `fused` (RRF), `bm25` (the text key's), `vector_distance`. S3 API reference, QueryScores
+    (API_S3VectorBuckets_QueryScores.html): fused only for hybrid requests, vectorDistance when a
+    hybrid result matched the vector search."""
     if not scores:
         return {}
     named: dict[str, float] = {}

@@ -153,3 +153,68 @@ def test_a_query_needs_a_vector_or_a_text(vector_store: S3VectorsStore) -> None:
     with pytest.raises(InvalidRequest) as caught:
         vector_store.query("docs", Query(top_k=1))
     assert caught.value.param == "query"
+
+
+def test_describe_and_list_read_back_model_metric_and_text_language(vector_store: S3VectorsStore) -> None:
+    vector_store.create(DOCS)
+    searched = Collection("papers", "cohere.embed-v4:0", 4, "euclidean", text_language="en")
+    vector_store.create(searched)
+    described = vector_store.describe("papers")
+    assert (described.model, described.dimensions, described.metric, described.text_language) == (
+        "cohere.embed-v4:0",
+        4,
+        "euclidean",
+        "en",
+    )
+    assert [(c.name, c.model, c.text_language) for c in vector_store.collections()] == [
+        ("docs", "amazon.titan-embed-text-v2:0", None),
+        ("papers", "cohere.embed-v4:0", "en"),
+    ]
+    with pytest.raises(NotFound) as caught:
+        vector_store.describe("absent")
+    assert caught.value.code == "collection_not_found"
+
+
+SEARCHED = Collection("papers", "amazon.titan-embed-text-v2:0", 3, "cosine", text_language="en")
+
+
+def test_text_search_ranks_by_bm25_over_the_documents_text(vector_store: S3VectorsStore) -> None:
+    vector_store.create(SEARCHED)
+    vector_store.put(
+        "papers",
+        [
+            doc("cats", [1.0, 0.0, 0.0], "cats chase mice and cats sleep", kind="pets"),
+            doc("dogs", [0.0, 1.0, 0.0], "dogs fetch sticks", kind="pets"),
+            doc("stocks", [0.0, 0.0, 1.0], "markets and stocks fell", kind="money"),
+        ],
+    )
+    matches = vector_store.query("papers", Query(top_k=3, text="cats"))
+    assert [m.id for m in matches] == ["cats"]
+    (cats,) = matches
+    assert cats.distance is None and cats.scores["bm25"] > 0 and cats.text == "cats chase mice and cats sleep"
+    assert dict(cats.metadata) == {"kind": "pets"}
+
+
+def test_hybrid_search_fuses_text_and_vector_ranks(vector_store: S3VectorsStore) -> None:
+    vector_store.create(SEARCHED)
+    vector_store.put(
+        "papers",
+        [
+            doc("cats", [1.0, 0.0, 0.0], "cats chase mice"),
+            doc("dogs", [0.0, 1.0, 0.0], "dogs fetch sticks"),
+            doc("both", [0.7, 0.7, 0.0], "cats and dogs"),
+        ],
+    )
+    matches = vector_store.query("papers", Query(top_k=3, vector=[0.0, 1.0, 0.0], text="cats"))
+    assert {m.id for m in matches} == {"cats", "dogs", "both"}
+    # "both" is second by vector and first by text (its text is the shorter): fused, it leads
+    assert matches[0].id == "both" and "fused" in matches[0].scores
+    assert all(m.distance is not None for m in matches)
+
+
+def test_text_search_on_a_collection_without_it_is_refused(vector_store: S3VectorsStore) -> None:
+    vector_store.create(DOCS)
+    vector_store.put("docs", [doc("a", [1.0, 0.0, 0.0], "words")])
+    with pytest.raises(InvalidRequest) as caught:
+        vector_store.query("docs", Query(top_k=1, text="words"))
+    assert caught.value.status == 400 and "docs" in caught.value.message
