@@ -15,7 +15,7 @@ CDK := npx --no-install cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export CDK_DISABLE_VERSION_CHECK := 1
 
-.PHONY: install lock run test test-all test-unit test-lambda-python lint format synth bootstrap deploy diff destroy bench perf fuzz ingest models model-access clean
+.PHONY: install lock run test test-all test-unit test-lambda-python lint format synth bootstrap deploy diff destroy bench perf fuzz ingest search models model-access clean
 
 # The locks are the source of truth (README, Dependencies): every install checks their hashes.
 # requirements*.txt are only the inputs of `make lock`. uv installs (in seconds, where pip takes
@@ -136,9 +136,13 @@ fuzz: install
 	EMBEDROCK_FUZZ_EXAMPLES=$(or $(EXAMPLES),500) EMBEDROCK_LOAD_REQUESTS=$(or $(REQUESTS),1000) \
 		$(BIN)/python -m pytest tests/integration/test_fuzz.py tests/integration/test_faults_load.py -q -p no:cacheprovider
 
-## ingest: embed a file locally through the pipeline code: make ingest FILE=docs.jsonl OUT=out
+## ingest: embed a file locally through the pipeline code: make ingest FILE=docs.jsonl OUT=out [COLLECTION=docs]
 ingest: install
-	$(BIN)/embedrock ingest $(FILE) --out $(OUT)
+	$(BIN)/embedrock ingest $(FILE) --out $(OUT) $(if $(COLLECTION),--collection $(COLLECTION))
+
+## search: search a collection of the API make run serves: make search COLLECTION=docs QUERY="..." [MODE=hybrid]
+search: install
+	$(BIN)/embedrock search $(COLLECTION) "$(QUERY)" --mode $(or $(MODE),vector)
 
 ## models: the embedding models, their inference profiles and your account's access (your AWS credentials)
 models: install

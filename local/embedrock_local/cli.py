@@ -27,6 +27,8 @@ SUBCOMMANDS: dict[str, str] = {
     "perf": "embedrock_local.tools.perf.command",
     "ingest": "embedrock_local.tools.ingest.command",
     "models": "embedrock_local.tools.models.command",
+    "collections": "embedrock_local.tools.collections.command",
+    "search": "embedrock_local.tools.collections.search",
     "emulator": "embedrock_local.runtime.emulator.command",
 }
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from embedrock.vector_store import limits
 from embedrock_local.runtime.emulator import EmulatorOptions
 from embedrock_local.runtime.serve import LOCAL_VECTOR_BUCKET, LocalRuntime
 
@@ -158,7 +159,10 @@ ERRS = "/collections/errs"
             ("POST", f"{ERRS}/search", {"query": "x", "mode": "text"}),
             (400, "text_search_not_enabled", "mode"),
         ),
-        (("POST", f"{ERRS}/search", {"query": "x", "top_k": 1000}), (400, "invalid_top_k", "top_k")),
+        (
+            ("POST", f"{ERRS}/search", {"query": "x", "top_k": limits.TOP_K_MAX + 1}),
+            (400, "invalid_top_k", "top_k"),
+        ),
         (("GET", f"{ERRS}/documents/nothing", None), (404, "document_not_found", "document_id")),
         (("POST", f"{ERRS}/documents:delete", {"ids": []}), (400, None, "ids")),
     ],

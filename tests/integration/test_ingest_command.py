@@ -91,6 +91,7 @@ def test_ingest_runs_chunks_in_order_with_options_and_a_sidecar(tmp_path: Path) 
         "input_type": "default",
         "embedding_type": "default",
         "truncate": "default",
+        "collection": "default",
     }
 
 

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from embedrock import wiring
 from embedrock.collections import schemas
-from embedrock.collections.validation import check_documents, check_id, check_name
+from embedrock.collections.validation import check_documents, check_name
 from embedrock.embed_spec import EmbedSpec, check_text, resolve_spec
 from embedrock.errors import Conflict, InvalidRequest, NotFound, shown
 from embedrock.observability import record_documents_upserted, record_vector_write_calls
 from embedrock.vector_store import model as stored
+from embedrock.vector_store.metadata import check_id
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import EmbedResult

@@ -8,12 +8,13 @@ and what is allowed, raised before any paid call.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from embedrock.errors import InvalidRequest, shown
 from embedrock.vector_store import limits
-from embedrock.vector_store.model import RESERVED_PREFIX, TEXT_KEY
+from embedrock.vector_store.metadata import INT_MAX, check_id, check_metadata
+from embedrock.vector_store.model import RESERVED_PREFIX
 
 if TYPE_CHECKING:
     from embedrock.collections.schemas import DocumentIn
@@ -26,8 +27,6 @@ LOGICAL = ("$and", "$or")
 OPERATORS = f"{', '.join(COMPARISONS)}; and {', '.join(LOGICAL)} over filters"
 # S3 Vectors stores float32 (limits.DATA_TYPES): a larger magnitude would become infinity.
 FLOAT32_MAX = 3.4028234663852886e38
-# Metadata integers are kept to those a JSON number carries exactly everywhere (RFC 8259, section 6).
-INT_MAX = 2**53
 _NAME_RULE = (
     f"{limits.NAME_MIN} to {limits.NAME_MAX} characters of lowercase letters, digits, '-' and '.', "
     "starting and ending with a letter or digit"
@@ -91,62 +90,6 @@ def check_documents(documents: Sequence[DocumentIn], collection: Collection) -> 
         if document.vector is not None:
             check_vector(document.vector, collection, param=f"{where}.vector")
         check_metadata(document.metadata, document.text, where=where)
-
-
-def check_id(value: str, param: str) -> None:
-    if not limits.KEY_MIN <= len(value) <= limits.KEY_MAX:
-        raise InvalidRequest(
-            f"{param} has {len(value)} characters; ids have {limits.KEY_MIN} to {limits.KEY_MAX}.",
-            param=param,
-            code="invalid_id",
-        )
-
-
-def check_metadata(metadata: Mapping[str, Any], text: str | None, *, where: str) -> None:
-    """Keys and values, then S3 Vectors' counts: keys (the stored text is one), filterable bytes
-    (every user key is filterable) and total bytes (with the text), as limits.json_bytes counts."""
-    param = f"{where}.metadata"
-    for key, value in metadata.items():
-        if not key or key.startswith(RESERVED_PREFIX):
-            raise InvalidRequest(
-                f"{param} key '{shown(key)}' is not allowed: keys are non-empty and may not start with "
-                f"'{RESERVED_PREFIX}' (kept for the service's own keys).",
-                param=f"{param}.{shown(key)}",
-                code="invalid_metadata",
-            )
-        if isinstance(value, int | float) and not isinstance(value, bool) and not _number(value):
-            raise InvalidRequest(
-                f"{param}.{shown(key)} is {shown(value)}; metadata numbers must be finite, and integers "
-                f"within ±2^53.",
-                param=f"{param}.{shown(key)}",
-                code="invalid_metadata",
-            )
-    keys = len(metadata) + (text is not None)
-    if keys > limits.METADATA_KEYS_MAX:
-        raise InvalidRequest(
-            f"{param} has {keys} keys counting the stored text; S3 Vectors keeps at most "
-            f"{limits.METADATA_KEYS_MAX} per vector.",
-            param=param,
-            code="metadata_too_large",
-        )
-    filterable = limits.json_bytes(metadata)
-    if filterable > limits.FILTERABLE_BYTES_MAX:
-        raise InvalidRequest(
-            f"{param} is {filterable} bytes as compact JSON; filterable metadata is limited to "
-            f"{limits.FILTERABLE_BYTES_MAX} bytes per vector.",
-            param=param,
-            code="metadata_too_large",
-        )
-    if text is not None:
-        total = limits.json_bytes({**metadata, TEXT_KEY: text})
-        if total > limits.METADATA_BYTES_MAX:
-            raise InvalidRequest(
-                f"{where}.text with its metadata is {total} bytes as compact JSON; S3 Vectors keeps at "
-                f"most {limits.METADATA_BYTES_MAX} bytes of metadata per vector, the text included. "
-                "Split the text into smaller documents.",
-                param=f"{where}.text",
-                code="text_too_long",
-            )
 
 
 def check_top_k(top_k: int) -> None:

@@ -18,7 +18,13 @@ from embedrock.bedrock.batch_limits import TERMINAL
 from embedrock.ingest import assembly, messages
 from embedrock.ingest import settings as ingest_settings
 from embedrock.ingest.pipeline import Outcome
-from embedrock.observability import logger, metrics, record_file_tokens, tracer
+from embedrock.observability import (
+    logger,
+    metrics,
+    record_documents_upserted,
+    record_file_tokens,
+    tracer,
+)
 
 # Seconds before a failed message is retried: doubles per attempt, within SQS's 12 hours.
 FIRST_BACKOFF_SECONDS = 30
@@ -82,6 +88,8 @@ def _observe(outcome: Outcome | None, attempt: int) -> None:
     metrics.add_metric(name="CacheHits", unit=MetricUnit.Count, value=manifest.counts.cache_hits)
     if manifest.model is not None:
         record_file_tokens(manifest.model, manifest.input_tokens, manifest.batch_input_tokens)
+    if manifest.collection is not None and manifest.status == "complete":
+        record_documents_upserted(manifest.upserted, manifest.vector_write_calls)
 
 
 def _back_off(record: SQSRecord) -> None:

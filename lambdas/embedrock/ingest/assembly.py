@@ -71,6 +71,8 @@ def pipeline(bucket: str) -> Pipeline:
         cache=_cached_vectors(),
         batch=_batch(bucket, ingest),
         allowed_profiles=config.inference_profiles,
+        # Built on the first file that names a collection (a file naming one without a bucket is rejected).
+        vector_store=wiring.vector_store if config.vector_bucket is not None else None,
     )
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from embedrock.embed_input import Item
 from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ApiError, InvalidRequest
-from embedrock.ingest import images
+from embedrock.ingest import collection_fill, images
 from embedrock.ingest.chunk_embedding import FanOut, Vector, embed_each_call, rejected_by_bedrock
 from embedrock.ingest.documents import ChunkResult, Plan
 from embedrock.ingest.formats import Record, Rejection
@@ -24,6 +24,7 @@ from embedrock.ingest.object_store import Store
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use
+    from embedrock.vector_store.port import VectorStore
 
 # Output fields the pipeline writes; an input field of the same name is kept as input_<name>.
 OUTPUT_FIELDS = ("id", "embedding", "model", "dimensions")  # and "image", where the line had one
@@ -94,8 +95,10 @@ def run_chunk(
     max_concurrency: int,
     cache: VectorCache | None = None,
     on_done: Callable[[int], None] | None = None,
+    vector_store: VectorStore | None = None,
 ) -> ChunkResult:
-    """Embeds chunk `n` and writes its output and result; raises ChunkFailed after saving progress."""
+    """Embeds chunk `n` (upserting it into the plan's collection, if any) and writes its output and
+    result; raises ChunkFailed after saving progress."""
     started = time.perf_counter()
     keys, spec = RunKeys(plan.run_id), plan.spec()
     records = load_records(store, keys, n)
@@ -112,7 +115,8 @@ def run_chunk(
                 break
             run.embed(window)
         if fan.failure is None and not fan.interrupted:
-            return _write(store, plan, n, records, partial=partial, fan=fan, started=started)
+            filled = _fill(vector_store, plan=plan, n=n, records=records, partial=partial)
+            return _write(store, plan, n, records, partial=partial, fan=fan, filled=filled, started=started)
     except KeyboardInterrupt:  # after the calls: what they embedded must not be lost
         fan.interrupted = True
     except Exception:  # e.g. S3 failing to read an image: what earlier windows paid for is kept
@@ -172,6 +176,36 @@ class _Window:
             cache.put_many(spec, {i: misses[i] for i in called.vectors}, called.vectors)
 
 
+def _fill(
+    vector_store: VectorStore | None,
+    *,
+    plan: Plan,
+    n: int,
+    records: Sequence[Record],
+    partial: Partial,
+) -> collection_fill.Upserted | None:
+    """Upserts what the chunk embedded into the plan's collection; None when it fills none."""
+    collection = plan.config.get("collection")
+    if collection is None:
+        return None
+    if vector_store is None:
+        raise LookupError(f"run {plan.run_id} fills collection '{collection}', but no vector store is set")
+    documents = {
+        i: collection_fill.document(records[i], plan.format, vector.embedding)
+        for i, vector in partial.vectors.items()
+    }
+    try:
+        return collection_fill.upsert(vector_store, collection, documents)
+    except ApiError as error:  # throttled or unavailable after the store's retries: retry the chunk
+        chunk = plan.chunks[n]
+        raise ChunkFailed(
+            f"chunk {n} (lines {chunk.first_line}-{chunk.last_line}): {len(partial.vectors)} of "
+            f"{len(records)} texts embedded, then upserting them into collection '{collection}' "
+            f"failed: {error.message}",
+            error,
+        ) from error
+
+
 def _write(
     store: Store,
     plan: Plan,
@@ -180,14 +214,18 @@ def _write(
     *,
     partial: Partial,
     fan: FanOut,
+    filled: collection_fill.Upserted | None,
     started: float,
 ) -> ChunkResult:
     keys, spec = RunKeys(plan.run_id), plan.spec()
     rows: list[str] = []
     rejected: list[Rejection] = []
+    not_upserted = filled.failed if filled is not None else {}
     for index, record in enumerate(records):
         vector = partial.vectors.get(index)
-        if vector is not None:
+        if index in not_upserted:  # embedded, but not in the collection: reported, not output
+            rejected.append(_not_upserted(record, plan, not_upserted[index]))
+        elif vector is not None:
             rows.append(output_row(record, vector.embedding, spec))
         else:
             error = fan.rejected[index]  # every record is either embedded or rejected
@@ -211,9 +249,19 @@ def _write(
         bedrock_calls=partial.bedrock_calls,
         bedrock_ms=partial.bedrock_ms,
         duration_ms=(time.perf_counter() - started) * 1000,
+        upserted=filled.documents if filled is not None else 0,
+        vector_write_calls=filled.calls if filled is not None else 0,
     )
     store.put(keys.chunk_result(n), result.to_bytes(), content_type=JSON)
     return result
+
+
+def _not_upserted(record: Record, plan: Plan, error: ApiError) -> Rejection:
+    return Rejection(
+        line=record.line,
+        code="not_upserted",
+        reason=f"embedded, but collection '{plan.config['collection']}' refused it: {error.message}",
+    )
 
 
 def output_row(record: Record, embedding: list[Any], spec: EmbedSpec) -> str:

@@ -102,6 +102,9 @@ class ChunkResult(_Document):
     # Embedded lines with an image, billed per image where the model prices them (cache hits excluded).
     images: int = 0
     batch_images: int = 0
+    # Filling a collection: documents upserted, and the PutVectors calls it took.
+    upserted: int = 0
+    vector_write_calls: int = 0
 
 
 class Counts(_Document):
@@ -147,6 +150,11 @@ class Manifest(_Document):
     # The id Bedrock was invoked with: the model's, or the inference profile the file named.
     invoke_model: str | None = None
     dimensions: int | None = None
+    # The collection the file fills, the documents upserted into it (= counts.embedded when
+    # complete) and the PutVectors calls that took.
+    collection: str | None = None
+    upserted: int = 0
+    vector_write_calls: int = 0
     config: dict[str, Any] = {}
     config_sources: dict[str, str] = {}
     counts: Counts

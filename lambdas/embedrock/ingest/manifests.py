@@ -67,6 +67,8 @@ def complete(
         **_described(plan, output),
         output_bytes=output_bytes,
         output_sha256=output_sha256,
+        upserted=sum(result.upserted for result in results),
+        vector_write_calls=sum(result.vector_write_calls for result in results),
         counts=counts,
         input_tokens=tokens + batch_tokens,
         batch_input_tokens=batch_tokens,
@@ -163,6 +165,7 @@ def _described(plan: Plan, output: str) -> dict[str, Any]:
         "model": plan.config["model"],
         "invoke_model": plan.config.get("invoke_model") or plan.config["model"],
         "dimensions": plan.config["dimensions"],
+        "collection": plan.config.get("collection"),
         "config": plan.config,
         "config_sources": plan.config_sources,
     }

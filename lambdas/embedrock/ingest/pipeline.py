@@ -35,6 +35,8 @@ from embedrock.ingest.planning import make_plan
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder  # a type only: the embedder loads at first use
+    from embedrock.vector_store.model import Collection
+    from embedrock.vector_store.port import VectorStore
 
 Status = Literal["ignored", "unchanged", "rejected", "planned", "chunk_done", "complete", "superseded"]
 
@@ -79,6 +81,9 @@ class Pipeline:
     batch: BatchRunner | None = None
     # The inference profiles this deployment may invoke (None: any), as on the API.
     allowed_profiles: tuple[str, ...] | None = None
+    # The collections' store, built the first time a file names a `collection` (None: no vector
+    # bucket here, and such a file is rejected).
+    vector_store: Callable[[], VectorStore] | None = None
 
     def ingest(self, key: str, version_id: str | None = None) -> Outcome:
         """A file landed under input/: plan it (once), then embed its chunks here or via the queue."""
@@ -127,6 +132,7 @@ class Pipeline:
                 self.store.get(file.sidecar_key),
                 default_model_id=self.default_model_id,
                 allowed_profiles=self.allowed_profiles,
+                describe_collection=self._describe_collection if self.vector_store is not None else None,
             )
         except InvalidRequest as error:
             return self._reject(upload, error), None
@@ -162,6 +168,15 @@ class Pipeline:
             batch=self.batch.policy if self.batch is not None else None,
             image_lookups=lookups,
         ), damaged
+
+    def _store_for(self, plan: Plan) -> VectorStore | None:
+        if plan.config.get("collection") is None or self.vector_store is None:
+            return None
+        return self.vector_store()
+
+    def _describe_collection(self, name: str) -> Collection:
+        assert self.vector_store is not None
+        return self.vector_store().describe(name)
 
     def _image_lookups(self, upload: _Upload, config: FileConfig) -> dict[str, images.Lookup]:
         """Every s3 image the file's lines reference, looked up once, before its run id is known."""
@@ -248,6 +263,7 @@ class Pipeline:
                 max_concurrency=self.max_concurrency,
                 cache=self.cache,
                 on_done=self.progress.advance if self.progress is not None else None,
+                vector_store=self._store_for(plan),
             )
         except ChunkFailed as failure:
             if last_attempt:

@@ -9,7 +9,7 @@ from typing import IO
 
 from embedrock.embed_spec import EmbedSpec, check_text
 from embedrock.errors import InvalidRequest
-from embedrock.ingest import images
+from embedrock.ingest import collection_fill, images
 from embedrock.ingest.batch_inference import BatchPolicy, plan_jobs
 from embedrock.ingest.config import FileConfig
 from embedrock.ingest.documents import ChunkPlan, Plan
@@ -23,6 +23,8 @@ class _Checker:
     spec: EmbedSpec
     bucket: str
     image_lookups: Mapping[str, images.Lookup]
+    fmt: Format
+    fills_collection: bool = False
     first_line_of: dict[str, int] = field(default_factory=dict)
 
     def check(self, record: Record) -> Record | Rejection:
@@ -33,6 +35,8 @@ class _Checker:
             record = images.plan_record(
                 record, self.spec.model, bucket=self.bucket, lookups=self.image_lookups
             )
+            if self.fills_collection:  # what the collection would refuse is reported before any call
+                collection_fill.check(record, self.fmt)
         except InvalidRequest as error:
             return Rejection(line=record.line, code=error.code, reason=error.message)
         key = str(record.id)
@@ -64,7 +68,9 @@ def make_plan(
     """Writes each chunk's records, then the plan (so a plan's chunks always exist)."""
     started, clock = time.time(), time.perf_counter()
     keys = RunKeys(run_id)
-    checker = _Checker(config.spec, store.bucket, image_lookups or {})
+    checker = _Checker(
+        config.spec, store.bucket, image_lookups or {}, fmt, fills_collection=config.collection is not None
+    )
     rejected: list[Rejection] = []
     chunks: list[ChunkPlan] = []
     pending: list[Record] = []

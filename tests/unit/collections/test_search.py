@@ -130,7 +130,7 @@ def test_a_bad_filter_is_a_400_with_its_path_and_the_operators(
     ("body", "param", "code"),
     [
         ({"query": "x", "top_k": 0}, "top_k", "invalid_top_k"),
-        ({"query": "x", "top_k": 101}, "top_k", "invalid_top_k"),
+        ({"query": "x", "top_k": limits.TOP_K_MAX + 1}, "top_k", "invalid_top_k"),
         ({"query": "x", "vector": [1.0] * 256}, "vector", "invalid_request"),
         ({}, "query", "missing_field"),
         ({"vector": [1.0, 2.0]}, "vector", "dimension_mismatch"),

@@ -30,6 +30,7 @@ def test_without_metadata_or_sidecar_the_stack_defaults_apply() -> None:
         "input_type": None,
         "embedding_type": "float",
         "truncate": None,
+        "collection": None,
     }
     assert set(config.sources.values()) == {"default"}
     # And the run's identity is the one files had before invoke_model and truncate: their run ids hold
@@ -82,6 +83,7 @@ def test_metadata_wins_over_the_sidecar_which_wins_over_defaults() -> None:
         "input_type": "default",
         "embedding_type": "default",
         "truncate": "default",
+        "collection": "default",
     }
 
 

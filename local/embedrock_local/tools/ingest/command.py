@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from embedrock_local.tools.ingest.local import Usage
 
 # Flags that act as the object metadata of an upload (the sidecar FILE's-stem.config.json is read too).
-CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type", "truncate")
+CONFIG_FLAGS = ("model", "dimensions", "normalize", "input_type", "embedding_type", "truncate", "collection")
 SHOWN_REJECTIONS = 10
 INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
 
@@ -65,6 +65,13 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--truncate",
         help="Cohere and Nova: NONE (default: an over-long text is reported, never cut), "
         "LEFT (drop its start) or RIGHT (drop its end)",
+    )
+    parser.add_argument(
+        "--collection",
+        metavar="NAME",
+        help="also upsert every embedded line into this collection (it must exist: embedrock collections "
+        "create); its model and dimensions are the file's. Locally the emulator's collections, those "
+        "make run serves; with --bedrock aws, those of the bucket EMBEDROCK_VECTOR_BUCKET names",
     )
     parser.add_argument(
         "--bedrock", choices=("emulator", "aws"), default="emulator", help="where embeddings come from"
@@ -170,6 +177,12 @@ def _summary(manifest: Manifest, out: Path) -> str:
         lines.append(
             f"  model {manifest.model}{through} at {manifest.dimensions} dimensions, "
             f"{manifest.input_tokens} tokens, {usd(manifest.cost_usd)} on Bedrock"
+        )
+    if manifest.collection is not None:
+        calls = manifest.vector_write_calls
+        lines.append(
+            f"  collection {manifest.collection}: {manifest.upserted} documents upserted "
+            f"({calls} PutVectors call{'s' if calls != 1 else ''})"
         )
     lines += [
         f"  output:   {out / name}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -15,12 +15,14 @@ from embedrock import pricing, wiring
 from embedrock.ingest.layout import INPUT_PREFIX, input_file
 from embedrock.ingest.pipeline import Outcome, Pipeline, Progress
 from embedrock_local.environment import emulator_environment, environment_set
+from embedrock_local.runtime.serve import LOCAL_VECTOR_BUCKET
 from embedrock_local.tools.ingest.store import LOCAL_BUCKET, DirStore
 
 if TYPE_CHECKING:
     from embedrock.bedrock.embedder import Embedder, EmbedResult
     from embedrock.embed_input import Item
     from embedrock.embed_spec import EmbedSpec
+    from embedrock.vector_store.port import VectorStore
 
 BedrockMode = Literal["emulator", "aws"]
 
@@ -59,6 +61,11 @@ class LocalIngest:
 
     The pieces come from the composition root with settings of this run's own; the process's
     environment and the root's shared slots are left as they were.
+
+    A file that names a collection fills it in the emulator's S3 Vectors store: the one `make run`
+    serves (the same data directory, and its vector bucket), so `embedrock collections create`
+    and `embedrock search` see the same collections. With `aws`, EMBEDROCK_VECTOR_BUCKET names
+    the bucket (unset: such a file is rejected).
     """
 
     def __init__(
@@ -79,12 +86,25 @@ class LocalIngest:
         self.bucket = bucket
         self.usage = usage if usage is not None else Usage()
         self.emulator = Emulator(EmulatorOptions(engine=engine)) if bedrock == "emulator" else None
-        self.settings = settings.load({**os.environ, "EMBEDROCK_MAX_CONCURRENCY": str(concurrency)})
-        # boto3 reads endpoint and credentials when the client is made: the emulator's for that moment.
-        pointed = environment_set(emulator_environment(self.emulator.url)) if self.emulator else nullcontext()
-        with pointed:
+        local = {"EMBEDROCK_VECTOR_BUCKET": LOCAL_VECTOR_BUCKET} if self.emulator else {}
+        self.settings = settings.load({**os.environ, **local, "EMBEDROCK_MAX_CONCURRENCY": str(concurrency)})
+        with self._pointed():
             runtime = wiring.build_runtime_client(self.settings)
         self.embedder = wiring.build_embedder(runtime, self.settings, on_throttle=record_throttle)
+        self._vector_store: VectorStore | None = None
+
+    def _pointed(self) -> AbstractContextManager[None]:
+        """boto3 reads endpoint and credentials when a client is made: the emulator's for that moment."""
+        return environment_set(emulator_environment(self.emulator.url)) if self.emulator else nullcontext()
+
+    def vector_store(self) -> VectorStore:
+        """The collections' store, built the first time a file names a collection."""
+        bucket = self.settings.vector_bucket
+        assert bucket is not None  # the pipeline asks only when there is one
+        if self._vector_store is None:
+            with self._pointed():
+                self._vector_store = wiring.build_vector_store(self.settings, bucket)
+        return self._vector_store
 
     def ingest(
         self, file: Path, *, metadata: dict[str, str], chunk_lines: int, progress: Progress | None = None
@@ -105,6 +125,7 @@ class LocalIngest:
             chunk_lines=chunk_lines,
             progress=progress,
             allowed_profiles=self.settings.inference_profiles,
+            vector_store=self.vector_store if self.settings.vector_bucket is not None else None,
         )
         return pipeline.ingest(key)
 

@@ -98,10 +98,23 @@ class Store:
             self._db.execute("ALTER TABLE indexes ADD COLUMN text_search TEXT NOT NULL DEFAULT '[]'")
         self.lock = threading.RLock()
         self._matrices: dict[tuple[str, str], Matrix] = {}
+        self._data_version = self._version()
 
     def close(self) -> None:
         with self.lock:
             self._db.close()
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def _forget_others_writes(self) -> None:
+        """Drops the cached matrices when another connection committed since they were read: another
+        process on the same data directory (`embedrock ingest --collection` beside `make run`).
+        SQLite's data_version changes exactly then, never for this connection's own commits."""
+        version = self._version()
+        if version != self._data_version:
+            self._matrices.clear()
+            self._data_version = version
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -272,6 +285,7 @@ class Store:
     def matrix(self, index: Index) -> Matrix:
         """The index's vectors ready to search, read from disk only after a write."""
         with self.lock:
+            self._forget_others_writes()
             cached = self._matrices.get((index.bucket, index.name))
             if cached is not None:
                 return cached

@@ -1,0 +1,1 @@
+"""`embedrock collections ...` and `embedrock search`: clients of the collections' HTTP API."""
