@@ -63,9 +63,13 @@ class InvalidRequest(ApiError):
     code = "invalid_request"
 
 
-class ModelAccessDenied(ApiError):
+class AccessDenied(ApiError):
     status = 403
     type = "permission_error"
+    code = "access_denied"
+
+
+class ModelAccessDenied(AccessDenied):
     code = "model_access_denied"
 
 
@@ -93,15 +97,23 @@ class Throttled(ApiError):
     code = "throttled"
 
 
-class ModelFailed(ApiError):
+class UpstreamFailed(ApiError):
     status = 502
     type = "upstream_error"
+    code = "upstream_error"
+
+
+class ModelFailed(UpstreamFailed):
     code = "model_error"
 
 
-class BedrockUnavailable(ApiError):
+class ServiceUnavailable(ApiError):
     status = 503
     type = "upstream_error"
+    code = "service_unavailable"
+
+
+class BedrockUnavailable(ServiceUnavailable):
     code = "bedrock_unavailable"
 
 

@@ -27,14 +27,14 @@ from botocore.exceptions import (
 
 from embedrock.aws_errors import error_code
 from embedrock.errors import (
+    AccessDenied,
     ApiError,
-    BedrockUnavailable,
     Conflict,
     InvalidRequest,
-    ModelAccessDenied,
-    ModelFailed,
     NotFound,
+    ServiceUnavailable,
     Throttled,
+    UpstreamFailed,
     UpstreamTimeout,
     shown,
 )
@@ -68,7 +68,7 @@ def translate(  # noqa: PLR0912 - one branch per S3 Vectors error, read as a tab
     if isinstance(error, ReadTimeoutError | ConnectTimeoutError):
         return UpstreamTimeout("S3 Vectors did not answer in time; retry later.", code="vector_store_timeout")
     if isinstance(error, EndpointConnectionError | ConnectionClosedError):
-        return BedrockUnavailable(
+        return ServiceUnavailable(
             "S3 Vectors could not be reached; retry later.", code="vector_store_unreachable"
         )
     if isinstance(error, ParamValidationError):
@@ -112,13 +112,13 @@ def translate(  # noqa: PLR0912 - one branch per S3 Vectors error, read as a tab
             code="vector_store_quota_exceeded",
         )
     if code == "AccessDeniedException":
-        return ModelAccessDenied(
+        return AccessDenied(
             f"this service's IAM role may not do that on {named} in S3 Vectors; redeploy the stack. "
             f"S3 Vectors said: {detail}",
             code="vector_store_access_denied",
         )
     if code in KMS_CODES:
-        return BedrockUnavailable(
+        return ServiceUnavailable(
             f"the vector bucket's KMS key cannot be used ({code}); an administrator must fix the key.",
             code="vector_store_key_unusable",
         )
@@ -127,10 +127,10 @@ def translate(  # noqa: PLR0912 - one branch per S3 Vectors error, read as a tab
             "S3 Vectors timed out on the request; retry later.", code="vector_store_timeout"
         )
     if code in ("ServiceUnavailableException", "InternalServerException"):
-        return BedrockUnavailable(
+        return ServiceUnavailable(
             "S3 Vectors is unavailable right now; retry later.", code="vector_store_unavailable"
         )
-    return ModelFailed(f"S3 Vectors failed with {code or 'an unknown error'}.", code="vector_store_error")
+    return UpstreamFailed(f"S3 Vectors failed with {code or 'an unknown error'}.", code="vector_store_error")
 
 
 @contextmanager

@@ -16,6 +16,7 @@ mask rows first, and hybrid search ranks each key's matches on its own.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ from typing import Any
 import bm25s
 import numpy as np
 import Stemmer
+
+# bm25s sets its own logger to DEBUG on import, so its "Building index" notes would reach the
+# emulator's log (and the terminal of `make run`) whatever level the root logger has.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 K1, B = 1.2, 0.75  # Lucene's BM25 defaults (the service does not publish its parameters)
 WORDS = r"(?u)\b\w+\b"  # single-character terms count too ("C", "5"), unlike bm25s' default \w\w+
