@@ -27,6 +27,7 @@ class Sizes:
     load_concurrency: int
     load_sequential: int  # requests sent one at a time, for the unloaded baseline
     load_containers: int  # worker processes per function, like warm Lambda containers
+    upsert_vectors: int  # upserted into an emulated collection
 
 
 FULL = Sizes(
@@ -42,6 +43,7 @@ FULL = Sizes(
     load_concurrency=32,
     load_sequential=200,
     load_containers=2,
+    upsert_vectors=10_000,
 )
 QUICK = Sizes(
     fanout_texts=32,
@@ -56,6 +58,7 @@ QUICK = Sizes(
     load_concurrency=8,
     load_sequential=40,
     load_containers=1,
+    upsert_vectors=1_000,
 )
 
 
