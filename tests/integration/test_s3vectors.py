@@ -118,3 +118,67 @@ def test_a_restarted_emulator_keeps_the_data(tmp_path: Path, monkeypatch: pytest
             ("kept", pytest.approx(5.0, abs=1e-5))
         ]
         assert [b["vectorBucketName"] for b in client.list_vector_buckets()["vectorBuckets"]] == [BUCKET]
+
+
+def test_boto3_tags_buckets_and_indexes_over_http(served: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = client_for(served, monkeypatch)
+    bucket_arn = client.create_vector_bucket(vectorBucketName=BUCKET, tags={"team": "search"})[
+        "vectorBucketArn"
+    ]
+    # An index ARN holds '/', which botocore sends percent-encoded inside the /tags/{resourceArn} path.
+    index_arn = client.create_index(
+        **WHERE, dataType="float32", dimension=2, distanceMetric="cosine", tags={"embedrock:model": "m1"}
+    )["indexArn"]
+    client.tag_resource(resourceArn=index_arn, tags={"stage": "dev", "owner": "x"})
+    client.untag_resource(resourceArn=index_arn, tagKeys=["owner", "stage"])
+    assert client.list_tags_for_resource(resourceArn=index_arn)["tags"] == {"embedrock:model": "m1"}
+    assert client.list_tags_for_resource(resourceArn=bucket_arn)["tags"] == {"team": "search"}
+    with pytest.raises(client.exceptions.ValidationException) as reserved:
+        client.tag_resource(resourceArn=bucket_arn, tags={"aws:x": "y"})
+    assert code_status(reserved.value) == ("ValidationException", 400)
+    with pytest.raises(client.exceptions.NotFoundException):
+        client.list_tags_for_resource(resourceArn=bucket_arn.replace(BUCKET, "gone-bucket"))
+
+
+def test_boto3_full_text_and_hybrid_search_over_http(
+    served: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_for(served, monkeypatch)
+    client.create_vector_bucket(vectorBucketName=BUCKET)
+    client.create_index(
+        **WHERE,
+        dataType="float32",
+        dimension=2,
+        distanceMetric="cosine",
+        metadataConfiguration={
+            "nonFilterableMetadataKeys": ["_text"],
+            "textSearchConfigurations": [{"metadataKey": "_text", "language": "en"}],
+        },
+    )
+    docs = {"near": (0.0, "an apple a day"), "far": (1.2, "error code E42 in the running engine")}
+    client.put_vectors(
+        **WHERE,
+        vectors=[
+            {"key": key, "data": {"float32": [math.cos(a), math.sin(a)]}, "metadata": {"_text": text}}
+            for key, (a, text) in docs.items()
+        ],
+    )
+    status = client.get_index(**WHERE)["index"]["metadataConfiguration"]["textSearchConfigurations"]
+    assert status == [{"metadataKey": "_text", "language": "en", "status": "ACTIVE"}]
+    texts = [{"metadataKey": "_text", "text": "engines run"}]
+    text_only = client.query_vectors(**WHERE, topK=5, queryTexts=texts, returnScores=True)["vectors"]
+    assert [v["key"] for v in text_only] == ["far"]  # stemmed: engines ~ engine, run ~ running
+    assert text_only[0]["scores"]["bm25Scores"][0]["score"] > 0
+    hybrid = client.query_vectors(
+        **WHERE, topK=5, queryVector={"float32": [1.0, 0.0]}, queryTexts=texts, returnScores=True
+    )["vectors"]
+    # "far" is 1st by text and 2nd by vector; "near" only 1st by vector: far fuses higher.
+    assert [v["key"] for v in hybrid] == ["far", "near"]
+    assert hybrid[0]["scores"]["fused"] > hybrid[1]["scores"]["fused"] > 0
+    with pytest.raises(client.exceptions.ValidationException) as unsearchable:
+        client.query_vectors(**WHERE, topK=5, queryTexts=[{"metadataKey": "title", "text": "x"}])
+    assert "not full-text searchable" in unsearchable.value.response["Error"]["Message"]
+    updated = client.update_metadata_configuration(
+        **WHERE, add={"textSearchConfigurations": [{"metadataKey": "title"}]}
+    )
+    assert updated["indexArn"].endswith(f"/index/{INDEX}")

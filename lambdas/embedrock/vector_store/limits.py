@@ -57,3 +57,16 @@ QUERY_TEXT_MAX = 1024
 REQUEST_BYTES_MAX = 20 * 1024 * 1024
 WRITE_REQUESTS_PER_SECOND = 1000
 WRITE_VECTORS_PER_SECOND = 2500
+
+# Tags on vector buckets and indexes. S3 Vectors API reference, TagResource
+# (API_S3VectorBuckets_TagResource.html): "You can add up to 50 tags for each resource"; key
+# 1..128 and value 0..256 characters of the pattern below (also botocore's TagKey / TagValue).
+TAGS_MAX = 50
+TAG_KEY_MIN, TAG_KEY_MAX = 1, 128
+TAG_VALUE_MAX = 256
+# The pattern [\p{L}\p{Z}\p{N}_.:/=+\-@]*: Unicode letters, separators and numbers, and these.
+TAG_UNICODE_CATEGORIES = ("L", "Z", "N")
+TAG_PUNCTUATION = "_.:/=+-@"
+# S3 API reference, Tag (API_control_Tag.html): "System created tags that begin with aws: aren't
+# supported"; the S3 Vectors pages themselves do not say how they answer an aws: key.
+TAG_RESERVED_PREFIX = "aws:"

@@ -109,7 +109,11 @@ def test_bad_names_are_refused_naming_the_rule(client: S3VectorsClient, name: st
         ("dataType", "float16", "float32"),
         ("distanceMetric", "dot", "cosine, euclidean"),
         ("metadataConfiguration", {"nonFilterableMetadataKeys": [f"k{i}" for i in range(11)]}, "1 to 10"),
-        ("metadataConfiguration", {"textSearchConfigurations": [{"metadataKey": "t"}]}, "not implemented"),
+        (
+            "metadataConfiguration",
+            {"textSearchConfigurations": [{"metadataKey": "t", "language": "xx"}]},
+            "en, fr",
+        ),
         ("unknownMember", 1, "allowed"),
     ],
 )
@@ -301,8 +305,8 @@ def test_query_filters_and_returns_metadata_only_when_asked(client: S3VectorsCli
         ({"topK": 1, "queryVector": {"float32": [0.0, 0.0]}}, "zero vector"),
         ({"topK": 1, "filter": {"genre": {"$regex": "x"}}}, "unknown operator"),
         ({"topK": 1, "queryMode": "FAST"}, "CLASSIC, ENHANCED"),
-        ({"topK": 1, "queryTexts": [{"metadataKey": "t", "text": "x"}]}, "not implemented"),
-        ({"topK": 1, "returnScores": True}, "not implemented"),
+        ({"topK": 1, "queryTexts": [{"metadataKey": "t", "text": "x"}]}, "not full-text searchable"),
+        ({"topK": 1, "returnScores": "yes"}, "true or false"),
         ({"topK": 1, "nextToken": "abc"}, "not implemented"),
     ],
 )

@@ -14,7 +14,7 @@ import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 import orjson
 
@@ -138,6 +138,8 @@ class BedrockHandler(BaseHTTPRequestHandler):
                     str(request.get("modelId", "")), str(request.get("offerToken", ""))
                 )
                 self._send(202, agreement)
+            case "POST" | "GET" | "DELETE", ["tags", *arn] if arn:
+                self._send(200, self._tags_call(method, "/".join(arn), body))
             case "POST", [str(operation)] if self.backends.s3vectors.handles(operation):
                 # S3 Vectors' rest-json operations are all POST /OperationName (botocore's model).
                 self._send(200, self.backends.s3vectors.call(operation, _json_body(body)))
@@ -145,6 +147,17 @@ class BedrockHandler(BaseHTTPRequestHandler):
                 self._admin(method, rest, body)
             case _:
                 raise BedrockError("UnknownOperationException", f"No operation matches {method} {self.path}.")
+
+    def _tags_call(self, method: str, arn: str, body: bytes) -> dict[str, Any]:
+        """S3 Vectors' tag operations, the only ones with the ARN in the path: /tags/{resourceArn}
+        (POST TagResource, GET ListTagsForResource, DELETE UntagResource ?tagKeys=k&tagKeys=...)."""
+        s3vectors = self.backends.s3vectors
+        if method == "POST":
+            return s3vectors.call("TagResource", {**_json_body(body), "resourceArn": arn})
+        if method == "GET":
+            return s3vectors.call("ListTagsForResource", {"resourceArn": arn})
+        keys = parse_qs(urlsplit(self.path).query).get("tagKeys", [])
+        return s3vectors.call("UntagResource", {"resourceArn": arn, "tagKeys": keys})
 
     def _admin(self, method: str, path: list[str], body: bytes) -> None:
         faults, stats = self.backends.faults, self.backends.stats

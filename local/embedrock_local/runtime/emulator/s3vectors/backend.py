@@ -3,9 +3,7 @@ answered with its output shapes or an S3VectorsError. The HTTP server and the in
 both call `call`.
 
 Operation names, members and errors: botocore's s3vectors model (2025-07-15). Not served:
-full-text search (queryTexts, returnScores, textSearchConfigurations, UpdateMetadataConfiguration),
-QueryVectors paging, policies, tags operations and index-mode updates; each answers a
-ValidationException saying so.
+QueryVectors paging, policies and index-mode updates; each answers a ValidationException saying so.
 """
 
 from __future__ import annotations
@@ -25,7 +23,10 @@ from embedrock.vector_store import limits
 
 from .errors import conflict, invalid, not_found, not_implemented, quota
 from .filters import compile_filter
-from .store import Bucket, Index, Store, StoredVector, now
+from .ranking import Hit, TextQuery, hybrid_hits, text_hits, vector_hits
+from .search import Matrix
+from .store import Bucket, Index, Store, StoredVector, TextSearch, now
+from .tags import check_tag_keys, check_tags, merged
 
 ACCOUNT = "123456789012"  # the emulator's account id in ARNs
 DEFAULT_INDEX_MODE = "ENHANCED"  # new buckets default to ENHANCED (DESIGN: S3 Vectors, 2026-09-30)
@@ -36,12 +37,8 @@ NOT_SERVED = (
     "DeleteVectorBucketPolicy",
     "GetVectorBucketPolicy",
     "PutVectorBucketPolicy",
-    "ListTagsForResource",
-    "TagResource",
-    "UntagResource",
     "PutVectorBucketDefaultIndexMode",
     "UpdateIndexMode",
-    "UpdateMetadataConfiguration",
 )
 
 
@@ -64,7 +61,15 @@ class S3VectorsBackend:
             "ListVectors": self.list_vectors,
             "DeleteVectors": self.delete_vectors,
             "QueryVectors": self.query_vectors,
+            "TagResource": self.tag_resource,
+            "UntagResource": self.untag_resource,
+            "ListTagsForResource": self.list_tags_for_resource,
+            "UpdateMetadataConfiguration": self.update_metadata_configuration,
         }
+        # How long a text search configuration added to an index with vectors stays BUILDING
+        # (the service backfills it asynchronously; the emulator builds on first query). Tests
+        # raise it to see the BUILDING status and the refusal of queries on that key.
+        self.text_backfill_seconds = 0.0
 
     @property
     def store(self) -> Store:
@@ -91,7 +96,7 @@ class S3VectorsBackend:
         _members(request, "vectorBucketName", "encryptionConfiguration", "tags")
         name = _name(request.get("vectorBucketName"), "vectorBucketName")
         encryption = _encryption(request.get("encryptionConfiguration"))
-        tags = _tags(request.get("tags"))
+        tags = check_tags(request.get("tags", {}))
         store = self.store
         with store.lock:
             if store.bucket(name) is not None:
@@ -161,9 +166,9 @@ class S3VectorsBackend:
         data_type = _choice(request.get("dataType"), "dataType", limits.DATA_TYPES)
         dimension = _int(request.get("dimension"), "dimension", limits.DIMENSION_MIN, limits.DIMENSION_MAX)
         metric = _choice(request.get("distanceMetric"), "distanceMetric", limits.DISTANCE_METRICS)
-        non_filterable = _metadata_configuration(request.get("metadataConfiguration"))
+        non_filterable, searchable = _metadata_configuration(request.get("metadataConfiguration"))
         encryption = _encryption(request.get("encryptionConfiguration"))
-        tags = _tags(request.get("tags"))
+        tags = check_tags(request.get("tags", {}))
         store = self.store
         with store.lock:
             bucket = self._bucket(request)
@@ -171,16 +176,21 @@ class S3VectorsBackend:
                 raise conflict(f"An index named {name} already exists in vector bucket {bucket.name}.")
             if store.count_indexes(bucket.name) >= limits.INDEXES_MAX:
                 raise quota(f"You have reached the quota of {limits.INDEXES_MAX} indexes per vector bucket.")
+            if searchable and bucket.index_mode != "ENHANCED":
+                raise invalid(_NEEDS_ENHANCED)
+            created = now()
             index = Index(
                 bucket.name,
                 name,
-                now(),
+                created,
                 data_type,
                 dimension,
                 metric,
                 non_filterable,
                 bucket.index_mode,
                 encryption or bucket.encryption,
+                # An index created with its searchable keys has nothing to backfill: ACTIVE at once.
+                tuple(TextSearch(key, language, created) for key, language in searchable),
             )
             store.add_index(index, tags)
         return {"indexArn": self._index_arn(index)}
@@ -199,9 +209,59 @@ class S3VectorsBackend:
             "encryptionConfiguration": index.encryption,
             "indexMode": index.index_mode,
         }
+        configuration: dict[str, Any] = {}
         if index.non_filterable:
-            description["metadataConfiguration"] = {"nonFilterableMetadataKeys": list(index.non_filterable)}
+            configuration["nonFilterableMetadataKeys"] = list(index.non_filterable)
+        if index.text_search:
+            at = now()
+            configuration["textSearchConfigurations"] = [
+                {
+                    "metadataKey": t.metadata_key,
+                    **({"language": t.language} if t.language else {}),
+                    "status": t.status(at),
+                }
+                for t in index.text_search
+            ]
+        if configuration:
+            description["metadataConfiguration"] = configuration
         return {"index": description}
+
+    def update_metadata_configuration(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "vectorBucketName", "indexName", "indexArn", "add", "delete")
+        if ("add" in request) == ("delete" in request):
+            raise invalid("Specify either add or delete, not both (and not neither).")
+        with self.store.lock:
+            index = self._index(request)
+            if index.index_mode != "ENHANCED":
+                raise invalid(_NEEDS_ENHANCED)
+            current = {t.metadata_key: t for t in index.text_search}
+            if "add" in request:
+                added = _text_search_configurations(_configurations_of(request["add"], "add"), "add")
+                if not added:
+                    raise invalid("add.textSearchConfigurations must list 1 or more configurations.")
+                taken = sorted(key for key, _ in added if key in current)
+                if taken:
+                    raise conflict(
+                        f"Metadata key {taken[0]} is already full-text searchable in index {index.name}."
+                    )
+                if len(current) + len(added) > limits.TEXT_SEARCH_CONFIGURATIONS_MAX:
+                    raise invalid(
+                        f"An index takes at most {limits.TEXT_SEARCH_CONFIGURATIONS_MAX} text search configurations; "
+                        f"it has {len(current)}."
+                    )
+                ready = now() + self.text_backfill_seconds
+                updated = (*index.text_search, *(TextSearch(key, language, ready) for key, language in added))
+            else:
+                removed = _configuration_keys(request["delete"])
+                unknown = sorted(set(removed) - set(current))
+                if unknown:
+                    raise invalid(
+                        f"delete.textSearchConfigurations: {unknown[0]} is not a full-text searchable key of index "
+                        f"{index.name}; searchable keys: {', '.join(current) or 'none'}."
+                    )
+                updated = tuple(t for t in index.text_search if t.metadata_key not in removed)
+            self.store.set_text_search(index, updated)
+        return {"indexArn": self._index_arn(index)}
 
     def list_indexes(self, request: dict[str, Any]) -> dict[str, Any]:
         _members(request, "vectorBucketName", "vectorBucketArn", "maxResults", "nextToken", "prefix")
@@ -329,9 +389,6 @@ class S3VectorsBackend:
             "returnScores",
             "nextToken",
         )
-        for member in ("queryTexts", "returnScores"):
-            if member in request:
-                raise not_implemented(f"Full-text search ({member})")
         if "nextToken" in request:
             raise not_implemented("QueryVectors paging (nextToken)")
         top_k = _int(request.get("topK"), "topK", 1, limits.TOP_K_MAX)
@@ -341,24 +398,78 @@ class S3VectorsBackend:
             mode = _choice(request["queryMode"], "queryMode", limits.INDEX_MODES)
         return_metadata = _bool(request.get("returnMetadata", False), "returnMetadata")
         return_distance = _bool(request.get("returnDistance", False), "returnDistance")
+        return_scores = _bool(request.get("returnScores", False), "returnScores")
         index = self._index(request)
-        query = _query_vector(request.get("queryVector"), index)
+        if "queryVector" not in request and "queryTexts" not in request:
+            raise invalid("A request must include queryVector, queryTexts, or both.")
+        vector = _floats(request["queryVector"], "queryVector", index) if "queryVector" in request else None
         enhanced = (mode or index.index_mode) == "ENHANCED"
+        texts = _query_texts(request["queryTexts"], index, enhanced) if "queryTexts" in request else []
         keep = (
             compile_filter(request["filter"], index.non_filterable, enhanced=enhanced)
             if "filter" in request
             else None
         )
         matrix = self.store.matrix(index)
-        results = []
-        for row, distance in matrix.nearest(query, top_k, keep):
-            item: dict[str, Any] = {"key": matrix.keys[row]}
-            if return_distance:
-                item["distance"] = distance
-            if return_metadata:
-                item["metadata"] = matrix.metadata[row]
-            results.append(item)
+        allowed = matrix.allowed(keep)
+        if not texts:
+            assert vector is not None
+            hits = vector_hits(matrix, vector, top_k, allowed)
+        elif vector is None:
+            hits = text_hits(matrix, texts, top_k, allowed)
+        else:
+            hits = hybrid_hits(matrix, vector, texts, top_k, allowed)
+        results = [
+            _query_output(
+                hit,
+                matrix,
+                distance=return_distance,
+                metadata=return_metadata,
+                scores=return_scores and bool(texts),
+                hybrid=vector is not None,
+            )
+            for hit in hits
+        ]
         return {"vectors": results, "distanceMetric": index.metric}
+
+    # Tags (TagResource, UntagResource, ListTagsForResource: on a bucket or an index ARN)
+    def tag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "resourceArn", "tags")
+        if "tags" not in request:
+            raise invalid("tags is required: the tags to add to the resource.")
+        added = check_tags(request["tags"])
+        with self.store.lock:
+            bucket, index = self._resource(request.get("resourceArn"))
+            self.store.set_tags(merged(self.store.tags(bucket, index), added), bucket, index)
+        return {}
+
+    def untag_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "resourceArn", "tagKeys")
+        removed = check_tag_keys(request.get("tagKeys"))
+        with self.store.lock:
+            bucket, index = self._resource(request.get("resourceArn"))
+            kept = {k: v for k, v in self.store.tags(bucket, index).items() if k not in removed}
+            self.store.set_tags(kept, bucket, index)
+        return {}
+
+    def list_tags_for_resource(self, request: dict[str, Any]) -> dict[str, Any]:
+        _members(request, "resourceArn")
+        bucket, index = self._resource(request.get("resourceArn"))
+        return {"tags": self.store.tags(bucket, index)}
+
+    def _resource(self, arn: Any) -> tuple[str, str | None]:
+        """(bucket, index or None) of an existing bucket or index ARN."""
+        if not isinstance(arn, str):
+            raise invalid("resourceArn is required: a vector bucket or vector index ARN.")
+        if limits.INDEX_ARN.fullmatch(arn):
+            index = self._index({"indexArn": arn})
+            return index.bucket, index.name
+        if limits.BUCKET_ARN.fullmatch(arn):
+            return self._bucket({"vectorBucketArn": arn}).name, None
+        raise invalid(
+            "resourceArn must be a vector bucket ARN (arn:aws:s3vectors:REGION:ACCOUNT:bucket/NAME) "
+            "or a vector index ARN (.../bucket/NAME/index/INDEX)."
+        )
 
     # Lookups
     def _bucket(self, request: dict[str, Any]) -> Bucket:
@@ -467,25 +578,21 @@ def _encryption(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
-def _tags(value: Any) -> dict[str, str]:
+def _metadata_configuration(value: Any) -> tuple[tuple[str, ...], list[tuple[str, str | None]]]:
+    """(nonFilterableMetadataKeys, [(searchable key, language)]) of CreateIndex's metadataConfiguration."""
     if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise invalid("tags must map strings to strings.")
-    return dict(value)
-
-
-def _metadata_configuration(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
+        return (), []
     if not isinstance(value, dict):
-        raise invalid("metadataConfiguration must be an object with nonFilterableMetadataKeys.")
-    if "textSearchConfigurations" in value:
-        raise not_implemented("Full-text search (metadataConfiguration.textSearchConfigurations)")
-    _members(value, "nonFilterableMetadataKeys")
-    keys = value.get("nonFilterableMetadataKeys", [])
+        raise invalid(
+            "metadataConfiguration must be an object with nonFilterableMetadataKeys and/or textSearchConfigurations."
+        )
+    _members(value, "nonFilterableMetadataKeys", "textSearchConfigurations")
+    searchable = _text_search_configurations(
+        value.get("textSearchConfigurations", []), "metadataConfiguration"
+    )
+    if "nonFilterableMetadataKeys" not in value:
+        return (), searchable
+    keys = value["nonFilterableMetadataKeys"]
     if (
         not isinstance(keys, list)
         or not 1 <= len(keys) <= limits.NON_FILTERABLE_KEYS_MAX
@@ -497,7 +604,122 @@ def _metadata_configuration(value: Any) -> tuple[str, ...]:
         )
     if len(set(keys)) != len(keys):
         raise invalid("metadataConfiguration.nonFilterableMetadataKeys lists a key more than once.")
-    return tuple(keys)
+    return tuple(keys), searchable
+
+
+_NEEDS_ENHANCED = (
+    "Full-text search needs a vector index in ENHANCED mode (textSearchConfigurations, queryTexts)."
+)
+
+
+def _configurations_of(value: Any, where: str) -> Any:
+    if not isinstance(value, dict) or set(value) != {"textSearchConfigurations"}:
+        raise invalid(f"{where} must be an object with textSearchConfigurations.")
+    return value["textSearchConfigurations"]
+
+
+def _text_search_configurations(value: Any, where: str) -> list[tuple[str, str | None]]:
+    """[(metadataKey, language or None)]: at most 10, each key once, languages of the enum.
+    A key may also be non-filterable (botocore's MetadataConfiguration documentation)."""
+    field = f"{where}.textSearchConfigurations"
+    if not isinstance(value, list) or len(value) > limits.TEXT_SEARCH_CONFIGURATIONS_MAX:
+        raise invalid(f"{field} must list at most {limits.TEXT_SEARCH_CONFIGURATIONS_MAX} configurations.")
+    found: list[tuple[str, str | None]] = []
+    for position, item in enumerate(value):
+        at = f"{field}[{position}]"
+        if not isinstance(item, dict):
+            raise invalid(f"{at} must be an object with metadataKey and an optional language.")
+        unknown = sorted(set(item) - {"metadataKey", "language"})
+        if unknown:
+            raise invalid(
+                f"{at}: unknown member {unknown[0]}; allowed: metadataKey, language (status is read-only)."
+            )
+        key = _metadata_key(item.get("metadataKey"), f"{at}.metadataKey")
+        language = None
+        if "language" in item:
+            language = _choice(item["language"], f"{at}.language", limits.TEXT_SEARCH_LANGUAGES)
+        if any(key == seen for seen, _ in found):
+            raise invalid(
+                f"{field} lists metadata key {key} more than once; each key takes one configuration."
+            )
+        found.append((key, language))
+    return found
+
+
+def _configuration_keys(value: Any) -> list[str]:
+    items = _configurations_of(value, "delete")
+    if not isinstance(items, list) or not 1 <= len(items) <= limits.TEXT_SEARCH_CONFIGURATIONS_MAX:
+        raise invalid(
+            f"delete.textSearchConfigurations must list 1 to {limits.TEXT_SEARCH_CONFIGURATIONS_MAX} "
+            "{metadataKey} objects."
+        )
+    keys = []
+    for position, item in enumerate(items):
+        at = f"delete.textSearchConfigurations[{position}]"
+        if not isinstance(item, dict) or set(item) != {"metadataKey"}:
+            raise invalid(f"{at} must be an object with metadataKey only.")
+        keys.append(_metadata_key(item["metadataKey"], f"{at}.metadataKey"))
+    return keys
+
+
+def _metadata_key(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= limits.METADATA_KEY_MAX:
+        raise invalid(f"{field} must be a metadata key of 1 to {limits.METADATA_KEY_MAX} characters.")
+    return value
+
+
+def _query_texts(value: Any, index: Index, enhanced: bool) -> list[TextQuery]:
+    """queryTexts: 1 to 10 {metadataKey, text}, each key once, searchable and ACTIVE."""
+    if not enhanced:
+        raise invalid(_NEEDS_ENHANCED)
+    if not isinstance(value, list) or not 1 <= len(value) <= limits.QUERY_TEXTS_MAX:
+        raise invalid(f"queryTexts must list 1 to {limits.QUERY_TEXTS_MAX} {{metadataKey, text}} queries.")
+    searchable = ", ".join(t.metadata_key for t in index.text_search) or "none"
+    at = now()
+    queries: list[TextQuery] = []
+    for position, item in enumerate(value):
+        where = f"queryTexts[{position}]"
+        if not isinstance(item, dict) or set(item) != {"metadataKey", "text"}:
+            raise invalid(f"{where} must be an object with metadataKey and text.")
+        key = _metadata_key(item["metadataKey"], f"{where}.metadataKey")
+        text = item["text"]
+        if not isinstance(text, str) or not 1 <= len(text) <= limits.QUERY_TEXT_MAX:
+            raise invalid(f"{where}.text must be a string of 1 to {limits.QUERY_TEXT_MAX} characters.")
+        configuration = index.searchable(key)
+        if configuration is None:
+            raise invalid(
+                f"{where}.metadataKey {key} is not full-text searchable in index {index.name}; "
+                f"searchable keys: {searchable}."
+            )
+        if configuration.status(at) != "ACTIVE":
+            raise invalid(
+                f"{where}.metadataKey {key}: its text search configuration is BUILDING and not serving "
+                "queries yet; retry when GetIndex shows it ACTIVE."
+            )
+        if any(q.metadata_key == key for q in queries):
+            raise invalid(f"queryTexts targets metadata key {key} more than once; each key may appear once.")
+        queries.append(TextQuery(key, text, configuration.language))
+    return queries
+
+
+def _query_output(
+    hit: Hit, matrix: Matrix, *, distance: bool, metadata: bool, scores: bool, hybrid: bool
+) -> dict[str, Any]:
+    item: dict[str, Any] = {"key": matrix.keys[hit.row]}
+    if distance and hit.distance is not None:
+        item["distance"] = hit.distance
+    if metadata:
+        item["metadata"] = matrix.metadata[hit.row]
+    if scores:
+        found: dict[str, Any] = {}
+        if hit.fused is not None:
+            found["fused"] = hit.fused
+        if hit.bm25:
+            found["bm25Scores"] = [{"metadataKey": k, "score": s} for k, s in hit.bm25.items()]
+        if hybrid and hit.distance is not None:
+            found["vectorDistance"] = hit.distance
+        item["scores"] = found
+    return item
 
 
 def _keys(value: Any, most: int) -> list[str]:
@@ -543,14 +765,6 @@ def _floats(value: Any, field: str, index: Index) -> np.ndarray:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _query_vector(value: Any, index: Index) -> np.ndarray:
-    if value is None:
-        raise invalid(
-            "queryVector is required (full-text queries are not implemented by the embedrock emulator)."
-        )
-    return _floats(value, "queryVector", index)
 
 
 def _put_vector(item: Any, index: Index, position: int) -> tuple[str, np.ndarray, dict[str, Any] | None]:

@@ -9,10 +9,12 @@ distance is not documented, so the emulator reports the L2 distance itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .text import TextModels
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class Matrix:
     squared_norms: np.ndarray  # for euclidean: |x|^2 per row
     metadata: list[dict[str, Any]]
     metric: str
+    texts: TextModels = field(init=False)  # BM25 per searchable key, built on first text query
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "texts", TextModels(self.metadata))
 
     @classmethod
     def build(cls, keys: list[str], data: np.ndarray, metadata: list[dict[str, Any]], metric: str) -> Matrix:
@@ -31,17 +37,20 @@ class Matrix:
         norms = np.einsum("ij,ij->i", rows, rows) if metric == "euclidean" else np.zeros(0, np.float32)
         return cls(keys, rows, norms, metadata, metric)
 
-    def nearest(
-        self, query: np.ndarray, top_k: int, keep: Callable[[Mapping[str, Any]], bool] | None
-    ) -> list[tuple[int, float]]:
-        """(row, distance) of the top_k nearest rows passing `keep`, nearest first; ties by key."""
+    def allowed(self, keep: Callable[[Mapping[str, Any]], bool] | None) -> np.ndarray | None:
+        """The rows a filter keeps (None: every row)."""
+        if keep is None:
+            return None
+        return np.fromiter((keep(item) for item in self.metadata), dtype=bool, count=len(self.keys))
+
+    def nearest(self, query: np.ndarray, top_k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        """(row, distance) of the top_k nearest `allowed` rows, nearest first; ties by key."""
         if not self.keys:
             return []
         distances = self._distances(query.astype(np.float32))
-        if keep is not None:
-            mask = np.fromiter((keep(item) for item in self.metadata), dtype=bool, count=len(self.keys))
-            distances = np.where(mask, distances, np.inf)
-            available = int(mask.sum())
+        if allowed is not None:
+            distances = np.where(allowed, distances, np.inf)
+            available = int(allowed.sum())
         else:
             available = len(self.keys)
         k = min(top_k, available)

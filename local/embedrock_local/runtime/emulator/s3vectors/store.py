@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS indexes (
     bucket TEXT NOT NULL REFERENCES buckets(name), name TEXT NOT NULL, created REAL NOT NULL,
     data_type TEXT NOT NULL, dimension INTEGER NOT NULL, metric TEXT NOT NULL,
     non_filterable TEXT NOT NULL, index_mode TEXT NOT NULL, encryption TEXT NOT NULL,
-    tags TEXT NOT NULL, PRIMARY KEY (bucket, name));
+    tags TEXT NOT NULL, text_search TEXT NOT NULL DEFAULT '[]', PRIMARY KEY (bucket, name));
 CREATE TABLE IF NOT EXISTS vectors (
     bucket TEXT NOT NULL, idx TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL,
     metadata TEXT, PRIMARY KEY (bucket, idx, key),
@@ -46,6 +46,19 @@ class Bucket:
 
 
 @dataclass(frozen=True)
+class TextSearch:
+    """A searchable metadata key: its analyzer's language (None: the standard analyzer) and when
+    its backfill ends (status BUILDING before, ACTIVE from then on)."""
+
+    metadata_key: str
+    language: str | None
+    ready_at: float
+
+    def status(self, at: float) -> str:
+        return "ACTIVE" if at >= self.ready_at else "BUILDING"
+
+
+@dataclass(frozen=True)
 class Index:
     bucket: str
     name: str
@@ -56,6 +69,10 @@ class Index:
     non_filterable: tuple[str, ...]
     index_mode: str
     encryption: dict[str, Any]
+    text_search: tuple[TextSearch, ...] = ()
+
+    def searchable(self, key: str) -> TextSearch | None:
+        return next((t for t in self.text_search if t.metadata_key == key), None)
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(indexes)")}
+        if "text_search" not in columns:  # a store written before full-text search
+            self._db.execute("ALTER TABLE indexes ADD COLUMN text_search TEXT NOT NULL DEFAULT '[]'")
         self.lock = threading.RLock()
         self._matrices: dict[tuple[str, str], Matrix] = {}
 
@@ -132,6 +152,28 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
 
+    # Tags: a JSON object per bucket and per index, deleted with its resource.
+    def tags(self, bucket: str, index: str | None = None) -> dict[str, str]:
+        with self.lock:
+            row = (
+                self._db.execute("SELECT tags FROM buckets WHERE name = ?", (bucket,))
+                if index is None
+                else self._db.execute(
+                    "SELECT tags FROM indexes WHERE bucket = ? AND name = ?", (bucket, index)
+                )
+            ).fetchone()
+        return {} if row is None else dict(json.loads(row[0]))
+
+    def set_tags(self, tags: dict[str, str], bucket: str, index: str | None = None) -> None:
+        with self.transaction() as db:
+            if index is None:
+                db.execute("UPDATE buckets SET tags = ? WHERE name = ?", (json.dumps(tags), bucket))
+            else:
+                db.execute(
+                    "UPDATE indexes SET tags = ? WHERE bucket = ? AND name = ?",
+                    (json.dumps(tags), bucket, index),
+                )
+
     # Indexes
     def index(self, bucket: str, name: str) -> Index | None:
         with self.lock:
@@ -158,7 +200,7 @@ class Store:
     def add_index(self, index: Index, tags: dict[str, str]) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO indexes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO indexes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     index.bucket,
                     index.name,
@@ -170,7 +212,15 @@ class Store:
                     index.index_mode,
                     json.dumps(index.encryption),
                     json.dumps(tags),
+                    _dump_text_search(index.text_search),
                 ),
+            )
+
+    def set_text_search(self, index: Index, text_search: tuple[TextSearch, ...]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE indexes SET text_search = ? WHERE bucket = ? AND name = ?",
+                (_dump_text_search(text_search), index.bucket, index.name),
             )
 
     def delete_index(self, index: Index) -> None:
@@ -242,12 +292,33 @@ class Store:
             return matrix
 
 
-_INDEX_SELECT = "SELECT bucket, name, created, data_type, dimension, metric, non_filterable, index_mode, encryption FROM indexes"
+_INDEX_SELECT = (
+    "SELECT bucket, name, created, data_type, dimension, metric, non_filterable, index_mode, encryption,"
+    " text_search FROM indexes"
+)
 
 
 def _index(row: tuple[Any, ...]) -> Index:
+    text_search = tuple(
+        TextSearch(t["metadataKey"], t.get("language"), t["readyAt"]) for t in json.loads(row[9])
+    )
     return Index(
-        row[0], row[1], row[2], row[3], row[4], row[5], tuple(json.loads(row[6])), row[7], json.loads(row[8])
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        tuple(json.loads(row[6])),
+        row[7],
+        json.loads(row[8]),
+        text_search,
+    )
+
+
+def _dump_text_search(text_search: tuple[TextSearch, ...]) -> str:
+    return json.dumps(
+        [{"metadataKey": t.metadata_key, "language": t.language, "readyAt": t.ready_at} for t in text_search]
     )
 
 
