@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -35,8 +38,15 @@ for name in (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
     "AWS_ENDPOINT_URL_BEDROCK",
+    "AWS_ENDPOINT_URL_S3VECTORS",
+    "EMBEDROCK_VECTOR_BUCKET",
 ):
     os.environ.pop(name, None)
+# The emulators a test process starts keep their S3 Vectors store in a folder of its own, never in
+# the user's state folder: no collection outlives the run or leaks from one run into the next.
+_EMULATOR_DATA = tempfile.mkdtemp(prefix="embedrock-emulator-")
+os.environ["EMBEDROCK_EMULATOR_DATA"] = _EMULATOR_DATA
+atexit.register(shutil.rmtree, _EMULATOR_DATA, ignore_errors=True)
 
 MISSING_DATA = (
     "The benchmark data sets are not in {data_dir}. Point EMBEDROCK_DATA at a folder holding "

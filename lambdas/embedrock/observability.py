@@ -139,3 +139,37 @@ def record_throttle(model_id: str) -> None:
     with _emf_lock:  # one whole line per record, whatever other threads print
         sys.stdout.write(line)
         sys.stdout.flush()
+
+
+# Collections: counted per function (`service`), never per collection (unbounded cardinality), and
+# each as its own EMF record so that a request's Model dimension does not split them.
+def _service_metric(name: str, unit: MetricUnit, value: float) -> None:
+    if is_metrics_disabled():
+        return
+    with single_metric(
+        name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions={"service": SERVICE}
+    ):
+        pass
+
+
+def record_vector_write_calls(calls: int) -> None:
+    """S3 Vectors PutVectors and DeleteVectors calls a request made."""
+    _service_metric("VectorWriteCalls", MetricUnit.Count, calls)
+
+
+def record_documents_upserted(documents: int, calls: int) -> None:
+    """Documents written to a collection, and the PutVectors calls that wrote them."""
+    _service_metric("DocumentsUpserted", MetricUnit.Count, documents)
+    record_vector_write_calls(calls)
+    logger.info("documents upserted", extra={"documents": documents, "vector_write_calls": calls})
+
+
+def record_collection_query(latency_ms: float) -> None:
+    """One collection search, and the time the store's QueryVectors call took."""
+    _service_metric("CollectionQueries", MetricUnit.Count, 1)
+    _service_metric("CollectionQueryLatency", MetricUnit.Milliseconds, latency_ms)
+
+
+def record_vector_store_throttle() -> None:
+    """One throttled S3 Vectors attempt (retried or not)."""
+    _service_metric("VectorStoreThrottles", MetricUnit.Count, 1)

@@ -19,6 +19,14 @@ class BedrockAccess(StrEnum):
     INVOKE_RERANK_MODELS = "rerank"
 
 
+class VectorAccess(StrEnum):
+    """What a function may do on the collections' vector bucket; infra turns it into a policy."""
+
+    NONE = "none"
+    COLLECTIONS = "collections"  # create, describe, list, delete indexes; put, get, delete, query vectors
+    UPSERT = "upsert"  # describe an index, read its tags, put vectors: the pipeline filling a collection
+
+
 @dataclass(frozen=True)
 class Function:
     name: str
@@ -27,6 +35,8 @@ class Function:
     bedrock_access: BedrockAccess
     memory_mb: int
     timeout_seconds: int
+    vector_access: VectorAccess = VectorAccess.NONE
+    also_reranks: bool = False  # may also invoke the rerank models (a collections search's `rerank`)
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,18 @@ RERANK = Function(
     timeout_seconds=29,
 )
 
-FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY, RERANK)
+COLLECTIONS = Function(
+    name="collections",
+    handler="embedrock.handlers.collections.handler",
+    description="Collections: create, list, describe, delete; upsert, get, delete and search documents",
+    bedrock_access=BedrockAccess.INVOKE_EMBEDDING_MODELS,
+    memory_mb=1024,
+    timeout_seconds=29,
+    vector_access=VectorAccess.COLLECTIONS,
+    also_reranks=True,
+)
+
+FUNCTIONS: tuple[Function, ...] = (EMBEDDINGS, MODELS, SIMILARITY, RERANK, COLLECTIONS)
 
 # Behind no route: fed by the ingestion queue (infra/ingestion.py builds and wires it).
 INGEST = Function(
@@ -81,6 +102,7 @@ INGEST = Function(
     bedrock_access=BedrockAccess.INVOKE_EMBEDDING_MODELS,
     memory_mb=2048,
     timeout_seconds=900,
+    vector_access=VectorAccess.UPSERT,
 )
 
 ROUTES: tuple[Route, ...] = (
@@ -90,6 +112,14 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/models/{model_id}", MODELS.name),
     Route("POST", "/similarity", SIMILARITY.name),
     Route("POST", "/rerank", RERANK.name),
+    Route("POST", "/collections", COLLECTIONS.name),
+    Route("GET", "/collections", COLLECTIONS.name),
+    Route("GET", "/collections/{name}", COLLECTIONS.name),
+    Route("DELETE", "/collections/{name}", COLLECTIONS.name),
+    Route("POST", "/collections/{name}/documents", COLLECTIONS.name),
+    Route("GET", "/collections/{name}/documents/{document_id}", COLLECTIONS.name),
+    Route("POST", "/collections/{name}/documents:delete", COLLECTIONS.name),
+    Route("POST", "/collections/{name}/search", COLLECTIONS.name),
     Route("GET", "/health", MODELS.name, api_key_required=False),
     Route("GET", "/openapi.json", MODELS.name, api_key_required=False),
     Route("GET", "/docs", MODELS.name, api_key_required=False),

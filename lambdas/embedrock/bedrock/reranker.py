@@ -26,8 +26,8 @@ from embedrock.bedrock.embedder import (
     THROTTLING_BACKOFF_BASE,
 )
 from embedrock.bedrock.error_mapping import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
-from embedrock.catalog import RerankFamily, RerankModel
-from embedrock.errors import ApiError, ModelFailed, UpstreamTimeout
+from embedrock.catalog import RERANK_MODELS, RerankFamily, RerankModel
+from embedrock.errors import ApiError, InvalidRequest, ModelFailed, UpstreamTimeout
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
@@ -43,6 +43,20 @@ class Ranked:
 class RerankResult:
     results: tuple[Ranked, ...]  # best first, as the model answered
     bedrock_calls: int
+
+
+def check_offered(model: RerankModel, region: str | None, *, param: str = "model") -> None:
+    """A 400 for a model the catalog says is not offered in `region` (None: not checked)."""
+    if region is None or region in model.regions:
+        return
+    here = [other.id for other in RERANK_MODELS if region in other.regions]
+    instead = f"; rerank models offered in {region}: {', '.join(here)}" if here else ""
+    raise InvalidRequest(
+        f"model {model.id} is not offered in this service's region {region}; it runs in "
+        f"{', '.join(model.regions)}{instead}.",
+        param=param,
+        code="model_not_in_region",
+    )
 
 
 def request_body(model: RerankModel, query: str, documents: Sequence[str], top_n: int) -> dict[str, Any]:

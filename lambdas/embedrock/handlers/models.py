@@ -22,7 +22,10 @@ if TYPE_CHECKING:
 
 
 def every_router() -> list[Router]:
-    return [*api_routers()]
+    """Every context's routers, imported on the first document request (not at cold start)."""
+    from embedrock.collections import router as collections
+
+    return [*api_routers(), collections.router]
 
 
 DOCUMENT = ApiDocument(every_router)

@@ -6,7 +6,9 @@ botocore's s3vectors model (2025-07-15) for the request shapes' min/max and patt
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 NAME_MIN, NAME_MAX = 3, 63  # vectorBucketName, indexName (model: min 3, max 63)
 # The model's ARN pattern for bucket and index names: lowercase letters, digits, '-' and '.',
@@ -42,6 +44,12 @@ SEGMENTS_MAX = 16  # user guide: "Segment count for parallel listing ... Up to 1
 METADATA_BYTES_MAX = 40 * 1024
 FILTERABLE_BYTES_MAX = 2 * 1024
 METADATA_KEYS_MAX = 50
+
+
+def json_bytes(value: Any) -> int:
+    """Metadata's size as the limits above count it here: compact JSON, as UTF-8."""
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
 
 # Full-text search (model: MetadataConfiguration.textSearchConfigurations max 10, LanguageCode enum;
 # QueryVectors queryTexts 1..10, QueryTextString 1..1024 characters).

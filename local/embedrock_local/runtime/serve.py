@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from embedrock_local.environment import function_environment
@@ -9,6 +10,9 @@ from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
 from embedrock_local.runtime.gateway import DEFAULT_LIMITS, ConnectionLimits, LocalGateway
 
 BedrockMode = Literal["emulator", "aws"]
+# The vector bucket the collections use against the emulator (EMBEDROCK_VECTOR_BUCKET), created
+# in it at start when missing; with real AWS the caller's EMBEDROCK_VECTOR_BUCKET names one.
+LOCAL_VECTOR_BUCKET = "embedrock-local"
 
 
 class LocalRuntime:
@@ -33,10 +37,16 @@ class LocalRuntime:
         engine wins over `engine`."""
         options = emulator_options or EmulatorOptions(engine=engine)
         self.emulator = Emulator(options, port=emulator_port) if bedrock == "emulator" else None
+        if self.emulator is not None:
+            settings = {"EMBEDROCK_VECTOR_BUCKET": LOCAL_VECTOR_BUCKET, **(settings or {})}
+        elif os.environ.get("EMBEDROCK_VECTOR_BUCKET"):
+            settings = {"EMBEDROCK_VECTOR_BUCKET": os.environ["EMBEDROCK_VECTOR_BUCKET"], **(settings or {})}
         environment = function_environment(
             self.emulator.url if self.emulator else None, log_level=log_level, extra=settings
         )
         try:
+            if self.emulator is not None:
+                _ensure_vector_bucket(self.emulator, environment["EMBEDROCK_VECTOR_BUCKET"])
             self.gateway = LocalGateway(
                 environment,
                 host=host,
@@ -73,3 +83,16 @@ class LocalRuntime:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+def _ensure_vector_bucket(emulator: Emulator, name: str) -> None:
+    """The collections' vector bucket in the emulator's store (kept across restarts), made if missing."""
+    from embedrock_local.runtime.emulator.s3vectors.errors import S3VectorsError
+
+    backend = emulator.backends.s3vectors
+    try:
+        backend.call("GetVectorBucket", {"vectorBucketName": name})
+    except S3VectorsError as error:
+        if error.code != "NotFoundException":
+            raise
+        backend.call("CreateVectorBucket", {"vectorBucketName": name})

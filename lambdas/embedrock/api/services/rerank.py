@@ -15,8 +15,8 @@ from embedrock.api.rerank_schemas import (
     RerankResult,
     RerankUsage,
 )
-from embedrock.bedrock.reranker import BedrockReranker
-from embedrock.catalog import RERANK_MODELS, RerankModel, find_rerank
+from embedrock.bedrock.reranker import BedrockReranker, check_offered
+from embedrock.catalog import RerankModel, find_rerank
 from embedrock.errors import InvalidRequest, shown
 from embedrock.observability import record_throttle
 from embedrock.pricing import rerank_cost_usd
@@ -26,7 +26,7 @@ def rerank(request: RerankRequest) -> RerankResponse:
     model = find_rerank(request.model)
     assert model is not None  # the schema admits catalog rerank models only
     config = wiring.settings()
-    _check_region(model, config.region)
+    check_offered(model, config.region)
     documents = request.texts()
     _check_texts(model, request.query, documents)
     top_n = _top_n(request.top_n, len(documents))
@@ -52,19 +52,6 @@ def rerank(request: RerankRequest) -> RerankResponse:
             requests=result.bedrock_calls,
             cost_usd=rerank_cost_usd(model, queries=1),
         ),
-    )
-
-
-def _check_region(model: RerankModel, region: str | None) -> None:
-    if region is None or region in model.regions:
-        return
-    here = [other.id for other in RERANK_MODELS if region in other.regions]
-    instead = f"; rerank models offered in {region}: {', '.join(here)}" if here else ""
-    raise InvalidRequest(
-        f"model {model.id} is not offered in this service's region {region}; it runs in "
-        f"{', '.join(model.regions)}{instead}.",
-        param="model",
-        code="model_not_in_region",
     )
 
 
