@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         datasets = _datasets(args)
         with (
             open_target(args.bedrock, engine, args.concurrency) as target,
-            _collections(args, engine, modes) as also,
+            _collections(args, target, modes) as also,
         ):
             return _bench(args, plan, datasets, target, also)
     except (ValueError, DatasetError, ApiError, RuntimeError) as error:
@@ -309,7 +309,7 @@ def _search_modes(args: argparse.Namespace) -> tuple[str, ...]:
 
 @contextlib.contextmanager
 def _collections(
-    args: argparse.Namespace, engine: str, modes: tuple[str, ...]
+    args: argparse.Namespace, target: Target, modes: tuple[str, ...]
 ) -> Iterator[AlsoMeasure | None]:
     """With --via collections, the runner's extra measure: each float variant of a retrieval set
     also upserted into and searched through a local collection. Otherwise nothing."""
@@ -319,7 +319,9 @@ def _collections(
     from . import via_collections
 
     print("Collections: starting the local gateway and emulator ...", file=sys.stderr, flush=True)
-    with via_collections.local_api(engine, args.concurrency) as api:
+    assert target.emulator is not None  # _search_modes allows --via collections with the emulator only
+    # The target's engine instance: both paths rank the same vectors, each text encoded once.
+    with via_collections.local_api(target.emulator.engine, args.concurrency) as api:
         progress = _progress_bars()
 
         def also(

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from embedrock.vector_store import limits
 
@@ -25,6 +25,9 @@ from . import metrics
 from .collections_api import CollectionsApi
 from .datasets import RetrievalDataset
 from .runner import Progress, retrieval_scores
+
+if TYPE_CHECKING:
+    from embedrock_local.runtime.emulator.engines import Engine
 
 SEARCH_MODES = ("vector", "text", "hybrid")
 # Each search asks for more than the 10 scored: hybrid fuses each ranking's top K (reciprocal rank
@@ -143,9 +146,12 @@ def rows(in_memory: dict[str, Any], measured: CollectionRun) -> list[dict[str, A
 
 
 @contextlib.contextmanager
-def local_api(engine: str, concurrency: int) -> Iterator[CollectionsApi]:
+def local_api(engine: str | Engine, concurrency: int) -> Iterator[CollectionsApi]:
     """The local runtime (gateway + emulator with this engine, on free loopback ports), its S3
-    Vectors store in a temporary directory so a run leaves nothing behind, and a client of it."""
+    Vectors store in a temporary directory so a run leaves nothing behind, and a client of it.
+
+    Given the in-memory target's engine instance, both paths share it: a text is encoded once
+    (minilm keeps the vectors it computed), and both rank the very same vectors."""
     from embedrock_local.runtime.emulator import EmulatorOptions
     from embedrock_local.runtime.serve import LocalRuntime
 
