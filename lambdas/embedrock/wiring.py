@@ -146,8 +146,17 @@ def vector_store() -> VectorStore:
         )
     with _lock:
         if _built.vector_store is None:
-            _built.vector_store = build_vector_store(config, config.vector_bucket)
+            _built.vector_store = build_vector_store(
+                config, config.vector_bucket, on_throttle=_count_store_throttle
+            )
         return _built.vector_store
+
+
+def _count_store_throttle() -> None:
+    # Imported when a throttle happens: building the store loads no Powertools (and no X-Ray).
+    from embedrock.observability import record_vector_store_throttle
+
+    record_vector_store_throttle()
 
 
 def build_vector_store(

@@ -156,7 +156,7 @@ def delete_documents(
     "Vectors' filter language; `rerank` re-scores the results' texts with a Bedrock rerank model. The "
     "response's `score` names what each result's score is.",
     tags=TAGS,
-    responses=responses("Results, best first.", 400, 403, 404, 502, *_STORE, described=_NOT_FOUND),
+    responses=responses("Results, best first.", 400, 403, 404, 413, 502, *_STORE, described=_NOT_FOUND),
 )
 def search_collection(
     name: Annotated[str, _NAME], request: Annotated[SearchRequest, Body()]

@@ -109,7 +109,6 @@ class DocumentIn(Schema):
     vector: list[float] | None = Field(
         default=None,
         description="A vector of the collection's dimensions, finite (and not all zeros for cosine).",
-        json_schema_extra={"items": {"type": "number"}},
     )
     metadata: Metadata = Field(
         default_factory=dict,
@@ -190,7 +189,6 @@ class SearchRequest(Schema):
     vector: list[float] | None = Field(
         default=None,
         description="A query vector of the collection's dimensions instead of `query` (vector mode only).",
-        json_schema_extra={"items": {"type": "number"}},
     )
     top_k: int = Field(default=DEFAULT_TOP_K, description=f"Results wanted: 1 to {limits.TOP_K_MAX}.")
     filter: dict[str, Any] | None = Field(

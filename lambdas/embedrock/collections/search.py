@@ -6,6 +6,11 @@ What `score` means, per mode (the response's `score` names it):
 - text: BM25; hybrid: the reciprocal rank fusion score (higher is better);
 - reranked: the rerank model's relevance_score (higher is better).
 `scores` keeps every number known: `distance`, `bm25`, `rrf`, `relevance_score`.
+
+QueryVectors returns "the computed distance between the query vector and each vector" for the
+index's metric (S3 API reference, QueryVectors; S3 User Guide, "Querying vectors"). That a cosine
+index's distance is 1 - cosine similarity is the standard definition of cosine distance, which the
+emulator computes; the AWS pages found do not spell the formula out (not confirmed there).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from embedrock.catalog import find_rerank
 from embedrock.collections import schemas, service
 from embedrock.collections.validation import check_filter, check_top_k, check_vector
 from embedrock.embed_spec import check_text
-from embedrock.errors import InvalidRequest
+from embedrock.errors import InvalidRequest, PayloadTooLarge
 from embedrock.observability import record_collection_query, record_throttle
 from embedrock.pricing import cost_usd, rerank_cost_usd, round_usd
 from embedrock.vector_store import limits
@@ -55,7 +60,7 @@ def search(name: str, request: schemas.SearchRequest) -> schemas.SearchResponse:
         )
         calls += rerank_calls
         score = "relevance_score"
-    return schemas.SearchResponse(
+    response = schemas.SearchResponse(
         results=results,
         score=score,
         mode=request.mode,
@@ -65,6 +70,25 @@ def search(name: str, request: schemas.SearchRequest) -> schemas.SearchResponse:
             cost_usd=None if rerank_cost is None else round_usd(cost + rerank_cost),
         ),
     )
+    _check_response_size(response, request.top_k)
+    return response
+
+
+def _check_response_size(response: schemas.SearchResponse, top_k: int) -> None:
+    """A 413 rather than a response Lambda cannot return (6 MB): results carry their texts and
+    metadata, up to S3 Vectors' 40 KB each."""
+    import orjson
+
+    size = len(orjson.dumps(response.model_dump(mode="json")))
+    limit = wiring.settings().max_response_bytes
+    if size > limit:
+        raise PayloadTooLarge(
+            f"the {len(response.results)} results with their texts and metadata would be about "
+            f"{size / 1e6:.1f} MB, over Lambda's 6 MB response limit ({limit / 1e6:.1f} MB usable); "
+            f"ask for fewer results than top_k {top_k}, or a narrower filter.",
+            param="top_k",
+            code="response_too_large",
+        )
 
 
 def _check(request: schemas.SearchRequest, collection: Collection) -> RerankModel | None:
@@ -99,6 +123,10 @@ def _check(request: schemas.SearchRequest, collection: Collection) -> RerankMode
         check_vector(request.vector, collection, param="vector")
     if request.filter is not None:
         check_filter(request.filter)
+    return _check_rerank(request)
+
+
+def _check_rerank(request: schemas.SearchRequest) -> RerankModel | None:
     if request.rerank is None:
         return None
     if request.query is None:
@@ -115,6 +143,13 @@ def _check(request: schemas.SearchRequest, collection: Collection) -> RerankMode
             f"query has {len(request.query)} characters; {model.id} takes at most {model.max_query_chars}.",
             param="query",
             code="input_too_long",
+        )
+    if request.top_k > model.max_documents:
+        raise InvalidRequest(
+            f"rerank scores the top_k results in one call, and {model.id} takes at most "
+            f"{model.max_documents} documents; top_k is {request.top_k}.",
+            param="top_k",
+            code="too_many_inputs",
         )
     top_n = request.rerank.top_n
     if top_n is not None and not 1 <= top_n <= request.top_k:

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 COMPARISONS = ("$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$exists", "$startsWith")
 LOGICAL = ("$and", "$or")
 OPERATORS = f"{', '.join(COMPARISONS)}; and {', '.join(LOGICAL)} over filters"
+# S3 Vectors stores float32 (limits.DATA_TYPES): a larger magnitude would become infinity.
+FLOAT32_MAX = 3.4028234663852886e38
+# Metadata integers are kept to those a JSON number carries exactly everywhere (RFC 8259, section 6).
+INT_MAX = 2**53
 _NAME_RULE = (
     f"{limits.NAME_MIN} to {limits.NAME_MAX} characters of lowercase letters, digits, '-' and '.', "
     "starting and ending with a letter or digit"
@@ -49,9 +53,10 @@ def check_vector(vector: Sequence[float], collection: Collection, *, param: str)
             code="dimension_mismatch",
         )
     for index, value in enumerate(vector):
-        if not math.isfinite(value):
+        if not math.isfinite(value) or abs(value) > FLOAT32_MAX:
             raise InvalidRequest(
-                f"{param}[{index}] is {value}; vectors hold finite numbers only.",
+                f"{param}[{index}] is {shown(value)}; vectors hold finite float32 numbers only "
+                f"(magnitude at most {FLOAT32_MAX:.7g}).",
                 param=f"{param}[{index}]",
                 code="invalid_vector",
             )
@@ -109,9 +114,10 @@ def check_metadata(metadata: Mapping[str, Any], text: str | None, *, where: str)
                 param=f"{param}.{shown(key)}",
                 code="invalid_metadata",
             )
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, int | float) and not isinstance(value, bool) and not _number(value):
             raise InvalidRequest(
-                f"{param}.{shown(key)} is {value}; metadata numbers must be finite.",
+                f"{param}.{shown(key)} is {shown(value)}; metadata numbers must be finite, and integers "
+                f"within ±2^53.",
                 param=f"{param}.{shown(key)}",
                 code="invalid_metadata",
             )
@@ -212,7 +218,11 @@ def _invalid(where: str, problem: str) -> NoReturn:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= INT_MAX
+    return isinstance(value, float) and math.isfinite(value)
 
 
 def _primitive(value: Any) -> bool:

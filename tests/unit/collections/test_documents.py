@@ -216,3 +216,30 @@ def test_bad_deletes_are_400s(call: Call, docs: str, body: dict[str, Any], param
 
     assert status == 400
     assert answer["error"]["param"] == param
+
+
+@pytest.mark.parametrize(
+    ("raw_value", "param"),
+    [("1e39", "documents[1].vector[0]"), ("Infinity", "documents[1].vector[0]")],
+)
+def test_a_vector_value_float32_cannot_hold_is_refused(
+    call: Call, docs: str, raw_value: str, param: str
+) -> None:
+    vector = "[" + ", ".join([raw_value] + ["0.0"] * 255) + "]"
+    raw = f'{{"documents": [{{"id": "ok", "vector": [1.0{", 0.0" * 255}]}}, {{"id": "a", "vector": {vector}}}]}}'
+
+    status, answer = call("POST", "/collections/docs/documents", raw_body=raw)
+
+    assert status == 400
+    assert (answer["error"]["param"], answer["error"]["code"]) == (param, "invalid_vector")
+
+
+def test_metadata_integers_are_kept_within_what_json_numbers_carry(call: Call, docs: str) -> None:
+    status, answer = upsert(call, [{"id": "a", "vector": UNIT, "metadata": {"n": 2**60}}])
+
+    assert status == 400
+    assert (answer["error"]["param"], answer["error"]["code"]) == (
+        "documents[0].metadata.n",
+        "invalid_metadata",
+    )
+    assert upsert(call, [{"id": "a", "vector": UNIT, "metadata": {"n": 2**53}}])[0] == 200

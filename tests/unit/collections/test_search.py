@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from embedrock import settings, wiring
+from embedrock.vector_store import limits
 from tests.fakes import FakeBedrockRuntime
 from tests.unit.collections.conftest import Call
 
@@ -262,3 +263,29 @@ def test_searching_a_missing_collection_is_a_404(call: Call, bedrock: FakeBedroc
 
     assert status == 404 and answer["error"]["code"] == "collection_not_found"
     assert bedrock.calls == []
+
+
+def test_results_too_large_for_a_lambda_response_are_a_413(call: Call, docs: str) -> None:
+    long_texts = [{"id": str(n), "text": f"document {n} " + "word " * 120} for n in range(3)]
+    call("POST", "/collections/docs/documents", {"documents": long_texts})
+    wiring.override(settings=settings.load({"EMBEDROCK_MAX_RESPONSE_BYTES": "1024"}))
+
+    status, answer = search(call, {"query": "programming", "top_k": 3})
+
+    assert status == 413
+    assert (answer["error"]["param"], answer["error"]["code"]) == ("top_k", "response_too_large")
+    assert search(call, {"query": "programming", "top_k": 1})[0] == 200
+
+
+def test_rerank_needs_top_k_within_what_the_model_ranks_per_call(
+    call: Call, filled: str, bedrock: FakeBedrockRuntime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a store that answers more results than the rerank model ranks in one call
+    monkeypatch.setattr(limits, "TOP_K_MAX", 10_000)
+    bedrock.calls.clear()
+
+    status, answer = search(call, {"query": "x", "top_k": 1001, "rerank": {}})
+
+    assert status == 400
+    assert (answer["error"]["param"], answer["error"]["code"]) == ("top_k", "too_many_inputs")
+    assert "1000" in answer["error"]["message"] and bedrock.calls == []
