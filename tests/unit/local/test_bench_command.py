@@ -112,6 +112,12 @@ def test_real_bedrock_without_a_region_is_one_line_not_a_traceback(tmp_path, mon
             "--embedding-types: amazon.titan-embed-text-v1 offers float; ask for one of them too.",
         ),
         (["--limit", "1"], "--limit at least 2"),
+        (["--search-mode", "text"], "--search-mode needs --via collections"),
+        (
+            ["--via", "collections", "--search-mode", "vector,bm25"],
+            "--search-mode: use some of vector, text, hybrid",
+        ),
+        (["--via", "collections", "--bedrock", "aws"], "use it with --bedrock emulator"),
     ],
 )
 def test_bad_plans_are_refused_with_the_allowed_values(argv, message, capsys):

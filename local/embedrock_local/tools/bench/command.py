@@ -6,14 +6,16 @@ Only argparse is imported at module level: `embedrock --help` builds this parser
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .datasets import Dataset
-    from .runner import Plan, Progress, Runner
+    from .datasets import Dataset, RetrievalDataset
+    from .runner import AlsoMeasure, ModelPlan, Plan, Progress, Runner
     from .target import Target
 
 # Ids without "@": every dimension the catalog allows. Each model is asked only the DEFAULT_TYPES
@@ -34,6 +36,15 @@ _EMULATOR_NOTES = [
     "Latencies are the emulator's on this machine, not Bedrock's: the first variant to send a text also "
     "pays the local engine's compute (minilm: a transformer forward pass); later variants reuse the "
     "engine's in-memory vectors, so theirs show the client layer's fan-out and the HTTP and JSON overhead.",
+]
+
+_COLLECTIONS_NOTES = [
+    "Rows 'collections vector|text|hybrid' come from a collection filled through the collections API "
+    "(documents sent as text, embedded by the service as search_document) and searched through it "
+    "(queries embedded as search_query; top 100 asked, the first 10 scored); 'native' rows rank the same "
+    "model's vectors in memory. Collections store float32 vectors only, so int8 and binary variants are "
+    "not measured through them. Latency of those rows is per search request through the local gateway; "
+    "their cost is what filling the collection cost.",
 ]
 
 
@@ -120,6 +131,23 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="quick subset: the first N STS pairs, or the first N queries with their relevant documents plus "
         "10 others per query as the corpus (scores are then not comparable with published ones)",
     )
+    parser.add_argument(
+        "--via",
+        choices=("memory", "collections"),
+        default="memory",
+        help="memory: retrieval sets ranked in memory from the vectors; collections: also upsert each "
+        "retrieval corpus through the collections API of a local gateway + emulator (same engine) into a "
+        "collection per model and dimensions, search it through the API and report both side by side "
+        "(float vectors only: collections store float32; --bedrock emulator only)",
+    )
+    parser.add_argument(
+        "--search-mode",
+        default=None,
+        metavar="MODES",
+        help="with --via collections: the collections' search modes to measure, comma-separated, of "
+        "vector (the embedded query), text (BM25 full-text on the stored text) and hybrid (both, fused "
+        "by reciprocal rank). Default: vector,text,hybrid",
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="texts per request to the client layer")
     parser.add_argument(
         "--out", type=Path, default=Path("bench-out"), help="directory for the reports and plots"
@@ -196,9 +224,13 @@ def run(args: argparse.Namespace) -> int:
                 replay(target)
             return 0
         plan = _plan(args)
+        modes = _search_modes(args)
         datasets = _datasets(args)
-        with open_target(args.bedrock, engine, args.concurrency) as target:
-            return _bench(args, plan, datasets, target)
+        with (
+            open_target(args.bedrock, engine, args.concurrency) as target,
+            _collections(args, target, modes) as also,
+        ):
+            return _bench(args, plan, datasets, target, also)
     except (ValueError, DatasetError, ApiError, RuntimeError) as error:
         print(f"embedrock bench: {error}", file=sys.stderr)
         return 2
@@ -256,6 +288,59 @@ def _plan(args: argparse.Namespace) -> Plan:
     return plan
 
 
+def _search_modes(args: argparse.Namespace) -> tuple[str, ...]:
+    """The search modes to measure through collections: none unless --via collections."""
+    from .via_collections import SEARCH_MODES
+
+    if args.via != "collections":
+        if args.search_mode is not None:
+            raise ValueError("--search-mode needs --via collections (in memory, retrieval ranks by vector).")
+        return ()
+    if args.bedrock != "emulator":
+        raise ValueError(
+            "--via collections runs the local gateway and emulator; use it with --bedrock emulator."
+        )
+    chosen = tuple(m.strip() for m in (args.search_mode or ",".join(SEARCH_MODES)).split(",") if m.strip())
+    unknown = sorted(set(chosen) - set(SEARCH_MODES))
+    if unknown or not chosen:
+        raise ValueError(f"--search-mode: use some of {', '.join(SEARCH_MODES)} (got {args.search_mode!r}).")
+    return tuple(dict.fromkeys(chosen))
+
+
+@contextlib.contextmanager
+def _collections(
+    args: argparse.Namespace, target: Target, modes: tuple[str, ...]
+) -> Iterator[AlsoMeasure | None]:
+    """With --via collections, the runner's extra measure: each float variant of a retrieval set
+    also upserted into and searched through a local collection. Otherwise nothing."""
+    if not modes:
+        yield None
+        return
+    from . import via_collections
+
+    print("Collections: starting the local gateway and emulator ...", file=sys.stderr, flush=True)
+    assert target.emulator is not None  # _search_modes allows --via collections with the emulator only
+    # The target's engine instance: both paths rank the same vectors, each text encoded once.
+    with via_collections.local_api(target.emulator.engine, args.concurrency) as api:
+        progress = _progress_bars()
+
+        def also(
+            dataset: RetrievalDataset, model: ModelPlan, dimensions: int, row: dict[str, Any]
+        ) -> list[dict[str, Any]]:
+            measured = via_collections.run(
+                api,
+                dataset,
+                model_id=model.model_id,
+                dimensions=dimensions,
+                modes=modes,
+                batch_size=args.batch_size,
+                progress=progress,
+            )
+            return via_collections.rows(row, measured)
+
+        yield also
+
+
 def _data_dir(args: argparse.Namespace) -> Path:
     return Path(args.data_dir or os.environ.get("EMBEDROCK_DATA") or Path.home() / ".cache/embedrock/data")
 
@@ -292,7 +377,9 @@ def _datasets(args: argparse.Namespace) -> list[Dataset]:
     return loaded
 
 
-def _bench(args: argparse.Namespace, plan: Plan, datasets: list[Dataset], target: Target) -> int:
+def _bench(
+    args: argparse.Namespace, plan: Plan, datasets: list[Dataset], target: Target, also: AlsoMeasure | None
+) -> int:
     from datetime import UTC, datetime
 
     from . import plots, report
@@ -304,7 +391,12 @@ def _bench(args: argparse.Namespace, plan: Plan, datasets: list[Dataset], target
     cache = VectorCache((args.cache_dir or out / "cache") / "vectors.sqlite", target.label)
     try:
         runner = Runner(
-            target, cache, plan, _progress_bars(), warn=lambda m: print(m, file=sys.stderr, flush=True)
+            target,
+            cache,
+            plan,
+            _progress_bars(),
+            warn=lambda m: print(m, file=sys.stderr, flush=True),
+            also=also,
         )
         print(f"Vectors from: {target.description}", flush=True)
         if args.bedrock == "aws" and not _confirm_cost(runner, datasets, args.yes):
@@ -321,12 +413,16 @@ def _bench(args: argparse.Namespace, plan: Plan, datasets: list[Dataset], target
         "concurrency": args.concurrency,
         "datasets": [_describe(d) for d in datasets],
         "requests_made": runner.requests_made,
-        "notes": _EMULATOR_NOTES if target.emulator else [],
+        "via": args.via,
+        "notes": (_EMULATOR_NOTES if target.emulator else []) + (_COLLECTIONS_NOTES if also else []),
     }
     report.write_json(out / "report.json", meta, rows, runner.errors)
     report.write_markdown(out / "report.md", meta, rows, runner.errors)
     written = plots.write_all(out, rows, latencies, target.description)
     print("\n".join(report.summary_table(rows)))
+    side_by_side = report.collections_table(rows)
+    if side_by_side:
+        print("\nIn memory and via collections (nDCG@10):\n" + "\n".join(side_by_side))
     total = sum(row["cost_usd"] for row in rows if row["variant"] == "native")
     print(
         f"\nTotal at catalog prices: ${total:.6f} ({runner.requests_made} requests made by this run, the rest "

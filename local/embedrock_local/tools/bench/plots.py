@@ -51,7 +51,8 @@ def _quality_vs_dimensions(
     for axis, name in zip(axes, datasets, strict=True):
         series: dict[tuple[str, str, bool], list[tuple[int, float]]] = {}
         for row in rows:
-            if row["dataset"] == name:
+            # Rows searched through a collection are the same vectors: the report's side-by-side table shows them.
+            if row["dataset"] == name and row.get("via") != "collections":
                 truncated = row["variant"] != "native"
                 series.setdefault((row["model"], row["embedding_type"], truncated), []).append(
                     (row["dimensions"], row["score"])

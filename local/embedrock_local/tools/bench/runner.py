@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +80,9 @@ class Measured:
 
 Latencies = dict[str, dict[str, list[float]]]  # data set -> variant label -> ms per request
 Progress = Callable[[str, int], Callable[[int], None]]  # (label, total) -> advance(n)
+# Rows measured another way for a float variant of a retrieval set (through a collection, say),
+# from the in-memory row of that variant: (data set, model, dimensions, in-memory row) -> rows.
+AlsoMeasure = Callable[["RetrievalDataset", "ModelPlan", int, dict[str, Any]], list[dict[str, Any]]]
 
 
 class Runner:
@@ -89,9 +92,12 @@ class Runner:
         cache: VectorCache,
         plan: Plan,
         progress: Progress,
+        *,
         warn: Callable[[str], None] = lambda message: None,
+        also: AlsoMeasure | None = None,
     ) -> None:
         self.target = target
+        self.also = also
         self.cache = cache
         self.plan = plan
         self.progress = progress
@@ -115,9 +121,12 @@ class Runner:
                             f"not measured: {model_plan.model_id} {dimensions} {kind} on {dataset.name}: {error}"
                         )
                         continue
-                    model_rows.append(
-                        self._row(dataset, model_plan, dimensions, kind, vectors=vectors, measured=measured)
+                    native = self._row(
+                        dataset, model_plan, dimensions, kind, vectors=vectors, measured=measured
                     )
+                    model_rows.append(native)
+                    if self.also is not None and kind == "float" and isinstance(dataset, RetrievalDataset):
+                        model_rows += self.also(dataset, model_plan, dimensions, native)
                     label = f"{short_name(model_plan.model)} {dimensions} {kind}"
                     latencies.setdefault(dataset.name, {})[label] = [r[2] for r in measured.requests]
                     if kind == "float" and dimensions == max(model_plan.dimensions):
@@ -242,6 +251,8 @@ class Runner:
             "dimensions": dimensions,
             "embedding_type": kind,
             "variant": "native" if truncated_from is None else f"truncated from {truncated_from}",
+            "via": "memory",  # ranked here, by metrics.top_k; "collections" rows by a collection's search
+            "search_mode": "vector" if isinstance(dataset, RetrievalDataset) else None,
             "dataset": dataset.name,
             "task": dataset.kind,
             "metric": next(iter(scores)),
@@ -309,9 +320,16 @@ def score(dataset: Dataset, first: np.ndarray, second: np.ndarray | None) -> dic
     assert isinstance(dataset, RetrievalDataset) and second is not None
     doc_ids = list(dataset.corpus)
     ranked = metrics.top_k(first, second)
+    rankings = {query_id: [doc_ids[i] for i in ranked[row]] for row, query_id in enumerate(dataset.queries)}
+    return retrieval_scores(dataset, rankings)
+
+
+def retrieval_scores(dataset: RetrievalDataset, rankings: Mapping[str, Sequence[str]]) -> dict[str, float]:
+    """nDCG@10 first, then recall@10, x 100, of each judged query's ranked document ids (best first),
+    however they were ranked: in memory, or by a collection's search."""
     ndcg, recall = [], []
-    for row, query_id in enumerate(dataset.queries):
-        ranking = [doc_ids[i] for i in ranked[row]]
+    for query_id in dataset.queries:
+        ranking = list(rankings[query_id])
         ndcg.append(metrics.ndcg_at_k(ranking, dataset.qrels[query_id]))
         recall.append(metrics.recall_at_k(ranking, dataset.qrels[query_id]))
     return {

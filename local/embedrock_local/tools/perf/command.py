@@ -21,6 +21,7 @@ MEASURES = (
     "encoding",
     "gateway_load",
     "collection_query",
+    "collection_upsert",
 )
 
 
@@ -32,8 +33,9 @@ PERF_TEXTS = (
         "concurrent vs one by one), cohere_batching (96 texts per call vs one), topk (cosine "
         "search vs a per-pair loop and bare numpy), handler_overhead (the Lambda handler vs "
         "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
-        "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load) and "
-        "collection_query (a query through the emulated S3 Vectors vs bare numpy). "
+        "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load), "
+        "collection_query (a query through the emulated S3 Vectors vs bare numpy) and "
+        "collection_upsert (vectors upserted through the S3 Vectors adapter vs the emulator's bare put). "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),
@@ -52,7 +54,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes (32 texts, 5 ms latency, 10,000 vectors, 200 requests, a 2,000-vector index): "
+        help="small sizes (32 texts, 5 ms latency, 10,000 vectors, 200 requests, a 2,000-vector index, 1,000 vectors upserted): "
         "checks that every "
         "measure runs in seconds; the goals only mean something at full size",
     )

@@ -28,6 +28,7 @@ class Sizes:
     load_sequential: int  # requests sent one at a time, for the unloaded baseline
     load_containers: int  # worker processes per function, like warm Lambda containers
     collection_vectors: int  # vectors in the emulated S3 Vectors index of collection_query
+    upsert_vectors: int  # upserted into an emulated collection
 
 
 FULL = Sizes(
@@ -44,6 +45,7 @@ FULL = Sizes(
     load_sequential=200,
     load_containers=2,
     collection_vectors=100_000,
+    upsert_vectors=10_000,
 )
 QUICK = Sizes(
     fanout_texts=32,
@@ -59,6 +61,7 @@ QUICK = Sizes(
     load_sequential=40,
     load_containers=1,
     collection_vectors=2_000,
+    upsert_vectors=1_000,
 )
 
 
