@@ -158,12 +158,21 @@ def _banner(runtime: LocalRuntime, args: argparse.Namespace) -> str:
         if runtime.emulator
         else "real Amazon Bedrock with your AWS credentials (calls are billed)"
     )
+    vector_bucket = runtime.environment.get("EMBEDROCK_VECTOR_BUCKET")
+    collections = (
+        f"S3 Vectors emulator, vector bucket {vector_bucket} (kept across restarts; NOT Amazon S3 Vectors)"
+        if runtime.emulator
+        else f"Amazon S3 Vectors bucket {vector_bucket}"
+        if vector_bucket
+        else "off (set EMBEDROCK_VECTOR_BUCKET to a vector bucket of yours)"
+    )
     return "\n".join(
         [
             f"Embedrock API: {runtime.url}",
             f"Swagger UI:    {runtime.url}/docs",
             f"OpenAPI:       {runtime.url}/openapi.json",
             f"Embeddings:    {bedrock}",
+            f"Collections:   {collections}",
             f"API key:       {'required (x-api-key)' if args.api_key else 'not required'}",
             "",
             "Try:",

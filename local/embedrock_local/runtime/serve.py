@@ -44,6 +44,7 @@ class LocalRuntime:
         environment = function_environment(
             self.emulator.url if self.emulator else None, log_level=log_level, extra=settings
         )
+        self.environment = environment
         try:
             if self.emulator is not None:
                 _ensure_vector_bucket(self.emulator, environment["EMBEDROCK_VECTOR_BUCKET"])
