@@ -5,7 +5,9 @@ Identity is the input itself within one spec: the same text, or the same text an
 (EmbedInput and ImageData are frozen dataclasses, so equal inputs hash alike). Everything else that
 changes a vector (model, dimensions, input type, truncation, embedding type) is the spec's, and one
 embed() call has a single spec. Usage is what Bedrock billed: the distinct inputs' tokens, calls and
-images, never a copy's.
+images, never a copy's ("For embeddings models, you are charged for every input token processed":
+Amazon Bedrock pricing, https://aws.amazon.com/bedrock/pricing/, On-Demand), so a copy never sent
+is never charged.
 """
 
 from __future__ import annotations
