@@ -23,6 +23,7 @@ import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 
 from embedrock.bedrock.codecs import DTYPES
+from embedrock.bedrock.distinct import distinct
 from embedrock.cache_table import EXPIRES_AT, KEY, VECTOR
 from embedrock.embed_input import Item
 from embedrock.embed_spec import EmbedSpec
@@ -137,6 +138,13 @@ class CachedEmbedder:
         self._cache = cache
 
     def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult:
+        # Copies of one input are one lookup, one miss sent to Bedrock and one write.
+        unique = distinct(texts)
+        if not unique.has_copies:
+            return self._embed(spec, texts, partial=partial)
+        return unique.spread(self._embed(spec, unique.items, partial=partial))
+
+    def _embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool) -> EmbedResult:
         from embedrock.observability import record_cache
 
         hits = self._cache.lookup(spec, texts)

@@ -42,3 +42,10 @@ def test_quick_perf_runs_every_measure_and_writes_each_timing_pair(tmp_path: Pat
         assert all(isinstance(value, float) and math.isfinite(value) and value > 0 for value in timings), name
         assert result["baseline"]["label"] and result["product"]["label"] and result["goal"], name
         assert isinstance(result["met"], bool), name
+    # And dedup's call counts (deterministic, unlike its timings): copies sent once, each as sent before
+    dedup = results["dedup"]["details"]
+    for case in ("copies", "mix"):
+        for side in ("product", "cache_product"):
+            assert dedup[case][side]["bedrock_calls"] == dedup[case]["distinct"], (case, side)
+        assert dedup[case]["baseline"]["bedrock_calls"] == dedup[case]["inputs"] > dedup[case]["distinct"]
+    assert dedup["copies"]["cache_product"]["cache_items_written"] == 1

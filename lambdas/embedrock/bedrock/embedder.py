@@ -1,7 +1,7 @@
 """The Bedrock client layer for embeddings: split, fan out, decode, keep order.
 
 Titan models take one text per call, so texts go out concurrently under a cap; Cohere takes
-up to 96 per call. Retries are this layer's, not botocore's (clients.py turns those off):
+up to 96 per call. Identical inputs of one call are embedded once (distinct.py). Retries are this layer's, not botocore's (clients.py turns those off):
 throttling, model-not-ready, 500 and 503 are retried with jittered exponential backoff, at
 most `max_attempts` times per call, and never past the invocation's deadline (deadline.py),
 which answers 504 when it comes. Any failed call fails the whole request, so no partial
@@ -27,6 +27,7 @@ from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 from embedrock import deadline
 from embedrock.aws_errors import error_code
 from embedrock.bedrock import codecs
+from embedrock.bedrock.distinct import distinct
 from embedrock.bedrock.error_mapping import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
 from embedrock.embed_input import Item, image_of
 from embedrock.embed_spec import EmbedSpec
@@ -129,6 +130,13 @@ class BedrockEmbedder:
         self._pool_lock = Lock()
 
     def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult:
+        # Identical inputs are sent once (before Cohere's calls of <= 96 are packed) and copied back.
+        unique = distinct(texts)
+        if not unique.has_copies:
+            return self._embed(spec, texts, partial=partial)
+        return unique.spread(self._embed(spec, unique.items, partial=partial))
+
+    def _embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool) -> EmbedResult:
         size = spec.model.max_texts_per_call
         chunks = [texts[start : start + size] for start in range(0, len(texts), size)]
         started = time.perf_counter()

@@ -59,6 +59,7 @@ class Partial:
     batch: set[int] = field(default_factory=set)  # from Bedrock batch inference (batch price)
     bedrock_calls: int = 0
     bedrock_ms: float = 0.0
+    copies: set[int] = field(default_factory=set)  # copied from an identical line: not billed
 
     def to_bytes(self) -> bytes:
         return json.dumps(
@@ -67,6 +68,7 @@ class Partial:
                 "bedrock_ms": self.bedrock_ms,
                 "cached": sorted(self.cached),
                 "batch": sorted(self.batch),
+                "copies": sorted(self.copies),
                 "vectors": {str(i): [v.tokens, v.embedding] for i, v in self.vectors.items()},
             }
         ).encode()
@@ -78,7 +80,12 @@ class Partial:
         data = json.loads(raw)
         vectors = {int(i): Vector(embedding, tokens) for i, (tokens, embedding) in data["vectors"].items()}
         return cls(
-            vectors, set(data["cached"]), set(data["batch"]), data["bedrock_calls"], data["bedrock_ms"]
+            vectors,
+            set(data["cached"]),
+            set(data["batch"]),
+            data["bedrock_calls"],
+            data["bedrock_ms"],
+            set(data.get("copies", ())),  # absent from a partial file written before copies
         )
 
 
@@ -170,10 +177,12 @@ class _Window:
         # In place, before the cache write: an interrupt from here on loses nothing paid for.
         partial.vectors |= hits | called.vectors
         partial.cached |= set(hits)
+        partial.copies |= called.copies
         partial.bedrock_calls += called.bedrock_calls
         partial.bedrock_ms += called.bedrock_ms
         if cache is not None and called.vectors:
-            cache.put_many(spec, {i: misses[i] for i in called.vectors}, called.vectors)
+            fresh = {i: misses[i] for i in called.vectors if i not in called.copies}  # one write each
+            cache.put_many(spec, fresh, called.vectors)
 
 
 def _fill(
@@ -242,7 +251,9 @@ def _write(
         ),
         batch_tokens=sum(partial.vectors[i].tokens for i in partial.batch),
         images=sum(
-            records[i].image is not None for i in partial.vectors if i not in partial.cached | partial.batch
+            records[i].image is not None
+            for i in partial.vectors
+            if i not in partial.cached | partial.batch | partial.copies
         ),
         batch_images=sum(records[i].image is not None for i in partial.batch),
         cache_hits=len(partial.cached),

@@ -41,12 +41,14 @@ class FanOut:
     rejected: dict[int, InvalidRequest] = field(default_factory=dict)
     failure: ApiError | None = None
     interrupted: bool = False  # KeyboardInterrupt: what finished is here, the rest never started
+    copies: set[int] = field(default_factory=set)  # vectors copied from an identical input, unbilled
     bedrock_calls: int = 0
     bedrock_ms: float = 0.0
 
     def merge(self, other: FanOut) -> None:
         self.vectors |= other.vectors
         self.rejected |= other.rejected
+        self.copies |= other.copies
         self.bedrock_calls += other.bedrock_calls
         self.bedrock_ms += other.bedrock_ms
 
@@ -59,7 +61,44 @@ def embed_each_call(
     max_concurrency: int,
     on_done: Callable[[int], None] | None = None,
 ) -> FanOut:
-    """Vectors by the keys of `texts`; `on_done(n)` after each call, from the calling thread."""
+    """Vectors by the keys of `texts`; `on_done(n)` after each call, from the calling thread.
+
+    Identical inputs are embedded once: the first carries the call's tokens, its copies get the
+    same vector (or rejection) at no cost and are listed in `copies`.
+    """
+    first_of: dict[Item, int] = {}
+    copies_of: dict[int, list[int]] = {}
+    for index in sorted(texts):
+        first = first_of.setdefault(texts[index], index)
+        if first != index:
+            copies_of.setdefault(first, []).append(index)
+    outcome = _embed_distinct(
+        embedder,
+        spec,
+        {index: texts[index] for index in first_of.values()},
+        copies_of,
+        max_concurrency=max_concurrency,
+        on_done=on_done,
+    )
+    for first, copies in copies_of.items():
+        for copy in copies:
+            if first in outcome.vectors:
+                outcome.vectors[copy] = Vector(outcome.vectors[first].embedding, 0)
+                outcome.copies.add(copy)
+            elif first in outcome.rejected:
+                outcome.rejected[copy] = outcome.rejected[first]
+    return outcome
+
+
+def _embed_distinct(
+    embedder: Embedder,
+    spec: EmbedSpec,
+    texts: Mapping[int, Item],
+    copies_of: Mapping[int, list[int]],
+    *,
+    max_concurrency: int,
+    on_done: Callable[[int], None] | None,
+) -> FanOut:
     indices = sorted(texts)
     size = spec.model.max_texts_per_call
     groups = [indices[start : start + size] for start in range(0, len(indices), size)]
@@ -73,7 +112,9 @@ def embed_each_call(
     results: dict[Future[FanOut], FanOut] = {}
     try:
         for group in groups:
-            futures[pool.submit(_group, embedder, spec, texts, group, stop)] = len(group)
+            # Progress counts the lines a call answers: its texts and their copies.
+            lines = len(group) + sum(len(copies_of.get(index, ())) for index in group)
+            futures[pool.submit(_group, embedder, spec, texts, group, stop)] = lines
         for future in as_completed(futures):
             try:
                 results[future] = future.result()

@@ -112,7 +112,7 @@ def test_the_embedder_counts_the_images_of_each_call() -> None:
     # Given Cohere v4 items, some with images, over two calls (96 per call)
     runtime = FakeBedrockRuntime()
     image = ImageData("png", png())
-    items = [EmbedInput("t", image) if i % 3 == 0 else f"text {i}" for i in range(100)]
+    items = [EmbedInput(f"t {i}", image) if i % 3 == 0 else f"text {i}" for i in range(100)]
 
     # When embedded
     result = BedrockEmbedder(runtime, max_concurrency=2).embed(resolve_spec(model_id=V4), items)

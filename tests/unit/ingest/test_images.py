@@ -130,7 +130,9 @@ def test_each_image_model_embeds_data_uri_and_s3_images_and_keeps_the_references
     # And the s3 object's bytes are what was embedded: the same vector as the same bytes inline
     np.testing.assert_allclose(rows["s3"]["embedding"], rows["uri"]["embedding"], rtol=1e-6)
     assert not np.allclose(rows["uri"]["embedding"], rows["text"]["embedding"])
-    assert sorted(images_sent(bedrock)) == sorted([picture, picture, jpeg()])
+    # (the s3 line and the inline one hold the same bytes: one input, embedded once and billed once)
+    assert sorted(images_sent(bedrock)) == sorted([picture, jpeg()])
+    assert manifest["input_images"] == 2
     # And the image's own upload under input/ was not taken for a data file
     assert aws.keys("output/pics/") == []
 

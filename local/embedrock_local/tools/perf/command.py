@@ -22,6 +22,7 @@ MEASURES = (
     "gateway_load",
     "collection_query",
     "collection_upsert",
+    "dedup",
 )
 
 
@@ -35,7 +36,8 @@ PERF_TEXTS = (
         "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
         "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load), "
         "collection_query (a query through the emulated S3 Vectors vs bare numpy) and "
-        "collection_upsert (vectors upserted through the S3 Vectors adapter vs the emulator's bare put). "
+        "collection_upsert (vectors upserted through the S3 Vectors adapter vs the emulator's bare put), "
+        "dedup (Bedrock calls and cost of repeated inputs embedded once vs each as sent). "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),
