@@ -21,6 +21,7 @@ MEASURES = (
     "encoding",
     "gateway_load",
     "collection_query",
+    "tail",
 )
 
 
@@ -34,6 +35,7 @@ PERF_TEXTS = (
         "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
         "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load) and "
         "collection_query (a query through the emulated S3 Vectors vs bare numpy). "
+        "tail: fan-out under a heavy latency tail, with and without hedged attempts. "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),
