@@ -157,6 +157,10 @@ class BedrockEmbedder:
         self._attempt_pool: ThreadPoolExecutor | None = None
         self._pool_lock = Lock()
 
+    @property
+    def hedging(self) -> HedgePolicy | None:
+        return self._hedging
+
     def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult:
         size = spec.model.max_texts_per_call
         chunks = [texts[start : start + size] for start in range(0, len(texts), size)]

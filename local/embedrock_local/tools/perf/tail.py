@@ -87,7 +87,9 @@ def measure(sizes: Sizes) -> Result:
         for _ in range(repeat):
             plain_times.append(timed(_request(plain, spec, texts, [])))
             hedged_times.append(timed(_request(hedged, spec, texts, hedges)))
-        calls_seen = emulator.invoke_calls(TITAN_V2)  # both modes, losers that finished included
+        calls_seen = emulator.invoke_calls(TITAN_V2)
+        policy = hedged.hedging
+        stats = None if policy is None else policy.stats()  # both modes, losers that finished included
     ideal = math.ceil(len(texts) / cap) * sizes.latency_ms / 1000
     plain_p99, hedged_p99 = percentile(plain_times, 0.99), percentile(hedged_times, 0.99)
     extra = sum(hedges) / (repeat * len(texts))
@@ -122,6 +124,9 @@ def measure(sizes: Sizes) -> Result:
             "hedged_calls": sum(hedges),
             "extra_calls": extra,
             "emulator_invoke_calls": calls_seen,
+            "hedges_refused_by_budget": None if stats is None else stats.refused_budget,
+            "hedges_refused_by_deadline": None if stats is None else stats.refused_deadline,
+            "hedge_delay_seconds_at_end": None if policy is None else policy.delay(),
             "load_average": load,
         },
     )
