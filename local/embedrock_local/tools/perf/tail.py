@@ -46,7 +46,7 @@ GOAL_EXTRA_CALLS = 0.05
 
 
 def requests_per_mode(sizes: Sizes) -> int:
-    return 3 if sizes == QUICK else 20
+    return 2 if sizes == QUICK else 20
 
 
 def describe(sizes: Sizes) -> str:
