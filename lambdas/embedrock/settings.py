@@ -27,6 +27,13 @@ class Settings(BaseModel):
     # Total attempts per Bedrock call (1 = no retry): throttling, not-ready, 500 and 503 are
     # retried with jittered backoff, never past the request's deadline.
     max_attempts: int = Field(default=3, ge=1, le=10, alias="EMBEDROCK_MAX_ATTEMPTS")
+    # Hedged attempts (embedrock.bedrock.hedging), off unless a percentile or a threshold is set:
+    # Bedrock quotas count requests and Bedrock bills every call it completes. A call slower than
+    # this percentile of recent latencies, or than the fixed threshold (both set: the larger),
+    # gets a second attempt, at most budget percent of the calls made.
+    hedge_percentile: float | None = Field(default=None, gt=0, lt=100, alias="EMBEDROCK_HEDGE_PERCENTILE")
+    hedge_after_ms: float | None = Field(default=None, gt=0, le=60_000, alias="EMBEDROCK_HEDGE_AFTER_MS")
+    hedge_budget_percent: float = Field(default=5.0, gt=0, le=100, alias="EMBEDROCK_HEDGE_BUDGET_PERCENT")
     connect_timeout_seconds: float = Field(default=2.0, gt=0, alias="EMBEDROCK_CONNECT_TIMEOUT")
     read_timeout_seconds: float = Field(default=10.0, gt=0, alias="EMBEDROCK_READ_TIMEOUT")
     max_texts_per_request: int = Field(default=2048, ge=1, le=100_000, alias="EMBEDROCK_MAX_TEXTS")

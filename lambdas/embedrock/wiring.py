@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     # Types only: importing the embedder or the cache loads numpy, which a function that never
     # embeds (models) must not pay for at cold start.
     from embedrock.bedrock.embedder import BedrockEmbedder, Embedder
+    from embedrock.bedrock.hedging import HedgePolicy
     from embedrock.cache import EmbeddingCache
     from embedrock.vector_store.port import VectorStore
     from embedrock.vector_store.s3vectors import S3VectorsStore
@@ -100,7 +101,7 @@ def build_embedder(
     *,
     on_throttle: Callable[[str], None] | None = None,
 ) -> BedrockEmbedder:
-    """The embedder over `runtime` with `config`'s concurrency cap, attempts and Retry-After.
+    """The embedder over `runtime` with `config`'s concurrency cap, attempts, Retry-After and hedging.
 
     `on_throttle` counts each throttled attempt: the functions pass the throttle metric; a
     terminal tool may pass nothing, as no CloudWatch agent reads its output.
@@ -113,6 +114,20 @@ def build_embedder(
         retry_after_seconds=config.retry_after_seconds,
         max_attempts=config.max_attempts,
         on_throttle=on_throttle,
+        hedging=hedge_policy(config),
+    )
+
+
+def hedge_policy(config: Settings) -> HedgePolicy | None:
+    """The hedging policy `config` asks for, or None (the default: hedging off)."""
+    if config.hedge_percentile is None and config.hedge_after_ms is None:
+        return None
+    from embedrock.bedrock.hedging import HedgePolicy
+
+    return HedgePolicy(
+        percentile=config.hedge_percentile,
+        after_seconds=None if config.hedge_after_ms is None else config.hedge_after_ms / 1000,
+        budget=config.hedge_budget_percent / 100,
     )
 
 

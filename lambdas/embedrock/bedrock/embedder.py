@@ -7,6 +7,13 @@ most `max_attempts` times per call, and never past the invocation's deadline (de
 which answers 504 when it comes. Any failed call fails the whole request, so no partial
 result is ever returned as a success, unless the caller asked for `partial`: then each text
 whose call failed gets its own error and the others their vectors.
+
+Hedging (hedging.py, opt-in): an attempt slower than the policy's delay gets a twin, the first
+answer wins and the other is left to finish in the background, its answer ignored. Usage counts
+what Bedrock bills and what its quotas count: `bedrock_calls` includes every hedge sent, and
+`input_tokens` counts a call's tokens twice when both attempts complete (or the loser is still
+in flight when the winner answers, as Bedrock will most likely finish and bill it); a loser that
+failed first is not billed.
 """
 
 from __future__ import annotations
@@ -15,7 +22,14 @@ import json
 import random
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ALL_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    ALL_COMPLETED,
+    FIRST_COMPLETED,
+    FIRST_EXCEPTION,
+    Future,
+    ThreadPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from threading import Event, Lock
 from typing import TYPE_CHECKING, Any, Protocol
@@ -29,6 +43,7 @@ from embedrock.aws_errors import error_code
 from embedrock.bedrock import codecs
 from embedrock.bedrock.distinct import distinct
 from embedrock.bedrock.error_mapping import RETRY_AFTER_SECONDS, THROTTLING_CODES, bedrock_errors
+from embedrock.bedrock.hedging import MAX_BALANCE, HedgePolicy
 from embedrock.embed_input import Item, image_of
 from embedrock.embed_spec import EmbedSpec
 from embedrock.errors import ApiError, ModelFailed, UpstreamTimeout
@@ -64,6 +79,8 @@ class EmbedResult:
     # Images Bedrock embedded (and bills, for models priced per image): those of the calls that
     # succeeded; a failed call is not billed, and a cache hit was never sent.
     images: int = 0
+    # Hedged second attempts sent (counted in bedrock_calls too): always 0 with hedging off.
+    hedged_calls: int = 0
 
 
 class Embedder(Protocol):
@@ -77,6 +94,15 @@ class _CallResult:
     vectors: np.ndarray
     input_tokens: int
     images: int = 0
+    hedged: int = 0
+
+
+@dataclass(frozen=True)
+class _Answer:
+    response: Any
+    payload: dict[str, Any]
+    hedged: int = 0  # hedges sent for this attempt
+    billed_twice: bool = False  # both attempts complete (or the loser still runs): Bedrock bills both
 
 
 class _Stopped(Exception):
@@ -120,14 +146,21 @@ class BedrockEmbedder:
         retry_after_seconds: int = RETRY_AFTER_SECONDS,
         max_attempts: int = 3,
         on_throttle: Callable[[str], None] | None = None,
+        hedging: HedgePolicy | None = None,
     ) -> None:
         self._runtime = runtime
         self._max_concurrency = max_concurrency
         self._retry_after = retry_after_seconds
         self._max_attempts = max_attempts
         self._on_throttle = on_throttle
+        self._hedging = hedging
         self._pool: ThreadPoolExecutor | None = None
+        self._attempt_pool: ThreadPoolExecutor | None = None
         self._pool_lock = Lock()
+
+    @property
+    def hedging(self) -> HedgePolicy | None:
+        return self._hedging
 
     def embed(self, spec: EmbedSpec, texts: Sequence[Item], *, partial: bool = False) -> EmbedResult:
         # Identical inputs are sent once (before Cohere's calls of <= 96 are packed) and copied back.
@@ -147,6 +180,7 @@ class BedrockEmbedder:
             # Through the pool even for one call: waiting on it is what a deadline can bound.
             outcomes = self._fan_out(spec, chunks, run, partial=partial)
         results = [outcome for outcome in outcomes if isinstance(outcome, _CallResult)]
+        hedged = sum(result.hedged for result in results)
         if not results:  # partial, and every call failed: there is nothing partial to return
             raise next(outcome for outcome in outcomes if isinstance(outcome, ApiError))
         vectors = np.concatenate(
@@ -163,10 +197,11 @@ class BedrockEmbedder:
         return EmbedResult(
             vectors=vectors,
             input_tokens=sum(result.input_tokens for result in results),
-            bedrock_calls=len(chunks),
+            bedrock_calls=len(chunks) + hedged,
             bedrock_ms=(time.perf_counter() - started) * 1000,
             failures=failures,
             images=sum(result.images for result in results),
+            hedged_calls=hedged,
         )
 
     def _fan_out(
@@ -207,11 +242,12 @@ class BedrockEmbedder:
     def _call(self, spec: EmbedSpec, texts: Sequence[Item], run: _Run) -> _CallResult:
         body = json.dumps(codecs.CODECS[spec.model.family].request(spec, texts))
         attempt = 0
+        hedged = 0
         while True:
             run.check()
             attempt += 1
             try:
-                response, payload = self._invoke(spec, body)
+                answer = self._attempt(spec, body, run)
                 break
             except ApiError as error:
                 code = error_code(error.__cause__)
@@ -222,12 +258,43 @@ class BedrockEmbedder:
                 base = THROTTLING_BACKOFF_BASE if code in THROTTLING_CODES else OTHER_BACKOFF_BASE
                 if not run.sleep(random.uniform(0, min(MAX_BACKOFF, base * 2 ** (attempt - 1)))):
                     raise  # no time left for another attempt: answer what Bedrock said
-        headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        hedged += answer.hedged
+        headers = answer.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        tokens = codecs.input_tokens(spec, answer.payload, headers)
         return _CallResult(
-            vectors=codecs.decode(spec, payload, expected=len(texts)),
-            input_tokens=codecs.input_tokens(spec, payload, headers),
+            vectors=codecs.decode(spec, answer.payload, expected=len(texts)),
+            input_tokens=tokens * (2 if answer.billed_twice else 1),
             images=sum(1 for item in texts if image_of(item) is not None),
+            hedged=hedged,
         )
+
+    def _attempt(self, spec: EmbedSpec, body: str, run: _Run) -> _Answer:
+        if self._hedging is None:
+            return _Answer(*self._invoke(spec, body))
+        return self._hedged(self._hedging, spec, body, run)
+
+    def _hedged(self, policy: HedgePolicy, spec: EmbedSpec, body: str, run: _Run) -> _Answer:
+        """One attempt, and a twin if it is slower than the policy's delay: the first answer wins."""
+        pool = self._attempts()
+        started = policy.now()
+        policy.started()
+        first = pool.submit(self._invoke, spec, body)
+
+        def record(done: Future[tuple[Any, dict[str, Any]]]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                policy.record(policy.now() - started)
+
+        first.add_done_callback(record)
+        attempts = [first]
+        delay = policy.delay()
+        if delay is not None:
+            wait(attempts, _until(run, delay))
+            if not first.done() and not run.stopped.is_set() and policy.try_hedge(run.deadline):
+                attempts.append(pool.submit(self._invoke, spec, body))
+        winner, losers = _first_answer(attempts, run)
+        response, payload = winner.result()
+        billed_twice = any(not loser.done() or loser.exception() is None for loser in losers)
+        return _Answer(response, payload, hedged=len(attempts) - 1, billed_twice=billed_twice)
 
     def _invoke(self, spec: EmbedSpec, body: str) -> tuple[Any, dict[str, Any]]:
         with bedrock_errors(spec.invoke_id, retry_after=self._retry_after):
@@ -246,6 +313,41 @@ class BedrockEmbedder:
                 self._pool = ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="bedrock")
             return self._pool
 
+    def _attempts(self) -> ThreadPoolExecutor:
+        # Hedged attempts run here, waited on by the fan-out's threads: room for each of those,
+        # the hedges the budget can hold, and losers still finishing in the background.
+        with self._pool_lock:
+            if self._attempt_pool is None:
+                workers = 2 * self._max_concurrency + int(MAX_BALANCE)
+                self._attempt_pool = ThreadPoolExecutor(workers, thread_name_prefix="bedrock-attempt")
+            return self._attempt_pool
+
+
+_Attempt = Future[tuple[Any, dict[str, Any]]]
+
+
+def _until(run: _Run, seconds: float | None) -> float | None:
+    """`seconds` (None: no limit), shortened to what is left before the run's deadline."""
+    if run.deadline is None:
+        return seconds
+    left = max(0.0, run.deadline - time.monotonic())
+    return left if seconds is None else min(seconds, left)
+
+
+def _first_answer(attempts: list[_Attempt], run: _Run) -> tuple[_Attempt, list[_Attempt]]:
+    """The first attempt to succeed and the others; the first failure if all fail; 504 at the deadline."""
+    pending = set(attempts)
+    failed: list[_Attempt] = []
+    while pending:
+        done, pending = wait(pending, _until(run, None), return_when=FIRST_COMPLETED)
+        if not done:
+            raise run.timed_out()  # the attempts still running are abandoned, their answers ignored
+        for future in sorted(done, key=attempts.index):
+            if future.exception() is None:
+                return future, [other for other in attempts if other is not future]
+            failed.append(future)
+    raise _exception(min(failed, key=attempts.index))
+
 
 def _stop(run: _Run, futures: list[Future[_CallResult]]) -> None:
     run.stopped.set()
@@ -253,7 +355,7 @@ def _stop(run: _Run, futures: list[Future[_CallResult]]) -> None:
         future.cancel()
 
 
-def _exception(future: Future[_CallResult]) -> BaseException:
+def _exception(future: Future[Any]) -> BaseException:
     error = future.exception()
     assert error is not None
     return error

@@ -1,13 +1,16 @@
 """Fault injection: make the emulator slow, throttled, timing out or refusing, on purpose.
 
 A Fault is a rule. It matches calls by operation and model id (glob patterns), counts the
-calls it matched, and acts on every Nth one (`every`), at most `times` times. Latency adds
+calls it matched, and acts on every Nth one (`every`), at most `times` times; with `fraction`
+below 1 it acts on that share of those, drawn from a generator seeded by `seed`, so a heavy
+tail (say 1 % of calls take 2 s) is the same sequence of draws on every run. Latency adds
 up over all matching rules; of the error rules, the first that fires (in the order added)
 answers the call. Rules are set at start and changed at run time (Python API or admin HTTP).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -78,11 +81,14 @@ class Fault:
     seconds: float = 0.0  # for timeout: how long to hold the request before answering
     rps: float = 0.0  # for rate_limit: calls per second allowed (burst of max(1, rps))
     message: str | None = None  # overrides the Bedrock-like default message
+    fraction: float = 1.0  # act on this share of the calls `every` selects (drawn by `seed`)
+    seed: int = 0  # seeds the draws of `fraction`: the same seed, the same sequence of draws
     # Run-time state: not part of what a fault is, so equal rules compare equal.
     matched: int = field(default=0, init=False, compare=False)
     fired: int = field(default=0, init=False, compare=False)
     _tokens: float = field(default=0.0, init=False, repr=False, compare=False)
     _refilled: float = field(default=0.0, init=False, repr=False, compare=False)
+    _draws: random.Random = field(default_factory=random.Random, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         try:
@@ -95,6 +101,12 @@ class Fault:
         self.every = int(self.every)
         self.times = None if self.times is None else int(self.times)
         self.latency_ms, self.seconds, self.rps = float(self.latency_ms), float(self.seconds), float(self.rps)
+        self.fraction, self.seed = float(self.fraction), int(self.seed)
+        if not 0 < self.fraction <= 1:
+            raise ValueError("fraction must be more than 0 and at most 1")
+        if self.kind is FaultKind.RATE_LIMIT and self.fraction != 1:
+            raise ValueError("a rate_limit fault acts on every call above its rate: fraction must be 1")
+        self._draws.seed(self.seed)
         if self.every < 1:
             raise ValueError("every must be 1 or more")
         if self.times is not None and self.times < 1:
@@ -158,6 +170,10 @@ class Fault:
         if self.kind is FaultKind.MODEL_ERROR:
             extra = {"originalStatusCode": 500, "resourceName": model_id or ""}
         return BedrockError(code, self.message or message, **extra)
+
+    def drawn(self) -> bool:
+        """Whether this selected call is in the `fraction` acted on (always, at 1); under the set's lock."""
+        return self.fraction >= 1 or self._draws.random() < self.fraction
 
     def _admit(self, now: float) -> bool:
         """Token bucket for rate_limit: refill at rps, burst of max(1, rps)."""
@@ -231,7 +247,7 @@ class FaultSet:
                         fault.fired += 1
                         error = fault.error(model_id)
                     continue
-                if fault.matched % fault.every:
+                if fault.matched % fault.every or not fault.drawn():
                     continue
                 if fault.kind is FaultKind.LATENCY:
                     fault.fired += 1
@@ -266,8 +282,8 @@ def simple_faults(
 
 
 def _parse_value(key: str, value: str) -> Any:
-    if key in ("every", "times"):
+    if key in ("every", "times", "seed"):
         return int(value)
-    if key in ("latency_ms", "seconds", "rps"):
+    if key in ("latency_ms", "seconds", "rps", "fraction"):
         return float(value)
     return value

@@ -109,7 +109,8 @@ class EmulatorOptions:
             help=(
                 f"any fault; repeatable. KIND: {', '.join(k.value for k in FaultKind)}. keys: model (glob), "
                 "operation (glob, default InvokeModel), every (Nth call), times (max), latency_ms, seconds "
-                "(timeout hold), rps, message. Example: timeout:seconds=5,every=3"
+                "(timeout hold), rps, message, fraction (share of calls, drawn by seed), seed. Examples: "
+                "timeout:seconds=5,every=3; a heavy tail: latency:latency_ms=2000,fraction=0.01,seed=7"
             ),
         )
         parser.add_argument(

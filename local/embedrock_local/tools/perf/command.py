@@ -23,6 +23,7 @@ MEASURES = (
     "collection_query",
     "collection_upsert",
     "dedup",
+    "tail",
 )
 
 
@@ -38,6 +39,7 @@ PERF_TEXTS = (
         "collection_query (a query through the emulated S3 Vectors vs bare numpy) and "
         "collection_upsert (vectors upserted through the S3 Vectors adapter vs the emulator's bare put), "
         "dedup (Bedrock calls and cost of repeated inputs embedded once vs each as sent). "
+        "tail: fan-out under a heavy latency tail, with and without hedged attempts. "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),

@@ -19,6 +19,7 @@ from typing import Any
 from embedrock import wiring
 from embedrock_local.environment import environment_set, function_environment
 from embedrock_local.runtime.emulator import Emulator, EmulatorOptions
+from embedrock_local.runtime.emulator.faults import Fault
 from embedrock_local.runtime.emulator.server import ADMIN
 
 _START_TIMEOUT_SECONDS = 60
@@ -47,15 +48,15 @@ class RemoteEmulator:
             return answer
 
 
-def _serve(latency_ms: float, url_sink: Connection, stop: Event) -> None:
-    with Emulator(EmulatorOptions(latency_ms=latency_ms)) as emulator:
+def _serve(latency_ms: float, url_sink: Connection, stop: Event, faults: tuple[Fault, ...] = ()) -> None:
+    with Emulator(EmulatorOptions(latency_ms=latency_ms, faults=list(faults))) as emulator:
         url_sink.send(emulator.url)
         stop.wait()
 
 
 @contextmanager
-def emulated_bedrock(latency_ms: float) -> Iterator[RemoteEmulator]:
-    """An emulator adding `latency_ms` to every call; `wiring.embedder()` calls it.
+def emulated_bedrock(latency_ms: float, faults: tuple[Fault, ...] = ()) -> Iterator[RemoteEmulator]:
+    """An emulator adding `latency_ms` to every call (and `faults`); `wiring.embedder()` calls it.
 
     The environment is the one the local runtime gives its functions, so the product builds
     its real boto3 bedrock-runtime client (retry mode, pool size, timeouts) against it.
@@ -63,7 +64,7 @@ def emulated_bedrock(latency_ms: float) -> Iterator[RemoteEmulator]:
     context = multiprocessing.get_context("spawn")
     url_source, url_sink = context.Pipe(duplex=False)
     stop = context.Event()
-    process = context.Process(target=_serve, args=(latency_ms, url_sink, stop), daemon=True)
+    process = context.Process(target=_serve, args=(latency_ms, url_sink, stop, faults), daemon=True)
     process.start()
     try:
         # Wakes on the URL or on the child's exit, whichever comes first.
