@@ -21,6 +21,7 @@ MEASURES = (
     "encoding",
     "gateway_load",
     "collection_query",
+    "caller_cpu",
 )
 
 
@@ -33,7 +34,8 @@ PERF_TEXTS = (
         "search vs a per-pair loop and bare numpy), handler_overhead (the Lambda handler vs "
         "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
         "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load) and "
-        "collection_query (a query through the emulated S3 Vectors vs bare numpy). "
+        "collection_query (a query through the emulated S3 Vectors vs bare numpy), "
+        "caller_cpu (CPU per InvokeModel in the fan-out vs a bare boto3 loop). "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),
