@@ -36,10 +36,12 @@ def runtime_client(settings: Settings) -> BedrockRuntimeClient:
     # One attempt: the embedder retries InvokeModel itself, bounded by the request's deadline
     # (botocore's waits would not know about it) and counting throttles.
     #
-    # No botocore parameter validation on InvokeModel: its only inputs are the body the codecs
-    # build as a JSON string and a model id from the catalog, both checked by this service's own
-    # validation before any call, so botocore's walk over the input shape on every call (~4 % of
-    # the CPU of an InvokeModel, profiled with `embedrock perf --only caller_cpu`) proves nothing.
+    # No botocore parameter validation on InvokeModel: its only inputs are the JSON string this
+    # layer builds (codecs, reranker) and a model id from the catalog, both checked by this
+    # service's own validation before any call, so botocore's walk over the input shape on every
+    # call (~4 % of the CPU of an InvokeModel in a one-thread comparison on the emulator) proves
+    # nothing. Its one limit a body could reach, 25,000,000 bytes (shape `Body` in botocore's
+    # bedrock-runtime 2023-09-30 service-2.json), is far above API Gateway's 10 MB request.
     # botocore documents the switch for this purpose: "You can disable parameter validation for
     # performance reasons" (botocore Config Reference,
     # https://docs.aws.amazon.com/botocore/latest/reference/config.html). The control-plane
