@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
-from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import ParamValidationError, ReadTimeoutError
 from botocore.stub import Stubber
 
 from embedrock import errors, settings
@@ -236,6 +236,20 @@ def test_clients_use_standard_retries_and_a_pool_as_large_as_the_cap() -> None:
     assert control.meta.config.retries == {"mode": "standard", "total_max_attempts": 4}
     for client in (runtime, control):
         assert client.meta.config.max_pool_connections == 48
+
+
+def test_only_the_runtime_client_skips_botocore_parameter_validation() -> None:
+    # InvokeModel's inputs are built by the codecs from validated requests: botocore's check is
+    # CPU spent on every call for nothing; the control plane's rare calls keep it.
+    config = settings.load({})
+    runtime, control = clients.runtime_client(config), clients.control_client(config)
+    with Stubber(runtime) as runtime_stub, Stubber(control) as control_stub:
+        runtime_stub.add_response("invoke_model", {"body": streaming({}), "contentType": "application/json"})
+        control_stub.add_response("get_foundation_model", {})
+        # An empty model id is under botocore's minimum length: only a validating client refuses it.
+        runtime.invoke_model(modelId="", body="{}")
+        with pytest.raises(ParamValidationError):
+            control.get_foundation_model(modelIdentifier="")
 
 
 @pytest.mark.parametrize(

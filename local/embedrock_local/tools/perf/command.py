@@ -24,6 +24,7 @@ MEASURES = (
     "collection_upsert",
     "dedup",
     "tail",
+    "caller_cpu",
 )
 
 
@@ -40,6 +41,7 @@ PERF_TEXTS = (
         "collection_upsert (vectors upserted through the S3 Vectors adapter vs the emulator's bare put), "
         "dedup (Bedrock calls and cost of repeated inputs embedded once vs each as sent). "
         "tail: fan-out under a heavy latency tail, with and without hedged attempts. "
+        "caller_cpu (CPU per InvokeModel in the fan-out vs a bare boto3 loop). "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),
