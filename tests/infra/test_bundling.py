@@ -6,11 +6,13 @@ $EMBEDROCK_BUNDLE_PYTHON) does, to compile the bytecode.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from embedrock_local.tools.perf import cold_import
 from infra import bundling
 
 pytestmark = pytest.mark.infra
@@ -165,3 +167,41 @@ def test_a_runtime_python_of_another_version_is_refused(
     # Then it is refused: its bytecode would not load on the runtime
     with pytest.raises(RuntimeError, match=r"is not CPython 3\.13 \(cpython-311\)"):
         bundling.bundle_python()
+
+
+def test_two_builds_compile_to_identical_bytecode(tmp_path: Path, runtime_python: str) -> None:
+    # Given the embedrock package copied into two different build directories
+    builds = [tmp_path / "first", tmp_path / "second"]
+    for build in builds:
+        shutil.copytree(
+            bundling.ASSET_DIR / bundling.PACKAGE,
+            build / bundling.PACKAGE,
+            ignore=shutil.ignore_patterns(*bundling.IGNORED),
+        )
+        # When each is finished
+        bundling.finish_bundle(build, runtime_python)
+    # Then both hold the same files byte for byte: the asset does not depend on where it was built
+    contents = [
+        {path.relative_to(build).as_posix(): path.read_bytes() for path in build.rglob("*") if path.is_file()}
+        for build in builds
+    ]
+    assert any(name.endswith(".cpython-313.pyc") for name in contents[0])
+    assert contents[0] == contents[1]
+
+
+def test_the_cold_import_measure_builds_the_bundle_by_this_recipe(tmp_path: Path) -> None:
+    # The perf measure cannot import infra (it loads the CDK): its copy of the recipe must agree
+    assert cold_import.compile_command(tmp_path, "python3.13") == bundling.compile_command(
+        tmp_path, "python3.13"
+    )
+    assert cold_import.LAMBDA_LOCK == bundling.LAMBDA_LOCK
+    assert cold_import.IGNORED == bundling.IGNORED
+    assert (cold_import.PYTHON_VERSION, cold_import.CACHE_TAG) == (
+        bundling.PYTHON_VERSION,
+        bundling.CACHE_TAG,
+    )
+    assert cold_import.BUNDLE_PYTHON_ENV == bundling.BUNDLE_PYTHON_ENV
+    assert cold_import.PACKAGE_DIR == bundling.ASSET_DIR / bundling.PACKAGE
+    install = cold_import.install_command("uv", "python3.13", tmp_path)
+    assert {"--require-hashes", "--no-compile", "--offline"} <= set(install)
+    assert install[install.index("--requirement") + 1] == str(bundling.LAMBDA_LOCK)
