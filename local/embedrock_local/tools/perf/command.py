@@ -15,12 +15,13 @@ from embedrock_local.commands import add_command
 MEASURES = (
     "fanout",
     "cohere_batching",
-    "topk",
     "handler_overhead",
     "cold_import",
     "encoding",
     "gateway_load",
     "collection_query",
+    "rerank",
+    "image",
 )
 
 
@@ -29,11 +30,11 @@ PERF_TEXTS = (
     (
         "Measure each hot path against what it replaces, side by side on this machine, with "
         "the Bedrock emulator (injected latency) where Bedrock would be: fanout (Titan texts, "
-        "concurrent vs one by one), cohere_batching (96 texts per call vs one), topk (cosine "
-        "search vs a per-pair loop and bare numpy), handler_overhead (the Lambda handler vs "
+        "concurrent vs one by one), cohere_batching (96 texts per call vs one), handler_overhead (the Lambda handler vs "
         "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
-        "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load) and "
-        "collection_query (a query through the emulated S3 Vectors vs bare numpy). "
+        "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load), "
+        "collection_query (a query through the emulated S3 Vectors vs bare numpy), rerank and image "
+        "(what POST /rerank and an image on POST /embeddings add over a bare boto3 invoke_model). "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),
@@ -52,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes (32 texts, 5 ms latency, 10,000 vectors, 200 requests, a 2,000-vector index): "
+        help="small sizes (32 texts, 5 ms latency, 100 handler requests, 200 requests, a 2,000-vector index): "
         "checks that every "
         "measure runs in seconds; the goals only mean something at full size",
     )
