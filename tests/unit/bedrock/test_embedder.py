@@ -38,7 +38,9 @@ def test_seed_request_sends_exactly_input_text_dimensions_and_normalize() -> Non
         },
         expected_params={
             "modelId": "amazon.titan-embed-text-v2:0",
-            "body": json.dumps({"inputText": SEED_TEXT, "dimensions": 1024, "normalize": True}),
+            "body": json.dumps(
+                {"inputText": SEED_TEXT, "dimensions": 1024, "normalize": True}, separators=(",", ":")
+            ),
             "contentType": "application/json",
             "accept": "application/json",
         },
@@ -272,3 +274,28 @@ def test_titan_v2_bits_pack_most_significant_first_as_cohere_does() -> None:
     bits = [1, 0, 0, 0, 0, 0, 0, 1] + [0] * 248  # 0b10000001 = 129 unsigned, 1 signed
     decoded = codecs.decode(spec, {"embeddingsByType": {"binary": bits}}, expected=1)
     assert decoded.shape == (1, 32) and decoded[0, 0] == 1 and (decoded[0, 1:] == -128).all()
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [("caf\u00e9 \U0001f600", '"caf\u00e9 \U0001f600"'), ("lone \ud800 half", '"lone \\ud800 half"')],
+    ids=["unicode as UTF-8", "unpaired surrogate escaped"],
+)
+def test_request_bodies_are_compact_json_and_keep_every_text(text: str, sent: str) -> None:
+    runtime, stubber = stubbed_runtime()
+    bodies: list[str] = []
+    runtime.meta.events.register(
+        "provide-client-params.bedrock-runtime.InvokeModel", lambda params, **_: bodies.append(params["body"])
+    )
+    vector = [1.0] + [0.0] * 255
+    answer = {
+        "body": streaming({"embedding": vector, "inputTextTokenCount": 3}),
+        "contentType": "application/json",
+    }
+    stubber.add_response("invoke_model", answer)
+    spec = resolve_spec(model_id="amazon.titan-embed-text-v2:0", dimensions=256)
+    with stubber:
+        BedrockEmbedder(runtime, max_concurrency=2).embed(spec, [text])
+    (body,) = bodies
+    assert json.loads(body) == {"inputText": text, "dimensions": 256, "normalize": True}
+    assert f'"inputText":{sent}' in body

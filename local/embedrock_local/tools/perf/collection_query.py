@@ -15,8 +15,8 @@ import numpy as np
 from embedrock.vector_store import limits
 from embedrock_local.runtime.emulator import EmulatorOptions, InProcessEmulator
 from embedrock_local.runtime.emulator.inprocess import S3VectorsClient
+from embedrock_local.tools.perf.bare_numpy import bare_top_k, unit_vectors
 from embedrock_local.tools.perf.common import DIMENSIONS, Result, Sizes, Timing, median_pair
-from embedrock_local.tools.perf.topk import bare_top_k, unit_vectors
 
 TOP_K = 10
 REPEAT = 15

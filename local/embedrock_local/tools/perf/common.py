@@ -18,8 +18,6 @@ class Sizes:
     fanout_texts: int
     latency_ms: float  # injected into every emulated Bedrock call
     cohere_texts: int
-    topk_vectors: int
-    topk_loop_sample: int  # documents the per-pair loop is timed on, then scaled
     handler_requests: int
     import_runs: int  # fresh interpreters per module; the median counts
     encoding_vectors: int
@@ -35,8 +33,6 @@ FULL = Sizes(
     fanout_texts=256,
     latency_ms=50,
     cohere_texts=960,
-    topk_vectors=100_000,
-    topk_loop_sample=2_000,
     handler_requests=1_000,
     import_runs=7,
     encoding_vectors=256,
@@ -51,8 +47,6 @@ QUICK = Sizes(
     fanout_texts=32,
     latency_ms=5,
     cohere_texts=192,
-    topk_vectors=10_000,
-    topk_loop_sample=200,
     handler_requests=100,
     import_runs=1,
     encoding_vectors=32,
