@@ -34,16 +34,16 @@ PERF_TEXTS = (
     (
         "Measure each hot path against what it replaces, side by side on this machine, with "
         "the Bedrock emulator (injected latency) where Bedrock would be: fanout (Titan texts, "
-        "concurrent vs one by one), cohere_batching (96 texts per call vs one), handler_overhead (the Lambda handler vs "
-        "Bedrock alone), cold_import (handler modules vs a minimal boto3 caller), encoding "
-        "(base64 vs JSON floats), gateway_load (the local runtime under concurrent load), "
-        "collection_query (a query through the emulated S3 Vectors vs bare numpy) and "
-        "collection_upsert (vectors upserted through the S3 Vectors adapter vs the emulator's bare put), "
-        "dedup (Bedrock calls and cost of repeated inputs embedded once vs each as sent). "
-        "tail: fan-out under a heavy latency tail, with and without hedged attempts. "
-        "caller_cpu (CPU per InvokeModel in the fan-out vs a bare boto3 loop). "
-        "collection_query (a query through the emulated S3 Vectors vs bare numpy), rerank and image "
-        "(what POST /rerank and an image on POST /embeddings add over a bare boto3 invoke_model). "
+        "concurrent vs one by one, at caps 16 and 64), cohere_batching (96 texts per call vs one), "
+        "handler_overhead (the Lambda handler vs Bedrock alone), cold_import (the shipped bundle's "
+        "handlers vs a minimal boto3 caller), encoding (base64 vs JSON floats), gateway_load (the "
+        "local runtime under concurrent load), collection_query (a query through the emulated S3 "
+        "Vectors vs bare numpy), collection_upsert (vectors upserted through the S3 Vectors adapter "
+        "vs the emulator's bare put), dedup (Bedrock calls and cost of repeated inputs embedded once "
+        "vs each as sent), tail (fan-out under a heavy latency tail, with and without hedged "
+        "attempts), caller_cpu (CPU per InvokeModel in the fan-out vs a bare boto3 loop), rerank and "
+        "image (what POST /rerank and an image on POST /embeddings add over a bare boto3 "
+        "invoke_model). "
         "Prints a Markdown table with each goal and whether it was met. Timings are medians "
         "where repeated; on a shared machine they are noisy, ratios less so."
     ),
@@ -62,8 +62,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="small sizes (32 texts, 5 ms latency, 10,000 vectors, 200 requests, a 2,000-vector index, 1,000 vectors upserted): "
-        help="small sizes (32 texts, 5 ms latency, 100 handler requests, 200 requests, a 2,000-vector index): "
+        help="small sizes (32 texts, 5 ms latency, 100 handler requests, 200 requests, a 2,000-vector "
+        "index, 1,000 vectors upserted): "
         "checks that every "
         "measure runs in seconds; the goals only mean something at full size",
     )
