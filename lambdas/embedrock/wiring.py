@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     # embeds (models) must not pay for at cold start.
     from embedrock.bedrock.embedder import BedrockEmbedder, Embedder
     from embedrock.bedrock.hedging import HedgePolicy
+    from embedrock.bedrock.reranker import BedrockReranker
     from embedrock.cache import EmbeddingCache
     from embedrock.vector_store.port import VectorStore
     from embedrock.vector_store.s3vectors import S3VectorsStore
@@ -80,6 +81,21 @@ def embedder() -> Embedder:
 
             _built.embedder = build_embedder(runtime, settings(), on_throttle=record_throttle)
         return _built.embedder
+
+
+def reranker() -> BedrockReranker:
+    """A reranker over the runtime client with the settings' attempts and Retry-After, its throttles
+    counted (POST /rerank and a collection search's rerank share it)."""
+    from embedrock.bedrock.reranker import BedrockReranker
+    from embedrock.observability import record_throttle
+
+    config = settings()
+    return BedrockReranker(
+        runtime_client(),
+        max_attempts=config.max_attempts,
+        retry_after_seconds=config.retry_after_seconds,
+        on_throttle=record_throttle,
+    )
 
 
 def build_runtime_client(config: Settings) -> BedrockRuntimeClient:

@@ -19,13 +19,13 @@ import time
 from typing import TYPE_CHECKING
 
 from embedrock import wiring
-from embedrock.bedrock.reranker import BedrockReranker, check_offered
+from embedrock.bedrock.reranker import check_offered
 from embedrock.catalog import find_rerank
 from embedrock.collections import schemas, service
 from embedrock.collections.validation import check_filter, check_top_k, check_vector
 from embedrock.embed_spec import check_text
 from embedrock.errors import InvalidRequest, PayloadTooLarge
-from embedrock.observability import record_collection_query, record_throttle
+from embedrock.observability import record_collection_query
 from embedrock.pricing import cost_usd, rerank_cost_usd, round_usd
 from embedrock.vector_store import limits
 from embedrock.vector_store.model import Query
@@ -212,13 +212,7 @@ def _rerank(
     without = [result.model_copy(update={"score": None}) for result in results if not result.text]
     if not with_text:
         return without[:top_n], 0.0, 0
-    config = wiring.settings()
-    reranker = BedrockReranker(
-        wiring.runtime_client(),
-        max_attempts=config.max_attempts,
-        retry_after_seconds=config.retry_after_seconds,
-        on_throttle=record_throttle,
-    )
+    reranker = wiring.reranker()
     texts = [(result.text or "")[: model.max_document_chars] for result in with_text]
     ranked = reranker.rerank(model, query, texts, len(texts)).results
     reranked = []

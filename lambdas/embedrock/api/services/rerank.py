@@ -15,27 +15,20 @@ from embedrock.api.rerank_schemas import (
     RerankResult,
     RerankUsage,
 )
-from embedrock.bedrock.reranker import BedrockReranker, check_offered
+from embedrock.bedrock.reranker import check_offered
 from embedrock.catalog import RerankModel, find_rerank
 from embedrock.errors import InvalidRequest, shown
-from embedrock.observability import record_throttle
 from embedrock.pricing import rerank_cost_usd
 
 
 def rerank(request: RerankRequest) -> RerankResponse:
     model = find_rerank(request.model)
     assert model is not None  # the schema admits catalog rerank models only
-    config = wiring.settings()
-    check_offered(model, config.region)
+    check_offered(model, wiring.settings().region)
     documents = request.texts()
     _check_texts(model, request.query, documents)
     top_n = _top_n(request.top_n, len(documents))
-    reranker = BedrockReranker(
-        wiring.runtime_client(),
-        max_attempts=config.max_attempts,
-        retry_after_seconds=config.retry_after_seconds,
-        on_throttle=record_throttle,
-    )
+    reranker = wiring.reranker()
     result = reranker.rerank(model, request.query, documents, top_n)
     return RerankResponse(
         model=model.id,
