@@ -8,12 +8,12 @@ which answers 504 when it comes. Any failed call fails the whole request, so no 
 result is ever returned as a success, unless the caller asked for `partial`: then each text
 whose call failed gets its own error and the others their vectors.
 
-Hedging (hedging.py, opt-in): an attempt slower than the policy's delay gets a twin, the first
-answer wins and the other is left to finish in the background, its answer ignored. Usage counts
-what Bedrock bills and what its quotas count: `bedrock_calls` includes every hedge sent, and
-`input_tokens` counts a call's tokens twice when both attempts complete (or the loser is still
-in flight when the winner answers, as Bedrock will most likely finish and bill it); a loser that
-failed first is not billed.
+Hedging (hedging.py, opt-in): an attempt slower than the policy's delay gets a twin, and a twin
+as slow another (a bounded number per call); the first answer wins and the others are left to
+finish in the background, their answers ignored. Usage counts what Bedrock bills and what its
+quotas count: `bedrock_calls` includes every hedge sent, and `input_tokens` counts a call's tokens
+once per attempt that completes (or is still in flight when the winner answers, as Bedrock will
+most likely finish and bill it); a loser that failed first is not billed.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class _Answer:
     response: Any
     payload: dict[str, Any]
     hedged: int = 0  # hedges sent for this attempt
-    billed_twice: bool = False  # both attempts complete (or the loser still runs): Bedrock bills both
+    billed: int = 1  # attempts Bedrock bills: the winner, and losers that answered or still run
 
 
 class _Stopped(Exception):
@@ -263,7 +263,7 @@ class BedrockEmbedder:
         tokens = codecs.input_tokens(spec, answer.payload, headers)
         return _CallResult(
             vectors=codecs.decode(spec, answer.payload, expected=len(texts)),
-            input_tokens=tokens * (2 if answer.billed_twice else 1),
+            input_tokens=tokens * answer.billed,
             images=sum(1 for item in texts if image_of(item) is not None),
             hedged=hedged,
         )
@@ -274,27 +274,32 @@ class BedrockEmbedder:
         return self._hedged(self._hedging, spec, body, run)
 
     def _hedged(self, policy: HedgePolicy, spec: EmbedSpec, body: str, run: _Run) -> _Answer:
-        """One attempt, and a twin if it is slower than the policy's delay: the first answer wins."""
-        pool = self._attempts()
-        started = policy.now()
-        policy.started()
+        """One attempt, and hedges while every attempt sent is slower than the policy's delay."""
+        pool = self._attempts(policy)
+        schedule = policy.begin()
         first = pool.submit(self._invoke, spec, body)
 
         def record(done: Future[tuple[Any, dict[str, Any]]]) -> None:
             if not done.cancelled() and done.exception() is None:
-                policy.record(policy.now() - started)
+                policy.record(policy.now() - schedule.started)
 
         first.add_done_callback(record)
         attempts = [first]
-        delay = policy.delay()
-        if delay is not None:
-            wait(attempts, _until(run, delay))
-            if not first.done() and not run.stopped.is_set() and policy.try_hedge(run.deadline):
-                attempts.append(pool.submit(self._invoke, spec, body))
+        while (due := schedule.due()) is not None:
+            if _settled(attempts) or run.stopped.is_set() or _until(run, None) == 0:
+                break  # answered, every attempt failed (the caller retries), or the request is over
+            pending = [attempt for attempt in attempts if not attempt.done()]
+            wait(pending, _until(run, max(0.0, due - policy.now())), return_when=FIRST_COMPLETED)
+            if policy.now() < due or _settled(attempts) or run.stopped.is_set():
+                continue  # woken early by an attempt's end or the deadline: decided at the top
+            if not schedule.hedge(run.deadline):
+                break
+            attempts.append(pool.submit(self._invoke, spec, body))
         winner, losers = _first_answer(attempts, run)
         response, payload = winner.result()
-        billed_twice = any(not loser.done() or loser.exception() is None for loser in losers)
-        return _Answer(response, payload, hedged=len(attempts) - 1, billed_twice=billed_twice)
+        # Bedrock bills what it finished: the losers that answered or are still in flight.
+        billed = 1 + sum(1 for loser in losers if not loser.done() or loser.exception() is None)
+        return _Answer(response, payload, hedged=len(attempts) - 1, billed=billed)
 
     def _invoke(self, spec: EmbedSpec, body: str) -> tuple[Any, dict[str, Any]]:
         with bedrock_errors(spec.invoke_id, retry_after=self._retry_after):
@@ -313,12 +318,12 @@ class BedrockEmbedder:
                 self._pool = ThreadPoolExecutor(self._max_concurrency, thread_name_prefix="bedrock")
             return self._pool
 
-    def _attempts(self) -> ThreadPoolExecutor:
-        # Hedged attempts run here, waited on by the fan-out's threads: room for each of those,
-        # the hedges the budget can hold, and losers still finishing in the background.
+    def _attempts(self, policy: HedgePolicy) -> ThreadPoolExecutor:
+        # Hedged attempts run here, waited on by the fan-out's threads: room for each of those and
+        # its hedges, the hedges the budget can hold, and losers still finishing in the background.
         with self._pool_lock:
             if self._attempt_pool is None:
-                workers = 2 * self._max_concurrency + int(MAX_BALANCE)
+                workers = (1 + policy.max_hedges) * self._max_concurrency + int(MAX_BALANCE)
                 self._attempt_pool = ThreadPoolExecutor(workers, thread_name_prefix="bedrock-attempt")
             return self._attempt_pool
 
@@ -332,6 +337,12 @@ def _until(run: _Run, seconds: float | None) -> float | None:
         return seconds
     left = max(0.0, run.deadline - time.monotonic())
     return left if seconds is None else min(seconds, left)
+
+
+def _settled(attempts: list[_Attempt]) -> bool:
+    """An attempt answered, or every one failed: no hedge can help any more."""
+    done = [attempt for attempt in attempts if attempt.done()]
+    return len(done) == len(attempts) or any(attempt.exception() is None for attempt in done)
 
 
 def _first_answer(attempts: list[_Attempt], run: _Run) -> tuple[_Attempt, list[_Attempt]]:

@@ -1,17 +1,22 @@
-"""When to send a second, hedged attempt of a Bedrock call that is slower than usual.
+"""When to send hedged attempts of a Bedrock call that is slower than usual.
 
-A call still unanswered after the hedge delay gets a twin with the same body; the first answer
-wins and the other is ignored. The delay is a percentile of the latencies recently seen (a call
-slower than most) or a fixed threshold. A hedge is a second InvokeModel: it counts against the
-model's "On-demand InvokeModel requests per minute" and "tokens per minute" quotas (AWS, Amazon
-Bedrock User Guide, "Request an increase for Amazon Bedrock quotas" and "Quotas for the
-bedrock-runtime endpoint"), and on demand Bedrock charges for the tokens it processes (AWS
-re:Post, "Bedrock pricing: is there any additional cost..."; the pricing page itself was not
-readable offline). Whether Bedrock bills a call whose caller stopped waiting is not documented:
-this layer assumes it does. So hedges are bounded by a budget: each first attempt earns
-`budget` of a hedge (0.05: one hedge per 20 calls), a hedge spends a whole one, and the balance
-is capped so that a quiet spell cannot save up a burst. A hedge is never sent when the request's
-deadline would pass before a typical call could answer.
+A call still unanswered after the hedge delay gets a twin with the same body; a call whose
+attempts are all still unanswered one more delay after the latest was sent gets another, up to
+`max_hedges` per call (the "tail at scale" answer to a twin that itself draws a slow latency).
+The first answer wins and the others are ignored. The delay is a percentile of the latencies
+recently seen (a call slower than most) or a fixed threshold, and it is counted from the call's
+start for its first hedge. A hedge is another InvokeModel: it counts against the model's
+"On-demand InvokeModel requests per minute" and "tokens per minute" quotas (AWS, Amazon Bedrock
+User Guide, "Request an increase for Amazon Bedrock quotas" and "Quotas for the bedrock-runtime
+endpoint"), and on demand Bedrock charges for the tokens it processes (AWS re:Post, "Bedrock
+pricing: is there any additional cost..."; the pricing page itself was not readable offline).
+Whether Bedrock bills a call whose caller stopped waiting is not documented: this layer assumes
+it does, so usage counts every hedge sent as a request, and its tokens again unless it failed
+before the winner answered (embedder.py). So hedges are bounded by a budget: each first attempt
+earns `budget` of a hedge (0.05: one hedge per 20 calls), every hedge (a call's second or third
+attempt alike) spends a whole one, and the balance is capped so that a quiet spell cannot save up
+a burst. A hedge is never sent when the request's deadline would pass before a typical call could
+answer.
 
 The policy is shared by the threads of a warm container, so it locks around its state; its clock
 is injectable so that tests drive it without waiting.
@@ -38,6 +43,10 @@ MIN_SAMPLES = 20
 # The most hedges the budget may hold at once: enough for a burst of slow calls within one large
 # fan-out (256 calls earn 12.8 at 5 %), while the long-run share stays the budget.
 MAX_BALANCE = 32.0
+# Hedges one call may send: a twin, and one more if the twin is slow too. At 1 % slow calls the
+# third attempt is needed about once per 10,000 hedged calls and a fourth would almost never help,
+# while each one adds to the quota's requests per minute.
+MAX_HEDGES_PER_CALL = 2
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,31 @@ class HedgeStats:
     refused_deadline: int  # slow calls left unhedged because the deadline was too close
 
 
+class HedgeSchedule:
+    """One call's attempts: when its next hedge is due, and whether it may be sent."""
+
+    def __init__(self, policy: HedgePolicy, started: float) -> None:
+        self._policy = policy
+        self.started = started  # the call's start, on the policy's clock
+        self._latest = started  # when the latest attempt was sent
+        self.hedges = 0
+
+    def due(self) -> float | None:
+        """When to hedge if no attempt has answered by then (policy clock); None: never."""
+        delay = self._policy.delay()
+        if delay is None or self.hedges >= self._policy.max_hedges:
+            return None
+        return self._latest + delay
+
+    def hedge(self, deadline: float | None) -> bool:
+        """Send one more attempt now? Within the bound, the budget and the deadline."""
+        if self.hedges >= self._policy.max_hedges or not self._policy.try_hedge(deadline):
+            return False
+        self.hedges += 1
+        self._latest = self._policy.now()
+        return True
+
+
 class HedgePolicy:
     def __init__(
         self,
@@ -55,6 +89,7 @@ class HedgePolicy:
         percentile: float | None = None,
         after_seconds: float | None = None,
         budget: float = 0.05,
+        max_hedges: int = MAX_HEDGES_PER_CALL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if percentile is None and after_seconds is None:
@@ -65,6 +100,9 @@ class HedgePolicy:
             raise ValueError("after_seconds must be positive")
         if not 0 < budget <= 1:
             raise ValueError("budget must be more than 0 and at most 1")
+        if max_hedges < 1:
+            raise ValueError("max_hedges must be 1 or more")
+        self.max_hedges = max_hedges
         self._percentile = percentile
         self._after = after_seconds
         self._budget = budget
@@ -95,6 +133,11 @@ class HedgePolicy:
         with self._lock:
             self._first_attempts += 1
             self._balance = min(MAX_BALANCE, self._balance + self._budget)
+
+    def begin(self) -> HedgeSchedule:
+        """A call's first attempt is being sent: it earns its share, and its hedges are scheduled."""
+        self.started()
+        return HedgeSchedule(self, self.now())
 
     def delay(self) -> float | None:
         """Seconds to wait for a first attempt before hedging it; None: do not hedge (yet).

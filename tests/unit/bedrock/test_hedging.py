@@ -1,5 +1,6 @@
-"""Hedged attempts: the policy's percentile, threshold, budget and deadline on a fake clock, and
-the embedder's first-answer-wins over a runtime whose first call stalls until the test lets it go.
+"""Hedged attempts: the policy's percentile, threshold, budget, deadline and per-call schedule on a
+fake clock, and the embedder's first-answer-wins over a runtime whose first calls stall until the
+test lets them go.
 """
 
 from __future__ import annotations
@@ -105,19 +106,94 @@ def test_no_hedge_when_a_typical_call_would_end_past_the_deadline() -> None:
     assert policy.try_hedge(clock.now + 0.6)
 
 
+def earned(policy: HedgePolicy, hedges: int, budget: float) -> HedgePolicy:
+    """First attempts enough for the budget to hold `hedges` (besides the call under test's share)."""
+    for _ in range(math.ceil(hedges / budget) - round(1 / budget)):
+        policy.started()
+    return policy
+
+
+def test_a_slow_twin_is_hedged_again_one_delay_after_it_was_sent() -> None:
+    clock = Clock()
+    policy = earned(HedgePolicy(after_seconds=0.1, budget=1.0, clock=clock), 2, budget=1.0)
+    schedule = policy.begin()
+    assert schedule.due() == pytest.approx(100.1)  # the first hedge: one delay from the call's start
+    clock.now = 100.15  # the caller woke late
+    assert schedule.hedge(None)
+    assert schedule.due() == pytest.approx(100.25)  # the twin gets a whole delay of its own
+    clock.now = 100.25
+    assert schedule.hedge(None)  # the twin was slow too: a third attempt
+    assert policy.stats().hedges == 2
+
+
+def test_a_call_sends_at_most_max_hedges() -> None:
+    clock = Clock()
+    policy = earned(HedgePolicy(after_seconds=0.1, budget=1.0, max_hedges=2, clock=clock), 10, budget=1.0)
+    schedule = policy.begin()
+    for _ in range(2):
+        clock.now += 0.1
+        assert schedule.hedge(None)
+    clock.now += 0.1
+    assert schedule.due() is None
+    assert not schedule.hedge(None)
+    assert (schedule.hedges, policy.stats().hedges) == (2, 2)
+    assert HedgePolicy(after_seconds=0.1, max_hedges=1).begin().hedges == 0
+    with pytest.raises(ValueError, match="max_hedges"):
+        HedgePolicy(after_seconds=0.1, max_hedges=0)
+
+
+def test_each_hedge_of_a_call_spends_the_same_budget() -> None:
+    clock = Clock()
+    policy = HedgePolicy(after_seconds=0.1, budget=0.05, clock=clock)
+    for _ in range(39):  # with the call below, 40 first attempts: 2 hedges at 5 %
+        policy.started()
+    schedule = policy.begin()
+    sent = 0
+    for _ in range(policy.max_hedges):
+        clock.now += 0.1
+        sent += schedule.hedge(None)
+    assert sent == 2
+    other = policy.begin()  # the balance is spent: the next slow call is not hedged
+    clock.now += 0.1
+    assert not other.hedge(None)
+    stats = policy.stats()
+    assert (stats.first_attempts, stats.hedges, stats.refused_budget) == (41, 2, 1)
+
+
+def test_a_second_hedge_is_refused_when_a_typical_call_would_end_past_the_deadline() -> None:
+    clock = Clock()
+    policy = learned(HedgePolicy(percentile=90, budget=1.0, clock=clock), [0.5] * MIN_SAMPLES)
+    earned(policy, 2, budget=1.0)
+    schedule = policy.begin()
+    deadline = clock.now + 1.2
+    clock.now += 0.5
+    assert schedule.hedge(deadline)  # 0.5 s left after a typical call
+    clock.now += 0.5
+    assert not schedule.hedge(deadline)  # a typical call would end 0.3 s past it
+    assert schedule.hedges == 1
+    assert policy.stats().refused_deadline == 1
+
+
 @dataclass
 class StallingRuntime(FakeBedrockRuntime):
-    """The first call waits until `release` is set; later calls answer at once."""
+    """The first `stalls` calls wait until `release` is set; later calls answer at once."""
 
     release: threading.Event = field(default_factory=threading.Event)
     stall_every_call: bool = False
+    stalls: int = 1
     finished: threading.Event = field(default_factory=threading.Event)
     _count: int = 0
+
+    @property
+    def sent(self) -> int:
+        """Calls received, stalled ones included (`calls` holds those that finished)."""
+        with self._lock:
+            return self._count
 
     def invoke_model(self, **request: Any) -> dict[str, Any]:
         with self._lock:
             self._count += 1
-            stall = self.stall_every_call or self._count == 1
+            stall = self.stall_every_call or self._count <= self.stalls
         if stall:
             assert self.release.wait(10), "the test never released the stalled call"
         try:
@@ -142,6 +218,33 @@ def test_a_stalled_call_is_hedged_the_first_answer_wins_and_both_calls_are_bille
     assert result.input_tokens == 2 * expected.input_tokens
     assert runtime.finished.wait(10)  # the abandoned attempt ends on its own, harmlessly
     assert len(runtime.calls) == 2
+
+
+def test_a_stalled_twin_is_hedged_again_and_every_attempt_in_flight_is_billed() -> None:
+    runtime = StallingRuntime(stalls=2)
+    policy = earned(HedgePolicy(after_seconds=0.001, budget=1.0), 2, budget=1.0)
+    embedder = BedrockEmbedder(runtime, max_concurrency=2, hedging=policy)
+    try:
+        result = embedder.embed(TITAN, ["a stalled text"])
+    finally:
+        runtime.release.set()
+    expected = BedrockEmbedder(FakeBedrockRuntime(), max_concurrency=2).embed(TITAN, ["a stalled text"])
+    np.testing.assert_allclose(result.vectors, expected.vectors, rtol=1e-6)
+    assert (result.hedged_calls, result.bedrock_calls) == (2, 3)
+    assert result.input_tokens == 3 * expected.input_tokens
+
+
+def test_a_call_whose_every_attempt_stalls_sends_no_more_than_the_bound() -> None:
+    runtime = StallingRuntime(stall_every_call=True)
+    policy = earned(HedgePolicy(after_seconds=0.001, budget=1.0, max_hedges=2), 10, budget=1.0)
+    embedder = BedrockEmbedder(runtime, max_concurrency=2, hedging=policy)
+    # Released long after a hedge every millisecond would have sent many more than the bound.
+    timer = threading.Timer(0.2, runtime.release.set)
+    timer.start()
+    result = embedder.embed(TITAN, ["a stalled text"])
+    timer.join()
+    assert (result.hedged_calls, result.bedrock_calls) == (2, 3)
+    assert runtime.sent == 3
 
 
 def test_without_budget_the_slow_call_is_waited_for_and_not_hedged() -> None:
