@@ -30,7 +30,8 @@ class Settings(BaseModel):
     # Hedged attempts (embedrock.bedrock.hedging), off unless a percentile or a threshold is set:
     # Bedrock quotas count requests and Bedrock bills every call it completes. A call slower than
     # this percentile of recent latencies, or than the fixed threshold (both set: the larger),
-    # gets a second attempt, at most budget percent of the calls made.
+    # gets a second attempt (and a third if that one is slow too), at most budget percent of the
+    # calls made.
     hedge_percentile: float | None = Field(default=None, gt=0, lt=100, alias="EMBEDROCK_HEDGE_PERCENTILE")
     hedge_after_ms: float | None = Field(default=None, gt=0, le=60_000, alias="EMBEDROCK_HEDGE_AFTER_MS")
     hedge_budget_percent: float = Field(default=5.0, gt=0, le=100, alias="EMBEDROCK_HEDGE_BUDGET_PERCENT")
