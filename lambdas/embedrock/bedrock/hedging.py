@@ -43,9 +43,9 @@ MIN_SAMPLES = 20
 # The most hedges the budget may hold at once: enough for a burst of slow calls within one large
 # fan-out (256 calls earn 12.8 at 5 %), while the long-run share stays the budget.
 MAX_BALANCE = 32.0
-# Hedges one call may send: a twin, and one more if the twin is slow too. At 1 % slow calls the
-# third attempt is needed about once per 10,000 hedged calls and a fourth would almost never help,
-# while each one adds to the quota's requests per minute.
+# Hedges one call may send: a twin, and another if the twin is slow too. With 1 % slow calls a twin
+# is slow about once per 100 hedges, often enough to show in a request's p99; a third hedge would be
+# needed about once per 10,000, and every hedge adds to the quota's requests per minute.
 MAX_HEDGES_PER_CALL = 2
 
 
