@@ -15,16 +15,21 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import boto3
 import numpy as np
 
+from embedrock import wiring
 from embedrock.vector_store import limits
 from embedrock.vector_store.model import Collection, Document, WriteReport
 from embedrock.vector_store.s3vectors import S3VectorsStore
-from embedrock_local.runtime.emulator import EmulatorOptions, InProcessEmulator
+from embedrock_local.environment import environment_set, function_environment
+from embedrock_local.runtime.emulator import Emulator, EmulatorOptions, InProcessEmulator
 from embedrock_local.tools.perf.common import DIMENSIONS, Result, Sizes, Timing, seconds_text, timed
 
 BUCKET = "perf-collections"
@@ -97,6 +102,51 @@ def _run(
     return _Run(product, floor, pacing.slept, reports[0])
 
 
+def _wire_cpu(documents: list[Document], batch: list[dict[str, Any]]) -> dict[str, Any]:
+    """CPU of this thread per PutVectors of one full batch sent over HTTP, as to AWS: a bare boto3
+    client (botocore validates and serializes every float) against the product's store and client
+    from the composition root. The in-process client above skips botocore's request building, which
+    real S3 Vectors calls pay; the emulator answers from its own threads, not counted here."""
+    bare_cpu: list[float] = []
+    product_cpu: list[float] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="embedrock-perf-upsert-wire-") as data_dir,
+        Emulator(EmulatorOptions(data_dir=Path(data_dir))) as emulator,
+        environment_set(function_environment(emulator.url)),
+    ):
+        wiring.reset()  # clients built before would point elsewhere
+        try:
+            store = wiring.build_vector_store(wiring.settings(), BUCKET)
+            bare = boto3.client("s3vectors")
+            bare.create_vector_bucket(vectorBucketName=BUCKET)
+            for run in range(REPEAT):
+                bare_index, product_index = f"wire-bare-{run}", f"wire-product-{run}"
+                for index in (bare_index, product_index):
+                    store.create(Collection(index, "amazon.titan-embed-text-v2:0", DIMENSIONS, "cosine"))
+                bare_put = partial(
+                    bare.put_vectors, vectorBucketName=BUCKET, indexName=bare_index, vectors=batch
+                )
+                bare_cpu.append(_thread_cpu(bare_put))
+                product_cpu.append(_thread_cpu(partial(store.put, product_index, documents)))
+        finally:
+            wiring.reset()
+    bare_median, product_median = statistics.median(bare_cpu), statistics.median(product_cpu)
+    return {
+        "vectors_per_call": len(batch),
+        "bare_boto3_cpu_seconds_per_call": bare_median,
+        "product_cpu_seconds_per_call": product_median,
+        "bare_over_product": bare_median / product_median if product_median > 0 else math.inf,
+        "bare_boto3_cpu_seconds": bare_cpu,
+        "product_cpu_seconds": product_cpu,
+    }
+
+
+def _thread_cpu(action: Callable[[], object]) -> float:
+    started = time.thread_time()
+    action()
+    return time.thread_time() - started
+
+
 def _paced_minimum(batches: int) -> float:
     """The least time `batches` full batches take under the per-index vector rate: each window of
     one second holds WRITE_VECTORS_PER_SECOND // PUT_MAX of them, the last window's are not waited on."""
@@ -148,6 +198,8 @@ def measure(sizes: Sizes) -> Result:
                 loads.append(os.getloadavg()[0])
         finally:
             emulator.close()
+    wire = _wire_cpu(documents[: limits.PUT_MAX], batches[0])
+    loads.append(os.getloadavg()[0])
     expected_calls = math.ceil(count / limits.PUT_MAX)
     product, floor = statistics.median(products), statistics.median(floors)
     unpaced = statistics.median(max(total - slept, 0.0) for total, slept in zip(products, paced, strict=True))
@@ -167,7 +219,9 @@ def measure(sizes: Sizes) -> Result:
             f"{count / product:,.0f} vectors/s through the adapter ({expected_calls} PutVectors, "
             f"{seconds_text(statistics.median(paced))} paced, S3 Vectors' limit allows no less than "
             f"{seconds_text(paced_minimum)}); unpaced {unpaced / floor:.2f}x the floor of "
-            f"{count / floor:,.0f} vectors/s"
+            f"{count / floor:,.0f} vectors/s; over HTTP, CPU per PutVectors of {len(batches[0])} "
+            f"{seconds_text(wire['product_cpu_seconds_per_call'])} vs bare boto3's "
+            f"{seconds_text(wire['bare_boto3_cpu_seconds_per_call'])}"
         ),
         details={
             "vectors": count,
@@ -186,6 +240,7 @@ def measure(sizes: Sizes) -> Result:
             "write_limit_requests_per_second": limits.WRITE_REQUESTS_PER_SECOND,
             "unpaced_seconds": unpaced,
             "unpaced_times_floor": unpaced / floor if floor > 0 else math.inf,
+            "wire": wire,
             "load_average": loads,
         },
     )
