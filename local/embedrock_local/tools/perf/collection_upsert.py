@@ -6,6 +6,11 @@ into another index (the floor: no adapter, no client, no pacing).
 The adapter paces by S3 Vectors' documented per-index write rate (limits.WRITE_VECTORS_PER_SECOND),
 so at full size the pacing, not the emulator, sets the product's time; the report says how long
 the adapter waited, so the remaining overhead can be read apart from the limit it honours.
+Product and floor run REPEAT times in alternation; the medians count.
+
+The in-process client answers boto3's calls without building requests, so `details.wire` adds
+what a call to AWS also costs the caller: CPU per PutVectors of one full batch over HTTP to the
+emulator, the product's client (from the composition root) against a bare boto3 client.
 """
 
 from __future__ import annotations
