@@ -15,6 +15,7 @@ from botocore.config import Config
 from embedrock.aws_errors import response_code
 from embedrock.settings import Settings
 from embedrock.vector_store.errors import THROTTLING_CODES
+from embedrock.vector_store.put_body import write_floats_with_orjson
 
 
 def config(settings: Settings) -> Config:
@@ -36,6 +37,9 @@ def config(settings: Settings) -> Config:
 def s3vectors_client(settings: Settings, *, on_throttle: Callable[[], None] | None = None) -> Any:
     """A new s3vectors client; `on_throttle` is called once per throttled attempt, retried or not."""
     client = boto3.client("s3vectors", config=config(settings))
+    # PutVectors' floats written by orjson, not botocore's serializer: ~0.74 s of CPU a call of
+    # 500 x 1,024 floats otherwise, ~0.03 s so (put_body.py).
+    write_floats_with_orjson(client)
     if on_throttle is not None:
         count_throttles(client, on_throttle)
     return client

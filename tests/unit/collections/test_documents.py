@@ -220,7 +220,12 @@ def test_bad_deletes_are_400s(call: Call, docs: str, body: dict[str, Any], param
 
 @pytest.mark.parametrize(
     ("raw_value", "param"),
-    [("1e39", "documents[1].vector[0]"), ("Infinity", "documents[1].vector[0]")],
+    [
+        ("1e39", "documents[1].vector[0]"),
+        ("-1e39", "documents[1].vector[0]"),
+        ("Infinity", "documents[1].vector[0]"),
+        ("-Infinity", "documents[1].vector[0]"),
+    ],
 )
 def test_a_vector_value_float32_cannot_hold_is_refused(
     call: Call, docs: str, raw_value: str, param: str
