@@ -64,7 +64,10 @@ body = json.dumps({{"inputText": {text!r}, "dimensions": 1024, "normalize": True
 answer = json.loads(client.invoke_model(modelId={model!r}, body=body)["body"].read())
 assert answer["embedding"], answer
 """
-# Not sampled: the X-Ray SDK records nothing and sends nothing, as for an unsampled request.
+# What Lambda sets per invocation in _X_AMZN_TRACE_ID (the Lambda developer guide, "Custom runtimes":
+# docs.aws.amazon.com/lambda/latest/dg/runtimes-custom.html; format as in Powertools' getXRayTraceIdFromEnv,
+# docs.aws.amazon.com/powertools/typescript/latest/api/), here not sampled: the X-Ray SDK then records
+# and sends nothing, as for any unsampled request.
 TRACE_HEADER = "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0"
 
 PACKAGE_DIR = Path(embedrock.__file__).resolve().parent
