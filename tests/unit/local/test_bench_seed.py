@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from embedrock.api.schemas import InferenceProfileInfo, ModelInfo
+from embedrock.api.model_schemas import InferenceProfileInfo, ModelInfo
 from embedrock.bedrock.embedder import BedrockEmbedder
 from embedrock_local.runtime.emulator import InProcessEmulator
 from embedrock_local.tools.bench.seed import embedding_profiles, replay

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import embedrock
 from embedrock import wiring
-from embedrock.api.schemas import Health
+from embedrock.api.model_schemas import Health
 from embedrock.http.responses import responses
 from embedrock.http.routers import new_router
 

@@ -8,7 +8,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from embedrock import wiring
-from embedrock.api.schemas import ModelInfo, ModelList
+from embedrock.api.model_schemas import ModelInfo, ModelList
 from embedrock.api.services import model_info
 from embedrock.http.responses import responses
 from embedrock.http.routers import new_router

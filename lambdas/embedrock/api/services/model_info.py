@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from embedrock import catalog, inference_profiles
-from embedrock.api.schemas import Dimensions, ImagePixels, InferenceProfileInfo, ModelAccess, ModelInfo
+from embedrock.api.model_schemas import Dimensions, ImagePixels, InferenceProfileInfo, ModelAccess, ModelInfo
 from embedrock.bedrock.error_mapping import bedrock_errors
 from embedrock.errors import InvalidRequest, NotFound, shown
 

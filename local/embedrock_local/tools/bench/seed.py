@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from embedrock import catalog
-from embedrock.api.schemas import InferenceProfileInfo, ModelInfo
+from embedrock.api.model_schemas import InferenceProfileInfo, ModelInfo
 from embedrock.api.services import model_info
 from embedrock.embed_spec import resolve_spec
 

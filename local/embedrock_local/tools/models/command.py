@@ -19,7 +19,7 @@ from embedrock_local.commands import add_command
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
 
-    from embedrock.api.schemas import ModelInfo
+    from embedrock.api.model_schemas import ModelInfo
 
 MODELS_TEXTS = (
     "list the embedding models, their inference profiles and this account's access; request access",
@@ -84,7 +84,7 @@ def _control_client() -> BedrockClient:
 
 
 def list_models(client: BedrockClient, *, provider: str | None = None, as_json: bool = False) -> int:
-    from embedrock.api.schemas import ModelList
+    from embedrock.api.model_schemas import ModelList
     from embedrock.api.services import model_info
 
     models = model_info.list_models(client, provider)
