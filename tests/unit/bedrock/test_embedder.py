@@ -254,6 +254,28 @@ def test_only_the_runtime_client_skips_botocore_parameter_validation() -> None:
             control.get_foundation_model(modelIdentifier="")
 
 
+def test_the_runtime_client_leaves_retry_decisions_to_the_embedder() -> None:
+    # InvokeModel gets one botocore attempt: its standard retry handler would only spend CPU
+    # deciding, on every call, not to retry. A client built the default way still has it, which
+    # shows the event below is the one that handler listens to.
+    def needs_retry_handlers(client: Any) -> list[Any]:
+        operation = client.meta.service_model.operation_model("InvokeModel")
+        responses = client.meta.events.emit(
+            "needs-retry.bedrock-runtime.InvokeModel",
+            response=(None, {}),
+            endpoint=None,
+            operation=operation,
+            attempts=1,
+            caught_exception=None,
+            request_dict={"context": {}},
+        )
+        return [handler for handler, _ in responses]
+
+    default = boto3.client("bedrock-runtime", region_name="us-east-1")
+    assert needs_retry_handlers(default)
+    assert needs_retry_handlers(clients.runtime_client(settings.load({}))) == []
+
+
 @pytest.mark.parametrize(
     "bits",
     [[0, 1, 2, 0, 0, 0, 0, 0] * 32, [0, 1] * 100, "01" * 128],
