@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import boto3
 import numpy as np
 import pytest
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.exceptions import ParamValidationError, ReadTimeoutError
 from botocore.stub import Stubber
 
@@ -252,6 +254,49 @@ def test_only_the_runtime_client_skips_botocore_parameter_validation() -> None:
         runtime.invoke_model(modelId="", body="{}")
         with pytest.raises(ParamValidationError):
             control.get_foundation_model(modelIdentifier="")
+
+
+def _sent_headers(client: Any) -> dict[str, str]:
+    """The headers of one InvokeModel as botocore would put them on the wire (never sent)."""
+    sent: dict[str, str] = {}
+
+    def capture(request: AWSPreparedRequest, **_: Any) -> AWSResponse:
+        sent.update({name.lower(): value for name, value in request.headers.items()})
+        return AWSResponse(request.url, 200, HTTPHeaders(), io.BytesIO(b"{}"))
+
+    client.meta.events.register("before-send.bedrock-runtime.InvokeModel", capture)
+    client.invoke_model(modelId="amazon.titan-embed-text-v2:0", body="{}")
+    return sent
+
+
+def _needs_retry_handlers(client: Any) -> list[Any]:
+    operation = client.meta.service_model.operation_model("InvokeModel")
+    responses = client.meta.events.emit(
+        "needs-retry.bedrock-runtime.InvokeModel",
+        response=(None, {}),
+        endpoint=None,
+        operation=operation,
+        attempts=1,
+        caught_exception=None,
+        request_dict={"context": {}},
+    )
+    return [handler for handler, _ in responses]
+
+
+def test_the_runtime_client_leaves_retry_decisions_and_their_headers_to_the_embedder() -> None:
+    # InvokeModel gets one botocore attempt: its standard retry handler would only spend CPU
+    # deciding, on every call, not to retry, and the retry headers would tie no retries together.
+    runtime = clients.runtime_client(settings.load({}))
+    # A client built the default way (after it, so the removal is this client's alone) still has
+    # both, which shows the event and the headers below are the ones in question.
+    default = boto3.client("bedrock-runtime", region_name="us-east-1")
+    assert _needs_retry_handlers(default)
+    assert {"amz-sdk-invocation-id", "amz-sdk-request"} <= _sent_headers(default).keys()
+
+    assert _needs_retry_handlers(runtime) == []
+    sent = _sent_headers(runtime)
+    assert not {"amz-sdk-invocation-id", "amz-sdk-request"} & sent.keys()
+    assert {"authorization", "x-amz-date", "user-agent"} <= sent.keys()  # still signed as before
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,11 @@ single-threaded boto3 loop sending the same bodies and parsing the same response
 
 CPU per call is this process's CPU time (every thread, kernel time included) over the calls:
 threads contending for the GIL pay for it here. Runs alternate, so a burst of load on the
-shared machine hits both. A cProfile of the product's call path, one call at a time, says
-where the time goes.
+shared machine hits both. The same product at a cap of 1 (one worker thread, the same path
+otherwise) runs in the same alternation and splits the gap: our code and client configuration
+against the bare loop at cap 1, threads taking turns on the GIL between cap 1 and cap 16, which
+the context switches per call show. A cProfile of the product's call path, one call at a time,
+says where the time goes.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -71,10 +75,15 @@ def bare_loop(client: Any, bodies: list[bytes]) -> None:
         orjson.loads(response["body"].read())
 
 
-def _cpu_per_call(action: Callable[[], object], calls: int) -> float:
+def _cpu_per_call(action: Callable[[], object], calls: int, switches: list[float]) -> float:
+    """CPU seconds per call; appends the voluntary context switches per call (every thread of
+    this process: a thread waiting for the GIL or a socket sleeps, and each sleep is one)."""
+    switched = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
     started = time.process_time()
     action()
-    return (time.process_time() - started) / calls
+    cpu = time.process_time() - started
+    switches.append((resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - switched) / calls)
+    return cpu / calls
 
 
 def profile_summary(embedder: BedrockEmbedder, spec: EmbedSpec, texts: list[str]) -> dict[str, float]:
@@ -113,19 +122,30 @@ def measure(sizes: Sizes) -> Result:
         embedder = wiring.build_embedder(
             runtime, wiring.settings().model_copy(update={"max_concurrency": CAP})
         )
+        # The same product with one worker: its own client, built the same way.
+        one_settings = wiring.settings().model_copy(update={"max_concurrency": 1})
+        one_worker = wiring.build_embedder(wiring.build_runtime_client(one_settings), one_settings)
         bare = boto3.client("bedrock-runtime")
         embedder.embed(spec, texts[: CAP * 2])  # untimed warm-up: threads started, connections open
+        one_worker.embed(spec, texts[:4])
         bare_loop(bare, bodies[:4])
         emulator.reset_stats()
         load_before = os.getloadavg()[0]
-        bare_cpu, product_cpu = [], []
+        bare_cpu: list[float] = []
+        one_cpu: list[float] = []
+        product_cpu: list[float] = []
+        switches: dict[str, list[float]] = {"bare": [], "cap_1": [], f"cap_{CAP}": []}
         for _ in range(_repeat(sizes)):
-            bare_cpu.append(_cpu_per_call(lambda: bare_loop(bare, bodies), calls))
-            product_cpu.append(_cpu_per_call(lambda: embedder.embed(spec, texts), calls))
+            bare_cpu.append(_cpu_per_call(lambda: bare_loop(bare, bodies), calls, switches["bare"]))
+            one_cpu.append(_cpu_per_call(lambda: one_worker.embed(spec, texts), calls, switches["cap_1"]))
+            product_cpu.append(
+                _cpu_per_call(lambda: embedder.embed(spec, texts), calls, switches[f"cap_{CAP}"])
+            )
         peak_in_flight = emulator.stats()["max_in_flight"]
         profile = profile_summary(embedder, spec, texts[: min(calls, 256)])
         load_after = os.getloadavg()[0]
     baseline, product = statistics.median(bare_cpu), statistics.median(product_cpu)
+    one = statistics.median(one_cpu)
     ratio = product / baseline
     return Result(
         name="caller_cpu",
@@ -136,7 +156,8 @@ def measure(sizes: Sizes) -> Result:
         goal=f"<= {GOAL_RATIO}x the bare loop",
         met=ratio <= GOAL_RATIO,
         verdict=f"{product * 1e3:.2f} ms vs {baseline * 1e3:.2f} ms of CPU per InvokeModel "
-        f"({ratio:.2f}x); peak {peak_in_flight} in flight; load average {load_before:.1f}",
+        f"({ratio:.2f}x); cap 1: {one * 1e3:.2f} ms ({one / baseline:.2f}x); peak {peak_in_flight} "
+        f"in flight; load average {load_before:.1f}",
         details={
             "calls_per_run": calls,
             "runs": len(bare_cpu),
@@ -144,6 +165,12 @@ def measure(sizes: Sizes) -> Result:
             "dimensions": DIMENSIONS,
             "bare_cpu_ms_per_call": [round(value * 1e3, 4) for value in bare_cpu],
             "product_cpu_ms_per_call": [round(value * 1e3, 4) for value in product_cpu],
+            # Our code and configuration alone (one worker) against the bare loop.
+            "cap_1_cpu_ms_per_call": [round(value * 1e3, 4) for value in one_cpu],
+            "cap_1_ratio": round(one / baseline, 3),
+            "voluntary_context_switches_per_call": {
+                name: round(statistics.median(values), 2) for name, values in switches.items()
+            },
             "peak_in_flight": peak_in_flight,
             "profile_percent_of_call": profile,
             "load_average": [round(load_before, 2), round(load_after, 2)],
