@@ -8,8 +8,9 @@ import base64
 import pytest
 
 from embedrock.api.schemas import InputItem
+from embedrock.bedrock.distinct import distinct
 from embedrock.data_uri import decode_image
-from embedrock.embed_input import ImageData, pixel_size
+from embedrock.embed_input import EmbedInput, ImageData, pixel_size
 from embedrock.errors import InvalidRequest
 from tests.fixtures.images import data_uri, jpeg, png
 
@@ -70,3 +71,20 @@ def test_the_repr_of_an_input_leaves_the_image_out() -> None:
     item = InputItem(text="a cat", image=uri)
     assert "a cat" in repr(item)
     assert "base64" not in repr(item) and item.image == uri
+
+
+def test_equal_images_from_base64_hash_and_compare_without_decoding_their_bytes() -> None:
+    picture = png(2, 2) + bytes(20_000)  # longer than any decoded header
+    one = decode_image(data_uri(picture), "inputs[0].image")
+    two = decode_image(data_uri(picture), "inputs[1].image")
+    assert one == two and hash(one) == hash(two)
+    assert "data" not in vars(one) and "data" not in vars(two)  # the cached full decode never ran
+
+
+def test_images_alike_in_length_and_first_bytes_are_still_told_apart() -> None:
+    start = png(2, 2) + bytes(20_000)
+    one = decode_image(data_uri(start + b"\x01"), "inputs[0].image")
+    other = decode_image(data_uri(start + b"\x02"), "inputs[1].image")
+    assert one != other
+    assert len(distinct([EmbedInput(image=one), EmbedInput(image=other), EmbedInput(image=one)]).items) == 2
+    assert ImageData("png", start + b"\x01") == one != ImageData("png", start + b"\x02")
