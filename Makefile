@@ -89,7 +89,9 @@ run: install
 test: test-all test-lambda-python
 
 # pytest exits non-zero on any failure and 5 when it collected no test: both fail the target.
-test-all: install
+# The Lambda venv first: perf's cold_import installs the Lambda lock offline, from the wheels its
+# install leaves in uv's cache.
+test-all: install $(LAMBDA_VENV)/.installed
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 ## test-lambda-python: the unit tests under the Lambda runtime's Python with the Lambda lock

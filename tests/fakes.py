@@ -103,7 +103,7 @@ class FakeBedrockRuntime:
         self._client = self.emulator.runtime_client()
         self.meta = self._client.meta  # botocore events hooked on this client fire on its calls
 
-    def invoke_model(self, *, modelId: str, body: str, contentType: str, accept: str) -> dict[str, Any]:  # noqa: N803
+    def invoke_model(self, *, modelId: str, body: bytes, contentType: str, accept: str) -> dict[str, Any]:  # noqa: N803
         request = json.loads(body)
         with self._lock:
             self.calls.append((modelId, request))

@@ -12,9 +12,10 @@ accepted and ignored.
 
 from __future__ import annotations
 
-import binascii
 import re
 from collections.abc import Sequence
+
+import pybase64
 
 from embedrock.embed_input import ImageData, sniff_format
 from embedrock.errors import InvalidRequest, one_of, shown
@@ -22,8 +23,6 @@ from embedrock.errors import InvalidRequest, one_of, shown
 MEDIA_TYPES = {"image/png": "png", "image/jpeg": "jpeg", "image/gif": "gif", "image/webp": "webp"}
 KNOWN_FORMATS = tuple(MEDIA_TYPES.values())
 # The media type, then its parameters (each `;attribute=value`, none holding `,`), then `;base64,`.
-_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_HEAD_CHARS = 4 * 1024  # base64 characters decoded up front: 3 KB, past a PNG's IHDR or a plain JPEG's SOF
 _DATA_URI = re.compile(r"data:([^;,]*)(?:;[^;,]*)*?;base64,(.*)", re.DOTALL | re.IGNORECASE)
 
 
@@ -47,25 +46,19 @@ def decode_image(value: str, where: str, *, formats: Sequence[str] = KNOWN_FORMA
             param=where,
             code="invalid_image_format",
         )
-    if not _is_canonical_base64(payload):
+    try:
+        # One SIMD pass checks what b64decode(validate=True) checks (the alphabet only, groups of
+        # 4, padding at the end alone) and decodes: ~25 µs per 500 KB, where the standard library
+        # takes ~0.3 ms to check the alphabet and ~1.3 ms to decode.
+        data = pybase64.b64decode(payload, validate=True)
+    except ValueError:  # binascii.Error, which non-ASCII characters raise too
         raise InvalidRequest(
             f"{where} is not valid base64 after 'base64,'.", param=where, code="invalid_image"
-        )
-    # Only the first bytes are decoded: enough for the format and the pixel size (image.header).
-    head = binascii.a2b_base64(payload[:_HEAD_CHARS])
-    found = sniff_format(head)
+        ) from None
+    found = sniff_format(data)
     if found != declared:
         what = f"{found} image" if found else "not an image this service knows"
         raise InvalidRequest(
             f"{where} says image/{declared} but its bytes are {what}.", param=where, code="invalid_image"
         )
-    return ImageData(declared, encoded=payload, head=head)
-
-
-def _is_canonical_base64(text: str) -> bool:
-    """The base64 alphabet only, in groups of 4, with 0 to 2 `=` at the end alone: what
-    b64decode(validate=True) takes, checked without decoding (a table lookup per byte)."""
-    if len(text) % 4 or not text.isascii():
-        return False
-    body = text.rstrip("=")
-    return len(text) - len(body) <= 2 and not body.encode("ascii").translate(None, _ALPHABET)
+    return ImageData(declared, data, encoded=payload)

@@ -268,7 +268,7 @@ class TestRetries:
                 with self._lock:
                     self.calls.append((kwargs["modelId"], {}))
                 time.sleep(0.02)
-                raise client_error("ValidationException", 400) if '"bad"' in kwargs["body"] else THROTTLED
+                raise client_error("ValidationException", 400) if b'"bad"' in kwargs["body"] else THROTTLED
 
         runtime = RejectOneThrottleTheRest()
         texts = ["bad", *(f"ok {i}" for i in range(7))]
@@ -314,7 +314,7 @@ class TestPartial:
         # Given one slow text among fast ones
         class OneSlow(FakeBedrockRuntime):
             def invoke_model(self, **kwargs: Any) -> dict[str, Any]:
-                if '"slow"' in kwargs["body"]:
+                if b'"slow"' in kwargs["body"]:
                     time.sleep(1.0)
                 return super().invoke_model(**kwargs)
 

@@ -298,6 +298,20 @@ def test_an_unpaired_surrogate_anywhere_is_a_400_naming_where(code_point: int, a
     assert raised.value.status == 400 and raised.value.param == "texts[1]"
 
 
+@pytest.mark.parametrize(
+    ("text", "param"),
+    [
+        ('{"texts": ["a\\nb", "\\u00e9", "%s", "\\uD800"]}' % ("x" * 100_000), "texts[3]"),
+        ('{"texts": ["%s", "\\udc00"]}' % ("A/+9" * 100_000), "texts[1]"),
+    ],
+    ids=["after other escapes", "after a long run without any"],
+)
+def test_an_unpaired_surrogate_after_a_long_run_or_other_escapes_is_found(text: str, param: str) -> None:
+    with pytest.raises(ApiError) as raised:
+        body.parse(text)
+    assert raised.value.param == param
+
+
 def _leaves(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [leaf for item in value.values() for leaf in _leaves(item)]
