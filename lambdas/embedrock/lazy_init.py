@@ -47,11 +47,18 @@ def defer(name: str) -> bool:
         return False
     exports, names = found
     module = importlib.util.module_from_spec(spec)
-    module.__dict__["__getattr__"] = _loader(module, exports, names)
+    load = _loader(module, exports, names)
+    module.__dict__["__getattr__"] = load
     sys.modules[name] = module
     parent, _, child = name.rpartition(".")
     if parent:
         setattr(sys.modules[parent], child, module)
+    # A name that is also its own submodule's name (`from .event_source import event_source`)
+    # is loaded now, as the real `__init__` would: importing that submodule later sets the
+    # package's attribute to the module, and the name would never reach the loader.
+    for attribute, (submodule, _) in exports.items():
+        if submodule == f"{name}.{attribute}":
+            load(attribute)
     return True
 
 

@@ -63,6 +63,21 @@ def test_a_re_export_loads_only_its_submodule(packages: Path) -> None:
     assert package.third.VALUE == 3
 
 
+def test_a_name_shadowing_its_own_submodule_stays_the_name(packages: Path) -> None:
+    # Given a package re-exporting a function from the submodule of the same name
+    write_package(packages, "shadowing", "from .deco import deco\nfrom .first import One\n")
+    (packages / "shadowing" / "deco.py").write_text("def deco(function):\n    return function\n")
+    assert lazy_init.defer("shadowing")
+    # When that submodule is imported on its own before the name is read
+    import shadowing.deco  # type: ignore[import-not-found]  # noqa: F401
+
+    # Then the package's name is still the function, as the real __init__ leaves it
+    from shadowing import deco  # type: ignore[import-not-found]
+
+    assert callable(deco) and deco is sys.modules["shadowing.deco"].deco
+    assert "shadowing.first" not in sys.modules
+
+
 def test_a_name_the_package_lacks_is_an_attribute_error(packages: Path) -> None:
     write_package(packages, "lacking", REEXPORTS.format(name="lacking"))
     assert lazy_init.defer("lacking")
