@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from embedrock.errors import InvalidRequest, shown
 from embedrock.vector_store import limits
-from embedrock.vector_store.metadata import INT_MAX, check_id, check_metadata
+from embedrock.vector_store.metadata import check_id, check_metadata, is_number, is_scalar
 from embedrock.vector_store.model import RESERVED_PREFIX
 
 if TYPE_CHECKING:
@@ -145,11 +145,11 @@ def _filter(spec: Any, path: str) -> None:
 def _operand(operand: Any, operator: str, where: str) -> None:
     match operator:
         case "$eq" | "$ne":
-            ok, wanted = _primitive(operand), "a string, number or boolean"
+            ok, wanted = is_scalar(operand), "a string, number or boolean"
         case "$gt" | "$gte" | "$lt" | "$lte":
-            ok, wanted = _number(operand), "a number"
+            ok, wanted = is_number(operand), "a number"
         case "$in" | "$nin":
-            ok = isinstance(operand, list) and bool(operand) and all(_primitive(item) for item in operand)
+            ok = isinstance(operand, list) and bool(operand) and all(is_scalar(item) for item in operand)
             wanted = "a non-empty array of strings, numbers or booleans"
         case "$exists":
             ok, wanted = isinstance(operand, bool), "true or false"
@@ -165,15 +165,3 @@ def _invalid(where: str, problem: str) -> NoReturn:
     raise InvalidRequest(
         f"{where} {problem}. Filter operators: {OPERATORS}.", param=where, code="invalid_filter"
     )
-
-
-def _number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return abs(value) <= INT_MAX
-    return isinstance(value, float) and math.isfinite(value)
-
-
-def _primitive(value: Any) -> bool:
-    return isinstance(value, str | bool) or _number(value)

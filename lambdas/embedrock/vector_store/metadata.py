@@ -41,7 +41,7 @@ def check_metadata(metadata: Mapping[str, Any], text: str | None, *, where: str)
                 param=f"{param}.{shown(key)}",
                 code="invalid_metadata",
             )
-        if isinstance(value, int | float) and not isinstance(value, bool) and not _number(value):
+        if isinstance(value, int | float) and not isinstance(value, bool) and not is_number(value):
             raise InvalidRequest(
                 f"{param}.{shown(key)} is {shown(value)}; metadata numbers must be finite, and integers "
                 f"within ±2^53.",
@@ -87,10 +87,16 @@ def _value(value: Any) -> bool:
     """What the collections' API schema takes (collections.schemas.MetadataValue)."""
     if isinstance(value, list):
         return all(isinstance(item, str) for item in value)
-    return isinstance(value, str | bool) or _number(value)
+    return is_scalar(value)
 
 
-def _number(value: Any) -> bool:
+def is_scalar(value: Any) -> bool:
+    """A string, boolean or number S3 Vectors stores as it is sent (also what a filter compares)."""
+    return isinstance(value, str | bool) or is_number(value)
+
+
+def is_number(value: Any) -> bool:
+    """An int within float64's exact range or a finite float; booleans are not numbers here."""
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
