@@ -32,6 +32,12 @@ class HandlerCase:
     model_id: str
     bedrock_body: bytes  # what the handler sends Bedrock for that request
     details: dict[str, Any]
+    # What the baseline calls: a boto3 client answered in process (the default, botocore's own
+    # cost on both sides), or the emulator's in-process client, the backend alone.
+    through_boto3: bool = True
+    baseline_label: str = "bare boto3 invoke_model"
+    product_label: str | None = None  # default: "POST <path> handler"
+    ratio_means: str = "handler time / the bare invoke_model"
 
 
 class _Discard(io.TextIOBase):
@@ -56,7 +62,8 @@ def _measure_with_environment(case: HandlerCase, sizes: Sizes) -> Result:
         from embedrock_local.tools.perf.zero_latency import boto3_runtime
 
         handler = import_module(case.handler).handler
-        client = boto3_runtime(InProcessEmulator())
+        emulator = InProcessEmulator()
+        client = boto3_runtime(emulator) if case.through_boto3 else emulator.runtime_client()
         wiring.override(runtime=client)
         found = gateway.match("POST", case.path)
         assert found is not None
@@ -98,10 +105,10 @@ def _measure_with_environment(case: HandlerCase, sizes: Sizes) -> Result:
     added_ms = (through_handler - bare_call) * 1000
     return Result(
         name=case.name,
-        baseline=Timing("bare boto3 invoke_model", bare_call),
-        product=Timing(f"POST {case.path} handler", through_handler),
+        baseline=Timing(case.baseline_label, bare_call),
+        product=Timing(case.product_label or f"POST {case.path} handler", through_handler),
         ratio=through_handler / bare_call,
-        ratio_means="handler time / the bare invoke_model",
+        ratio_means=case.ratio_means,
         goal=f"< {BUDGET_MS:g} ms added per request",
         met=added_ms < BUDGET_MS,
         verdict=f"{added_ms:.2f} ms added per request (median)",
