@@ -84,6 +84,19 @@ def streaming(payload: dict[str, Any]) -> StreamingBody:
     return StreamingBody(io.BytesIO(raw), len(raw))
 
 
+class RawBody:
+    """The raw HTTP body of an AWSResponse a `before-send` hook returns in place of the network."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+    def read(self, *_: Any) -> bytes:
+        return self._body
+
+
 @dataclass
 class FakeBedrockRuntime:
     """bedrock-runtime's invoke_model from the in-process emulator, recording each call.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -20,17 +19,7 @@ from botocore.exceptions import ParamValidationError
 from embedrock.settings import Settings
 from embedrock.vector_store.client import s3vectors_client
 from embedrock.vector_store.put_body import write_floats_with_orjson
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-    def read(self, *_: Any) -> bytes:
-        return self._body
+from tests.fakes import RawBody
 
 
 class Wire:
@@ -55,7 +44,7 @@ class Wire:
         status = self._statuses.pop(0) if len(self._statuses) > 1 else self._statuses[0]
         body = b"{}" if status == 200 else b'{"message": "try again"}'
         headers = {} if status == 200 else {"x-amzn-ErrorType": "ServiceUnavailableException"}
-        return AWSResponse(request.url, status, headers, _Raw(body))
+        return AWSResponse(request.url, status, headers, RawBody(body))
 
     def put(self, vectors: list[dict[str, Any]]) -> None:
         self.client.put_vectors(vectorBucketName="team-vectors", indexName="docs", vectors=vectors)
@@ -149,7 +138,7 @@ def test_the_configured_client_writes_put_vectors_floats_with_orjson(monkeypatch
 
     def answer(request: Any, **_: Any) -> AWSResponse:
         sent.append(bytes(request.body))
-        return AWSResponse(request.url, 200, {}, _Raw(b"{}"))
+        return AWSResponse(request.url, 200, {}, RawBody(b"{}"))
 
     client.meta.events.register("before-send.s3vectors.PutVectors", answer)
     client.put_vectors(vectorBucketName="team-vectors", indexName="docs", vectors=_vectors(1, 4))

@@ -17,7 +17,7 @@ from embedrock.vector_store import limits
 from embedrock.vector_store.model import MODEL_TAG, TEXT_KEY, Collection, Document, Match, Query, WriteReport
 from embedrock.vector_store.pacing import WritePacer
 from embedrock.vector_store.s3vectors import S3VectorsStore
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, RawBody
 
 BUCKET = "team-vectors"
 ARN = f"arn:aws:s3vectors:us-east-1:123456789012:bucket/{BUCKET}/index/docs"
@@ -217,20 +217,9 @@ def _answer_with(record: Any) -> Any:
 
     def answer(request: Any, **kwargs: Any) -> AWSResponse:
         record(request, **kwargs)
-        return AWSResponse(request.url, 200, {}, _Raw(b"{}"))
+        return AWSResponse(request.url, 200, {}, RawBody(b"{}"))
 
     return answer
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._body
-
-    def read(self, *_: Any) -> bytes:
-        return self._body
 
 
 def test_writes_are_paced_under_the_index_vector_rate(
