@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import requests
 
@@ -108,18 +109,38 @@ def test_model_catalog_faults_reach_the_client_too(faults: LocalRuntime, kind: s
     error_of(response)
 
 
-def test_a_throttling_burst_is_absorbed_by_retries(faults: LocalRuntime) -> None:
+BURST = 6
+
+
+@pytest.fixture(scope="module")
+def burst_runtime() -> Iterator[LocalRuntime]:
+    """One attempt more than the burst has throttles, so no call can run out of attempts however
+    the retries and first attempts interleave (with two attempts, a call retried before the burst
+    is spent can be throttled twice). Its backoffs add up to at most 0.5+1+2+4+8+8 = 23.5 s, inside
+    the default 29 s deadline."""
+    settings = {"EMBEDROCK_MAX_ATTEMPTS": str(BURST + 1)}
+    with LocalRuntime(containers=1, settings=settings, api_key=API_KEY) as started:
+        yield started
+
+
+def test_a_throttling_burst_is_absorbed_by_retries(burst_runtime: LocalRuntime) -> None:
     # Given a burst of throttling: the next six calls
-    assert faults.emulator is not None
-    faults.emulator.faults.add("throttle", times=6)
+    emulator = burst_runtime.emulator
+    assert emulator is not None
+    emulator.faults.add("throttle", times=BURST)
 
     # When 12 Titan texts are embedded (12 concurrent calls)
-    response = post(faults, "/embeddings", {"texts": [f"text {i}" for i in range(12)], "dimensions": 256})
+    texts = [f"text {i}" for i in range(12)]
+    response = post(burst_runtime, "/embeddings", {"texts": texts, "dimensions": 256})
 
     # Then the retries absorb the burst: every vector comes back, in order
     assert response.status_code == 200, response.text
-    assert len(response.json()["embeddings"]) == 12
-    assert faults.emulator.stats.errors("ThrottlingException") == 6
+    assert emulator.stats.errors("ThrottlingException") == BURST
+    assert emulator.stats.calls("InvokeModel") == 12 + BURST
+    # in order: each text's vector is the one it gets with no fault at all
+    calm = post(burst_runtime, "/embeddings", {"texts": texts, "dimensions": 256})
+    assert calm.status_code == 200, calm.text
+    assert np.allclose(response.json()["embeddings"], calm.json()["embeddings"], atol=1e-6)
 
 
 def test_one_failed_text_fails_the_whole_request_without_vectors(faults: LocalRuntime) -> None:
