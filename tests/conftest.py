@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +48,11 @@ for name in (
 _EMULATOR_DATA = tempfile.mkdtemp(prefix="embedrock-emulator-")
 os.environ["EMBEDROCK_EMULATOR_DATA"] = _EMULATOR_DATA
 atexit.register(shutil.rmtree, _EMULATOR_DATA, ignore_errors=True)
+
+# Property tests check what the code does, not how fast: on a shared 2-core CI machine a single
+# example can take longer than hypothesis's 200 ms default deadline for reasons of its own.
+settings.register_profile("embedrock", deadline=None)
+settings.load_profile("embedrock")
 
 MISSING_DATA = (
     "The benchmark data sets are not in {data_dir}. Point EMBEDROCK_DATA at a folder holding "

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -671,12 +672,14 @@ def test_keep_alive_calls_are_fast(runtime: Any) -> None:
     # Given a warm keep-alive connection
     invoke(runtime, TITAN_V2, {"inputText": "warm up"})
     # When 50 calls run one after another on one keep-alive connection
-    started = time.perf_counter()
+    took = []
     for i in range(50):
+        started = time.perf_counter()
         invoke(runtime, TITAN_V2, {"inputText": f"call {i}", "dimensions": 256})
-    elapsed = time.perf_counter() - started
-    # Then they take far less than 50 x 40 ms (what Nagle plus delayed ACK would cost)
-    assert elapsed < 1.0, f"50 calls took {elapsed:.2f} s"
+        took.append(time.perf_counter() - started)
+    # Then the typical call takes far less than the 40 ms Nagle plus delayed ACK would add to each
+    # (the median: a loaded machine may stall a few calls, never most of them)
+    assert statistics.median(took) < 0.02, f"median call {statistics.median(took) * 1000:.1f} ms"
 
 
 def test_concurrent_calls_are_served_in_parallel(emu: Emulator, runtime: Any) -> None:
@@ -782,7 +785,7 @@ def test_cli_runs_until_interrupted() -> None:
     finally:
         # And Ctrl-C (SIGINT) stops it cleanly
         process.send_signal(2)
-        assert process.wait(timeout=10) == 0
+        assert process.wait(timeout=30) == 0
 
 
 def test_threads_do_not_leak() -> None:

@@ -69,7 +69,9 @@ def test_an_interrupt_keeps_the_finished_calls_of_the_chunk_in_progress(
     # Given a 50-line file in chunks of 20, and Ctrl-C after the 25th call (in the second chunk)
     source = tmp_path / "x.txt"
     source.write_text("".join(f"text {i}\n" for i in range(1, LINES + 1)))
-    bedrock.latency_seconds = 0.005
+    # 20 ms per call: the 15 calls left in the chunk take ~75 ms, time for the main thread to take
+    # the signal even on a loaded machine
+    bedrock.latency_seconds = 0.02
     # When it is ingested, Then the interrupt stops it
     with pytest.raises(ChunkInterrupted, match=r"chunk 1 .* then interrupted"):
         pipeline(tmp_path / "out", source, SigintAfter(wiring.embedder(), after=25)).ingest(KEY)
