@@ -221,6 +221,9 @@ def deadline_runtime() -> Iterator[tuple[LocalRuntime, Path]]:
                 containers=1, settings=settings, api_key=API_KEY, log_level="DEBUG"
             ).start()
         try:
+            # The handler's first request imports what it defers (numpy, the embedder): done here,
+            # so that the deadline tests time the deadline and not those imports.
+            assert post(started, "/embeddings", {"text": "warm up"}).status_code == 200
             yield started, log
         finally:
             started.close()
