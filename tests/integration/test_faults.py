@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from embedrock_local.runtime.serve import LocalRuntime
-from tests.integration.conftest import API_KEY
+from tests.integration.conftest import API_KEY, warm_up
 
 pytestmark = pytest.mark.integration
 
@@ -120,7 +120,7 @@ def burst_runtime() -> Iterator[LocalRuntime]:
     the default 29 s deadline."""
     settings = {"EMBEDROCK_MAX_ATTEMPTS": str(BURST + 1)}
     with LocalRuntime(containers=1, settings=settings, api_key=API_KEY) as started:
-        yield started
+        yield warm_up(started)
 
 
 def test_a_throttling_burst_is_absorbed_by_retries(burst_runtime: LocalRuntime) -> None:
@@ -221,9 +221,7 @@ def deadline_runtime() -> Iterator[tuple[LocalRuntime, Path]]:
                 containers=1, settings=settings, api_key=API_KEY, log_level="DEBUG"
             ).start()
         try:
-            # The handler's first request imports what it defers (numpy, the embedder): done here,
-            # so that the deadline tests time the deadline and not those imports.
-            assert post(started, "/embeddings", {"text": "warm up"}).status_code == 200
+            warm_up(started)  # the deadline tests time the deadline, not the first request's imports
             yield started, log
         finally:
             started.close()

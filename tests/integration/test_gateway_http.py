@@ -34,6 +34,7 @@ import requests
 from embedrock import routes
 from embedrock_local.runtime.gateway import ConnectionLimits
 from embedrock_local.runtime.serve import LocalRuntime
+from tests.integration.conftest import warm_up
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +70,7 @@ def served() -> Iterator[tuple[LocalRuntime, Path]]:
                 os.dup2(saved, 1)
                 os.close(saved)
         try:
-            yield runtime, log
+            yield warm_up(runtime), log  # the 3 s integration timeout is not for first-request imports
         finally:
             runtime.close()
 
