@@ -191,7 +191,9 @@ class FunctionPools:
         return started if started >= invocation.submitted else None
 
     def warm(self) -> None:
-        """Start every function's workers and import its handler: the cold starts, paid up front."""
+        """Start every function's workers and import its handler: Lambda's init phase, paid up
+        front. What a handler defers to its first request (numpy, the embedder, its client) is
+        paid there, as it is in Lambda."""
         pending = [
             self.pool(function.name).apply_async(_warm, (function.name,)) for function in routes.FUNCTIONS
         ]
