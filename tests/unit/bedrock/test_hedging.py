@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from embedrock import deadline, errors, settings, wiring
-from embedrock.bedrock.embedder import BedrockEmbedder
+from embedrock.bedrock.embedder import BedrockEmbedder, EmbedResult
 from embedrock.bedrock.hedging import MAX_BALANCE, MIN_SAMPLES, REFRESH_EVERY, HedgePolicy
 from embedrock.embed_spec import resolve_spec
 from tests.fakes import FakeBedrockRuntime
@@ -203,9 +203,9 @@ class StallingRuntime(FakeBedrockRuntime):
                 self.finished.set()
 
 
-def test_a_stalled_call_is_hedged_the_first_answer_wins_and_both_calls_are_billed() -> None:
-    runtime = StallingRuntime()
-    policy = HedgePolicy(after_seconds=0.001, budget=1.0)
+def embed_stalled(runtime: StallingRuntime, policy: HedgePolicy) -> tuple[EmbedResult, EmbedResult]:
+    """One text through `runtime` hedged by `policy` (its stalls released after), and what an
+    unhedged embedder returns for it; the hedged answer must be the same vector."""
     embedder = BedrockEmbedder(runtime, max_concurrency=2, hedging=policy)
     try:
         result = embedder.embed(TITAN, ["a stalled text"])
@@ -213,6 +213,12 @@ def test_a_stalled_call_is_hedged_the_first_answer_wins_and_both_calls_are_bille
         runtime.release.set()
     expected = BedrockEmbedder(FakeBedrockRuntime(), max_concurrency=2).embed(TITAN, ["a stalled text"])
     np.testing.assert_allclose(result.vectors, expected.vectors, rtol=1e-6)
+    return result, expected
+
+
+def test_a_stalled_call_is_hedged_the_first_answer_wins_and_both_calls_are_billed() -> None:
+    runtime = StallingRuntime()
+    result, expected = embed_stalled(runtime, HedgePolicy(after_seconds=0.001, budget=1.0))
     assert (result.hedged_calls, result.bedrock_calls) == (1, 2)
     # The loser was still in flight: Bedrock will finish and bill it, so its tokens count too.
     assert result.input_tokens == 2 * expected.input_tokens
@@ -223,13 +229,7 @@ def test_a_stalled_call_is_hedged_the_first_answer_wins_and_both_calls_are_bille
 def test_a_stalled_twin_is_hedged_again_and_every_attempt_in_flight_is_billed() -> None:
     runtime = StallingRuntime(stalls=2)
     policy = earned(HedgePolicy(after_seconds=0.001, budget=1.0), 2, budget=1.0)
-    embedder = BedrockEmbedder(runtime, max_concurrency=2, hedging=policy)
-    try:
-        result = embedder.embed(TITAN, ["a stalled text"])
-    finally:
-        runtime.release.set()
-    expected = BedrockEmbedder(FakeBedrockRuntime(), max_concurrency=2).embed(TITAN, ["a stalled text"])
-    np.testing.assert_allclose(result.vectors, expected.vectors, rtol=1e-6)
+    result, expected = embed_stalled(runtime, policy)
     assert (result.hedged_calls, result.bedrock_calls) == (2, 3)
     assert result.input_tokens == 3 * expected.input_tokens
 
