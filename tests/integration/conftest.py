@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -41,19 +42,28 @@ def warm_up(runtime: LocalRuntime, attempts: int = 5) -> LocalRuntime:
     return runtime
 
 
+@contextmanager
+def warm_runtime(
+    settings: dict[str, str] | None = None, api_key: str | None = API_KEY
+) -> Iterator[LocalRuntime]:
+    """A one-container runtime with these function settings, warmed up (warm_up) before use."""
+    with LocalRuntime(containers=1, settings=settings, api_key=api_key) as started:
+        yield warm_up(started)
+
+
 @pytest.fixture(scope="session")
 def runtime() -> Iterator[LocalRuntime]:
     """The service as `make run` starts it, started once per test process."""
-    with LocalRuntime(containers=1) as started:
-        yield warm_up(started)
+    with warm_runtime(api_key=None) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
 def faulty_runtime() -> Iterator[LocalRuntime]:
     """A runtime with short Bedrock timeouts and two attempts, for fault injection."""
     settings = {"EMBEDROCK_READ_TIMEOUT": "1", "EMBEDROCK_MAX_ATTEMPTS": "2", "EMBEDROCK_RETRY_AFTER": "3"}
-    with LocalRuntime(containers=1, settings=settings, api_key=API_KEY) as started:
-        yield warm_up(started)
+    with warm_runtime(settings) as started:
+        yield started
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from embedrock_local.runtime.serve import LocalRuntime
-from tests.integration.conftest import API_KEY, warm_up
+from tests.integration.conftest import API_KEY, warm_runtime, warm_up
 
 pytestmark = pytest.mark.integration
 
@@ -119,8 +119,8 @@ def burst_runtime() -> Iterator[LocalRuntime]:
     is spent can be throttled twice). Its backoffs add up to at most 0.5+1+2+4+8+8 = 23.5 s, inside
     the default 29 s deadline."""
     settings = {"EMBEDROCK_MAX_ATTEMPTS": str(BURST + 1)}
-    with LocalRuntime(containers=1, settings=settings, api_key=API_KEY) as started:
-        yield warm_up(started)
+    with warm_runtime(settings) as started:
+        yield started
 
 
 def test_a_throttling_burst_is_absorbed_by_retries(burst_runtime: LocalRuntime) -> None:

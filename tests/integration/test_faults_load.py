@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from embedrock_local.runtime.serve import LocalRuntime
-from tests.integration.conftest import API_KEY, warm_up
+from tests.integration.conftest import API_KEY, warm_runtime
 
 pytestmark = pytest.mark.integration
 
@@ -59,8 +59,8 @@ def throttled() -> Iterator[LocalRuntime]:
     claim here is about throttling, and on a loaded machine the 1 s read timeout of the `faults`
     runtime can turn a slow loopback answer into a (correct) 504."""
     settings = {"EMBEDROCK_MAX_ATTEMPTS": "2", "EMBEDROCK_RETRY_AFTER": "3"}
-    with LocalRuntime(containers=1, settings=settings, api_key=API_KEY) as started:
-        yield warm_up(started)
+    with warm_runtime(settings) as started:
+        yield started
 
 
 def test_load_with_throttling_answers_only_200_or_429(throttled: LocalRuntime) -> None:
